@@ -1,0 +1,1 @@
+"""hirebot: hire on OpenTrain from Slack."""

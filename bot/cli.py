@@ -1,0 +1,65 @@
+"""`hirebot` / `python -m bot`: one entry point, a subcommand per way of running the bot."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot.logs import configure_logging
+from bot.settings import SettingsError, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hirebot", description="Hire on OpenTrain without leaving Slack.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sandbox = commands.add_parser("sandbox", help="run the local OpenTrain simulator")
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--port", type=int, default=8700)
+
+    commands.add_parser("shell", help="the hiring conversation in the terminal (default: against the sandbox)")
+    commands.add_parser("serve", help="the Slack app over HTTP on $PORT (POST /slack/events)")
+    commands.add_parser("socket", help="the Slack app over Socket Mode ($SLACK_APP_TOKEN)")
+    commands.add_parser("worker", help="background work only: claim polling and proposal notifications")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = _parser().parse_args(argv)
+    if args.command is None:
+        _parser().print_help()
+        return
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(exc, file=sys.stderr)
+        raise SystemExit(2) from None
+    configure_logging(settings.log_level)
+    try:
+        asyncio.run(_run(args, settings))
+    except KeyboardInterrupt:
+        pass
+
+
+async def _run(args: argparse.Namespace, settings) -> None:
+    if args.command == "sandbox":
+        from bot.sandbox.server import serve_forever
+
+        await serve_forever(host=args.host, port=args.port)
+    elif args.command == "shell":
+        from bot.shell.main import run_shell
+
+        await run_shell(settings)
+    elif args.command == "serve":
+        from bot.slack.runner import run_http
+
+        await run_http(settings)
+    elif args.command == "socket":
+        from bot.slack.runner import run_socket
+
+        await run_socket(settings)
+    elif args.command == "worker":
+        from bot.workers.runner import run_workers
+
+        await run_workers(settings)

@@ -1,0 +1,83 @@
+"""Every environment variable the bot reads, in one place.
+
+A bad value stops start-up with one line naming the variable (see `load_settings`), never a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    # OpenTrain
+    opentrain_base_url: AnyHttpUrl = Field(default="https://app.opentrain.ai")
+    opentrain_api_token: SecretStr | None = None  # unset: the bot registers its own agent account
+    opentrain_poll_seconds: float = Field(default=30.0, gt=0)
+    opentrain_timeout_seconds: float = Field(default=30.0, gt=0)
+
+    # Redis; unset: an embedded redis-server under data_dir
+    redis_url: str | None = None
+    redis_namespace: str = Field(default="hirebot", min_length=1)
+
+    # Slack
+    slack_bot_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_api_url: AnyHttpUrl = Field(default="https://slack.com/api/")
+    port: int = Field(default=3000, ge=1, le=65535)
+
+    # Behaviour
+    log_level: str = "INFO"
+    conversation_idle_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    allow_anyone_to_answer: bool = False
+    serve_runs_worker: bool = True
+    public_url: AnyHttpUrl | None = None
+    proposals_channel: str | None = None
+    proposals_in_thread: bool = True
+
+    # Secrets at rest: a Fernet key; unset, a development key is generated under data_dir
+    encryption_key: SecretStr | None = None
+    data_dir: Path = Path(".hirebot")
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        level = value.upper()
+        if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
+        return level
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str | None) -> str | None:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value or None
+
+    @property
+    def opentrain_url(self) -> str:
+        return str(self.opentrain_base_url).rstrip("/")
+
+    @property
+    def slack_url(self) -> str:
+        url = str(self.slack_api_url)
+        return url if url.endswith("/") else url + "/"
+
+
+class SettingsError(SystemExit):
+    """Raised with a one-line, secret-free message naming the bad variable."""
+
+
+def load_settings(**overrides) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]).upper() if first["loc"] else "settings"
+        # `msg` describes the problem without echoing the (possibly secret) input value.
+        raise SettingsError(f"hirebot: invalid setting {name}: {first['msg']}") from None

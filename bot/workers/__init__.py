@@ -1,0 +1,1 @@
+"""Background work shared by every bot process: scheduled jobs with leases, proposal notifications."""

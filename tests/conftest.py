@@ -1,0 +1,48 @@
+"""Fixtures shared by the whole suite: a real Redis, a per-test namespace, the OpenTrain sandbox over HTTP."""
+
+from __future__ import annotations
+
+import uuid
+
+import httpx
+import pytest
+
+from bot.storage import connect
+from tests.support.redis_server import test_redis_url
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    return test_redis_url()
+
+
+@pytest.fixture
+def namespace() -> str:
+    """A key namespace of this test's own, so tests never see each other's data."""
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+async def redis(redis_url, namespace):
+    client = connect(redis_url)
+    yield client
+    keys = [k async for k in client.scan_iter(match=f"{namespace}:*", count=500)]
+    if keys:
+        await client.delete(*keys)
+    await client.aclose()
+
+
+@pytest.fixture(scope="session")
+def sandbox_server():
+    """One sandbox per test session, on its own thread and port, reached over real HTTP."""
+    from bot.sandbox.server import SandboxThread
+
+    with SandboxThread() as server:
+        yield server
+
+
+@pytest.fixture
+def sandbox_url(sandbox_server) -> str:
+    """The sandbox's base URL, with its world reset before each test."""
+    httpx.post(f"{sandbox_server.url}/_sandbox/reset", timeout=5).raise_for_status()
+    return sandbox_server.url
