@@ -1,0 +1,78 @@
+"""Start-up configuration: every variable in one object, a bad value reported in one line."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.logs import RedactingFilter, redact
+from bot.secretbox import SecretBox, SecretBoxError
+from bot.settings import SettingsError, load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [("PORT", "abc"), ("PORT", "70000"), ("LOG_LEVEL", "loud"), ("REDIS_URL", "localhost:6379"),
+     ("OPENTRAIN_BASE_URL", "not a url"), ("OPENTRAIN_POLL_SECONDS", "-1")],
+)
+def test_a_bad_value_stops_start_up_with_one_line_naming_the_variable(variable, value):
+    env = {**os.environ, variable: value}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "sandbox"], env=env, cwd=ROOT, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"hirebot: invalid setting {variable}:")
+    assert "Traceback" not in result.stderr
+
+
+def test_a_secret_value_is_never_echoed_in_the_error(monkeypatch):
+    monkeypatch.setenv("OPENTRAIN_POLL_SECONDS", "ot_pat_abcd_supersecretvalue")
+    with pytest.raises(SettingsError) as caught:
+        load_settings()
+    assert "supersecret" not in str(caught.value)
+
+
+def test_defaults_match_the_documented_names(monkeypatch):
+    for name in ("OPENTRAIN_BASE_URL", "SLACK_API_URL", "PORT", "REDIS_URL", "OPENTRAIN_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    settings = load_settings()
+    assert settings.opentrain_url == "https://app.opentrain.ai"
+    assert settings.slack_url == "https://slack.com/api/"
+    assert settings.port == 3000
+    assert settings.opentrain_api_token is None
+
+
+def test_tokens_are_redacted_from_log_records_and_tracebacks(caplog):
+    logger = logging.getLogger("hirebot.test")
+    logger.addFilter(RedactingFilter())
+    with caplog.at_level(logging.INFO, logger="hirebot.test"):
+        logger.info("registered %s with claim %s", "ot_pat_ab12_verysecret", "ot_clm_zzzsecret")
+        try:
+            raise RuntimeError("slack said no to xoxb-1234-secret")
+        except RuntimeError:
+            logger.exception("boom")
+    text = caplog.text + "".join(r.exc_text or "" for r in caplog.records)
+    assert "verysecret" not in text and "zzzsecret" not in text and "1234-secret" not in text
+    assert redact("token whsec_abcdef") == "token whsec_a********"
+
+
+def test_secretbox_round_trips_and_refuses_a_foreign_key(tmp_path):
+    settings = load_settings(data_dir=tmp_path)
+    box = SecretBox.from_settings(settings)
+    sealed = box.encrypt("ot_pat_ab12_secret")
+    assert "secret" not in sealed and box.decrypt(sealed) == "ot_pat_ab12_secret"
+    assert SecretBox.from_settings(settings).decrypt(sealed) == "ot_pat_ab12_secret"  # the dev key is kept
+    assert (tmp_path / "secret.key").stat().st_mode & 0o077 == 0
+    other = SecretBox.from_settings(load_settings(data_dir=tmp_path / "other"))
+    with pytest.raises(SecretBoxError):
+        other.decrypt(sealed)
+    assert "key" in repr(box) and str(box._fernet) not in repr(box)
