@@ -1,0 +1,483 @@
+"""pydantic models of every OpenTrain payload the bot reads.
+
+Reading is tolerant (contract legend: accept every documented variant): unknown keys are ignored, optional keys
+default, and each [conflict]/[inferred] variant parses into one normalised shape. Public-API models use camelCase
+aliases and accept snake_case names too; agent-auth payloads are snake_case on the wire. Timestamps stay ISO
+strings. Tokens are SecretStr, so reprs and dumps mask them.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+ASK_PREFIX = "ask: "
+
+
+class WireModel(BaseModel):
+    """snake_case on the wire (agent auth)."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True)
+
+
+class ApiModel(BaseModel):
+    """camelCase on the wire (public API); snake_case names accepted as well."""
+
+    model_config = ConfigDict(extra="ignore", coerce_numbers_to_str=True, alias_generator=to_camel,
+                              populate_by_name=True)
+
+
+def _unwrap(value: Any, envelope: str) -> Any:
+    """`{envelope: {...}}` -> the inner object; anything else unchanged."""
+    if isinstance(value, dict) and isinstance(value.get(envelope), dict):
+        return value[envelope]
+    return value
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, dict):
+        for key in ("message", "text", "warning", "reason", "detail"):
+            if isinstance(value.get(key), str):
+                return value[key]
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+# Warnings arrive as strings or objects ([inferred]); the bot only shows their text.
+Texts = Annotated[list[str], BeforeValidator(lambda entries: [_as_text(e) for e in entries or []])]
+
+
+# --- error envelopes ---------------------------------------------------------------------------------------------
+
+class PublicErrorBody(ApiModel):
+    error: str = ""  # the human-readable message
+    code: str | None = None
+    request_id: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("error", mode="before")
+    @classmethod
+    def _message_text(cls, value: Any) -> str:
+        return value if isinstance(value, str) else ""
+
+    @field_validator("details", mode="before")
+    @classmethod
+    def _details_object(cls, value: Any) -> dict[str, Any]:
+        if isinstance(value, list):  # zod issues given bare
+            return {"issues": value}
+        return value if isinstance(value, dict) else {}
+
+
+class OAuthErrorBody(WireModel):
+    error: str
+    error_description: str | None = None
+
+
+# --- agent auth --------------------------------------------------------------------------------------------------
+
+class Registration(WireModel):
+    identity_type: str = "anonymous"
+    registration_id: str | None = None
+    access_token: SecretStr
+    token_type: str = "bearer"
+    scopes: list[str] = Field(default_factory=list)
+    claim_token: SecretStr | None = None
+    claim_token_expires_at: str | None = None
+    claim_endpoint: str | None = None
+    token_endpoint: str | None = None
+    grant_type: str | None = None
+
+
+class ClaimStart(WireModel):
+    user_code: str
+    # Embeds an ot_cat_ attempt token meant for the human: shown to them, kept out of reprs.
+    verification_uri: str = Field(repr=False)
+    expires_in: float = 1800
+    interval: float = 5
+    email_sent: bool = False
+
+
+class ClaimGrant(WireModel):
+    access_token: SecretStr
+    token_type: str = "bearer"
+    scopes: list[str] = Field(default_factory=list)
+
+
+# --- identity and tokens -----------------------------------------------------------------------------------------
+
+class Actor(ApiModel):
+    user_id: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    full_name: str | None = None
+    user_type: str | None = None
+
+
+class TokenInfo(ApiModel):
+    id: str | None = None
+    label: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+    owner_organization_id: str | None = None
+
+
+class AccountInfo(ApiModel):
+    kind: str | None = None
+    organization_id: str | None = None
+    owner_user_id: str | None = None
+    member_role: str | None = None
+    claimed: bool | None = None  # not documented; the sandbox adds it (contract §5.9)
+
+
+class AuthMe(ApiModel):
+    actor: Actor = Field(default_factory=Actor)
+    token: TokenInfo = Field(default_factory=TokenInfo)
+    account: AccountInfo = Field(default_factory=AccountInfo)
+
+
+class TokenRecord(ApiModel):
+    id: str
+    name: str | None = None
+    preview: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+    status: str | None = None
+    organization_id: str | None = None
+    created_at: str | None = None
+    last_used_at: str | None = None
+    expires_at: str | None = None
+    revoked_at: str | None = None
+
+
+# --- capabilities ------------------------------------------------------------------------------------------------
+
+class FeatureCapabilities(ApiModel):
+    """Each flag is None when the probe did not mention it (unknown, not off)."""
+
+    draft_import: bool | None = None
+    draft_create: bool | None = None
+    draft_update: bool | None = None
+    draft_url_read: bool | None = None
+    publish: bool | None = None
+    hiring: bool | None = None
+    messaging_writes: bool | None = None
+    team: bool | None = None
+    payments_write: bool | None = None
+    credits: bool | None = None
+    webhooks: bool | None = None
+
+
+class DraftSchema(ApiModel):
+    import_formats: list[str] = Field(default_factory=list)
+    update_keys: list[str] = Field(default_factory=list)
+    enums: dict[str, list[str]] = Field(default_factory=dict)
+
+    @field_validator("update_keys")
+    @classmethod
+    def _drop_ellipsis(cls, keys: list[str]) -> list[str]:
+        return [k for k in keys if k != "..."]  # the docs' example truncates the list with "..."
+
+
+class Capabilities(ApiModel):
+    feature_key: str | None = None
+    namespace: str | None = None
+    rollout_mode: str | None = None
+    actor_is_admin: bool = False
+    capabilities: FeatureCapabilities = Field(default_factory=FeatureCapabilities)
+    draft: DraftSchema = Field(default_factory=DraftSchema)
+    auth_bootstrap: str | None = None
+    enabled: bool = True
+
+
+# --- the draft validation report (contract §3) ------------------------------------------------------------------
+
+class MissingField(ApiModel):
+    field: str
+    label: str | None = None
+    message: str | None = None
+    code: str | None = None  # generic `missing_required_field` or per-field `MISSING_EXPERIENCE_LEVEL`
+    prompt: str | None = None
+    type: str | None = None
+    enum_values: list[str] | None = None
+    update_keys: list[str] = Field(default_factory=list)
+    example: str | int | float | None = None
+    hint: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        return {"field": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _default_update_key(self) -> MissingField:
+        if not self.update_keys:
+            self.update_keys = [self.field]
+        return self
+
+    @property
+    def question(self) -> str:
+        """The prompt to relay to a human, without the API-reference `ask: ` prefix."""
+        text = (self.prompt or "").strip()
+        if text.lower().startswith(ASK_PREFIX):
+            text = text[len(ASK_PREFIX):].strip()
+        return text or f"What should {self.label or self.field} be?"
+
+
+class Validation(ApiModel):
+    publish_ready: bool = False
+    issue_count: int = 0
+    missing_field_count: int = 0
+    missing_fields: list[str] = Field(default_factory=list)  # field names, whichever form was sent
+    issues: list[Any] = Field(default_factory=list)
+
+    @field_validator("missing_fields", mode="before")
+    @classmethod
+    def _names(cls, entries: Any) -> list[str]:
+        names = []
+        for entry in entries or []:
+            name = entry.get("field") if isinstance(entry, dict) else entry
+            if name:
+                names.append(str(name))
+        return names
+
+
+class LowConfidenceField(ApiModel):
+    field: str
+    value: Any = None
+    reason: str | None = None
+    confidence: float | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_name(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"field": value}
+        if isinstance(value, dict) and "field" not in value and "key" in value:
+            return {**value, "field": value["key"]}
+        return value
+
+
+class UnmappedField(ApiModel):
+    path: str
+    reason: str = ""
+    value_preview: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_path(cls, value: Any) -> Any:
+        return {"path": value} if isinstance(value, str) else value
+
+    @field_validator("value_preview", mode="before")
+    @classmethod
+    def _preview_text(cls, value: Any) -> str | None:
+        return None if value is None else _as_text(value)
+
+
+class DraftReport(ApiModel):
+    ok: bool = True
+    job_id: str
+    status: str = "DRAFT"
+    draft_url: str | None = None
+    review_url: str | None = None
+    validation: Validation = Field(default_factory=Validation)
+    missing_fields: list[MissingField] = Field(default_factory=list)
+    normalized_fields: dict[str, Any] | None = None  # None: this answer (a PATCH) did not carry them
+    low_confidence_fields: list[LowConfidenceField] = Field(default_factory=list)
+    unmapped_fields: list[UnmappedField] = Field(default_factory=list)
+    warnings: Texts = Field(default_factory=list)
+
+    @property
+    def has_field_details(self) -> bool:
+        """False for a partial answer (only `validation`): keep the prompts of the last full report."""
+        return "missing_fields" in self.model_fields_set
+
+    @property
+    def missing_field_names(self) -> list[str]:
+        return [m.field for m in self.missing_fields] or list(self.validation.missing_fields)
+
+
+# --- jobs --------------------------------------------------------------------------------------------------------
+
+class PublishResult(ApiModel):
+    ok: bool = True
+    job_id: str
+    status: str | None = None
+    already_published: bool = False
+    job_url: str | None = None
+    publish_attempt_id: str | None = None
+    warnings: Texts = Field(default_factory=list)
+    side_effects: dict[str, Any] | None = None
+
+
+class CloseResult(ApiModel):
+    ok: bool = True
+    job_id: str
+    status: str | None = None
+    already_closed: bool = False
+
+
+class ProposalCounts(ApiModel):
+    total: int = 0
+    unreviewed: int = 0
+
+
+class MyJob(ApiModel):
+    id: str
+    title: str | None = None
+    status: str | None = None
+    published: bool = False
+    accepting_applicants: bool = False
+    created_at: str | None = None
+    updated_at: str | None = None
+    job_url: str | None = None
+    proposal_counts: ProposalCounts = Field(default_factory=ProposalCounts)
+
+
+# --- proposals ---------------------------------------------------------------------------------------------------
+
+class ProposalStatus(ApiModel):
+    raw: str
+    label: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return {"raw": value, "label": value.replace("_", " ").capitalize()}
+        return value
+
+
+class Bid(ApiModel):
+    amount_usd: float | None = None
+    unit: str | None = None  # as sent: `PER_LABEL` or `per_hour`
+    labeler_hourly_rate_usd: float | None = None
+
+    @property
+    def unit_key(self) -> str | None:
+        """The unit in one spelling whatever the casing: `PER_LABEL`, `PER_HOUR`, ..."""
+        return self.unit.strip().upper().replace("-", "_").replace(" ", "_") if self.unit else None
+
+
+class Candidate(ApiModel):
+    id: str | None = None
+    profile_slug: str | None = None
+    display_name: str | None = None
+    first_name: str | None = None
+    last_name_initial: str | None = None
+    profile_title: str | None = None
+    profile_photo_url: str | None = None
+    country_code: str | None = None
+    country: str | None = None
+    talent_type: str | None = None  # `FREELANCER` or `Individual`: any string
+    highest_earnings_usd: float | None = None
+    review_count: int | None = None
+
+
+class Metrics(ApiModel):
+    """Scores on whatever scale the API used (0-10, 0-100 or 0-1 all appear in the docs)."""
+
+    interview_score: float | None = None
+    match_score: float | None = None
+
+
+class Proposal(ApiModel):
+    id: str
+    job_id: str | None = None
+    job_title: str | None = None
+    created_at: str | None = None
+    updated_at: str | None = None
+    status: ProposalStatus | None = None
+    bid: Bid = Field(default_factory=Bid)
+    candidate: Candidate = Field(default_factory=Candidate)
+    metrics: Metrics = Field(default_factory=Metrics)
+
+
+class AIInterview(ApiModel):
+    score: float | None = None
+    summary: str | None = None
+    transcript_available: bool = False
+
+
+class ProposalDetail(Proposal):
+    """`GET /proposals/{id}`: read from `{"proposal": {...}}` (or bare)."""
+
+    ai_interview: AIInterview | None = None
+    verification: dict[str, Any] | None = None
+    open_label: Any = None
+    contract: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, value: Any) -> Any:
+        return _unwrap(value, "proposal")
+
+
+# --- feed, webhooks, conversations, hires ------------------------------------------------------------------------
+
+class Event(ApiModel):
+    id: str
+    type: str
+    api_version: str | None = None
+    created_at: str | None = None
+    resource_id: str | None = None
+    job_id: str | None = None
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class UpdatesPage(ApiModel):
+    events: list[Event] = Field(default_factory=list)
+    next_cursor: str | None = None
+    has_more: bool = False
+
+
+class Webhook(ApiModel):
+    id: str
+    url: str
+    event_types: list[str] = Field(default_factory=list)
+    status: str = "ACTIVE"
+    created_at: str | None = None
+    disabled_at: str | None = None
+    disabled_reason: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, value: Any) -> Any:
+        return _unwrap(value, "webhook")
+
+
+class WebhookCreated(ApiModel):
+    webhook: Webhook
+    # The signing secret is shown once and must be stored by the caller, so it dumps in clear; never in a repr.
+    secret: str = Field(repr=False)
+    message: str | None = None
+
+
+class ConversationOpened(ApiModel):
+    ok: bool = True
+    conversation_id: str
+    proposal_id: str | None = None
+    job_id: str | None = None
+    created: bool = False
+
+
+class Approval(ApiModel):
+    id: str
+    type: str | None = None
+    status: str | None = None
+    contract_id: str | None = None
+    milestone_id: str | None = None
+    job_id: str | None = None
+    proposal_id: str | None = None
+    approval_url: str | None = None
+    expires_at: str | None = None
+    resolved_at: str | None = None
+    result: dict[str, Any] | None = None
+    created_at: str | None = None
+
+
+class HireApproval(ApiModel):
+    approval: Approval
+    message: str | None = None

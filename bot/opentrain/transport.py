@@ -1,0 +1,112 @@
+"""Sending one OpenTrain request with bounded retries (contract §4.7, the official CLI's policy).
+
+- Connection failures before the request left (connect error/timeout, pool timeout): retried for every call.
+- 502/503/504 and failures after the request was sent (dropped connection, read timeout): retried only for
+  idempotent calls (reads, and the writes the contract makes idempotent), since the server may have acted.
+- 429: the request was refused, so any call may wait and retry, for `Retry-After` / `details.retryAfterSeconds`;
+  a wait above `max_rate_limit_wait` (e.g. the daily publish limit) raises RateLimited at once.
+Waits are exponential backoff with full jitter; `sleep` is injectable so tests need not wait.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bot.opentrain.errors import OpenTrainError, RateLimited, TransportError, error_from_response
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset({502, 503, 504})
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 3
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    max_rate_limit_wait: float = 30.0
+    sleep: Callable[[float], Awaitable[Any]] = field(default=asyncio.sleep, repr=False)
+    jitter: Callable[[], float] = field(default=random.random, repr=False)
+
+    def backoff(self, attempt: int) -> float:
+        """Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))]."""
+        return self.jitter() * min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One attempt: a 2xx response, or an error and how long to wait before retrying (None: do not retry)."""
+
+    response: httpx.Response | None = None
+    error: OpenTrainError | None = None
+    retry_in: float | None = None
+
+
+class Transport:
+    """One shared httpx.AsyncClient plus the retry policy; raises typed errors for every failure."""
+
+    def __init__(self, http: httpx.AsyncClient, policy: RetryPolicy) -> None:
+        self.http = http
+        self.policy = policy
+
+    async def send(self, method: str, url: str, *, idempotent: bool, headers: dict[str, str],
+                   **content: Any) -> httpx.Response:
+        """The 2xx response; otherwise the typed error of the last attempt."""
+        attempt = 0
+        while True:
+            attempt += 1
+            outcome = await self._attempt(method, url, idempotent, headers, attempt, content)
+            if outcome.response is not None:
+                return outcome.response
+            if outcome.retry_in is None or attempt >= self.policy.max_attempts:
+                raise outcome.error
+            log.warning("OpenTrain %s %s failed (%s); retry %d/%d in %.1fs", method, httpx.URL(url).path,
+                        _describe(outcome.error), attempt + 1, self.policy.max_attempts, outcome.retry_in)
+            await self.policy.sleep(outcome.retry_in)
+
+    async def _attempt(self, method: str, url: str, idempotent: bool, headers: dict[str, str], attempt: int,
+                       content: dict[str, Any]) -> Outcome:
+        try:
+            response = await self.http.request(method, url, headers=headers, **content)
+        except NOT_SENT as exc:
+            return Outcome(error=_transport_error(exc, method, url), retry_in=self.policy.backoff(attempt))
+        except httpx.HTTPError as exc:
+            retry_in = self.policy.backoff(attempt) if idempotent else None
+            return Outcome(error=_transport_error(exc, method, url), retry_in=retry_in)
+        if response.is_success:
+            return Outcome(response=response)
+        error = error_from_response(response.status_code, _json_or_none(response), dict(response.headers))
+        return Outcome(error=error, retry_in=self._retry_wait(error, response.status_code, idempotent, attempt))
+
+    def _retry_wait(self, error: OpenTrainError, status: int, idempotent: bool, attempt: int) -> float | None:
+        if isinstance(error, RateLimited):
+            wait = error.retry_after if error.retry_after is not None else self.policy.backoff(attempt)
+            return wait if wait <= self.policy.max_rate_limit_wait else None
+        if status in RETRYABLE_STATUSES and idempotent:
+            return self.policy.backoff(attempt)
+        return None
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _transport_error(exc: httpx.HTTPError, method: str, url: str) -> TransportError:
+    # The httpx message never carries headers; the path holds ids only, never a token.
+    kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "connection failed"
+    return TransportError(f"OpenTrain {method} {httpx.URL(url).path} {kind}: {type(exc).__name__}")
+
+
+def _describe(error: OpenTrainError) -> str:
+    return f"HTTP {error.status}" if error.status else error.message
