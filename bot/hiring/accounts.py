@@ -1,0 +1,174 @@
+"""The OpenTrain account behind a workspace.
+
+With OPENTRAIN_API_TOKEN set every workspace uses that token (an app token: claimed from the start). Otherwise each
+workspace registers its own agent account once (a Redis lock keeps two processes from registering twice) and keeps
+the access token and claim token encrypted at rest. Capabilities and the `auth/me` answer are cached per workspace.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import uuid
+from typing import Any
+
+from bot.hiring.report import as_dict, pick
+from bot.secretbox import SecretBox
+from bot.storage import key
+
+log = logging.getLogger(__name__)
+
+CAPABILITIES_TTL_SECONDS = 3600
+ME_TTL_SECONDS = 3600
+REGISTRATION_LOCK_MS = 30_000
+REGISTRATION_WAIT_SECONDS = 30.0
+
+# Feature key each capability belongs to (contract §1.5), for messages that name what is disabled.
+FEATURE_OF_CAPABILITY = {
+    "draftCreate": "public_api_job_drafting",
+    "draftUpdate": "public_api_job_drafting",
+    "publish": "public_api_job_publishing",
+}
+
+
+class AccountProblem(Exception):
+    """Something the requester must hear in plain words (a disabled feature, a missing scope); never a secret."""
+
+
+def secret_field(model: Any, name: str) -> str:
+    """A token field of a client model, whether kept as a plain str or a pydantic SecretStr."""
+    value = model.get(name) if isinstance(model, dict) else getattr(model, name)
+    return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
+
+
+def has_scope(granted: list[str], needed: str) -> bool:
+    resource = needed.split(":")[0]
+    return needed in granted or (needed.endswith(":read") and f"{resource}:write" in granted)
+
+
+class Accounts:
+    def __init__(self, redis, namespace: str, base_client, secretbox: SecretBox, *, app_token: str | None = None,
+                 agent_name: str = "hirebot"):
+        self._redis = redis
+        self._namespace = namespace
+        self._base = base_client  # a tokenless OpenTrainClient; every workspace client shares its HTTP pool
+        self._box = secretbox
+        self._app_token = app_token
+        self._agent_name = agent_name
+
+    def __repr__(self) -> str:
+        return f"Accounts(namespace={self._namespace!r}, app_token={'set' if self._app_token else 'unset'})"
+
+    async def aclose(self) -> None:
+        await self._base.aclose()
+
+    def _key(self, workspace_id: str, part: str) -> str:
+        return key(self._namespace, "ws", workspace_id, part)
+
+    async def client_for(self, workspace_id: str):
+        return self._base.with_token(await self._access_token(workspace_id))
+
+    async def is_claimed(self, workspace_id: str) -> bool:
+        if self._app_token:
+            return True
+        return await self._redis.hget(self._key(workspace_id, "account"), "claimed") == "1"
+
+    async def claim_token(self, workspace_id: str) -> str | None:
+        if self._app_token:
+            return None
+        sealed = await self._redis.hget(self._key(workspace_id, "account"), "claim_token")
+        return self._box.decrypt(sealed) if sealed else None
+
+    async def replace_token(self, workspace_id: str, access_token: str, scopes: list[str]) -> None:
+        """After a successful claim: the old tokens are dead, so swap in the new one in a single write."""
+        account = self._key(workspace_id, "account")
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(account, mapping={"access_token": self._box.encrypt(access_token), "claimed": "1",
+                                        "scopes": json.dumps(scopes)})
+            pipe.hdel(account, "claim_token")
+            pipe.delete(self._key(workspace_id, "me"), self._key(workspace_id, "capabilities"))
+            await pipe.execute()
+
+    async def forget(self, workspace_id: str) -> None:
+        """Drop an account whose claim window closed: the next use registers a fresh one."""
+        await self._redis.delete(*(self._key(workspace_id, p) for p in ("account", "me", "capabilities")))
+
+    async def forget_capabilities(self, workspace_id: str) -> None:
+        await self._redis.delete(self._key(workspace_id, "capabilities"))
+
+    async def capabilities(self, workspace_id: str, refresh: bool = False) -> dict[str, Any]:
+        """`{"capabilities": {...}, "update_keys": [...], "enums": {...}}`, probed once and cached."""
+        cache = self._key(workspace_id, "capabilities")
+        if not refresh and (cached := await self._redis.get(cache)):
+            return json.loads(cached)
+        client = await self.client_for(workspace_id)
+        raw = as_dict(await client.capabilities())
+        draft = as_dict(pick(raw, "draft", {}))
+        probed = {
+            "capabilities": dict(pick(raw, "capabilities", {})),
+            "update_keys": [k for k in pick(draft, "updateKeys", []) if k != "..."],
+            "enums": dict(pick(draft, "enums", {})),
+        }
+        await self._redis.set(cache, json.dumps(probed), ex=CAPABILITIES_TTL_SECONDS)
+        return probed
+
+    async def me(self, workspace_id: str, refresh: bool = False) -> dict[str, Any]:
+        """Who the token acts for and its scopes: `{"email", "name", "scopes"}`."""
+        cache = self._key(workspace_id, "me")
+        if not refresh and (cached := await self._redis.get(cache)):
+            return json.loads(cached)
+        client = await self.client_for(workspace_id)
+        raw = as_dict(await client.me())
+        actor, token = as_dict(pick(raw, "actor", {})), as_dict(pick(raw, "token", {}))
+        who = {"email": pick(actor, "email"), "name": pick(actor, "fullName"),
+               "scopes": list(pick(token, "scopes", []))}
+        await self._redis.set(cache, json.dumps(who), ex=ME_TTL_SECONDS)
+        return who
+
+    async def check_ready(self, workspace_id: str, *, scope: str, capability: str) -> None:
+        """Raise AccountProblem naming the missing scope or disabled feature before a call that needs them."""
+        who = await self.me(workspace_id)
+        if not has_scope(who["scopes"], scope):
+            raise AccountProblem(f"The OpenTrain token is missing the `{scope}` scope, so I can't do that.")
+        caps = (await self.capabilities(workspace_id))["capabilities"]
+        if caps.get(capability) is False:
+            feature = FEATURE_OF_CAPABILITY.get(capability, capability)
+            raise AccountProblem(f"The OpenTrain feature `{feature}` is not enabled for this account.")
+
+    async def _access_token(self, workspace_id: str) -> str:
+        if self._app_token:
+            return self._app_token
+        sealed = await self._redis.hget(self._key(workspace_id, "account"), "access_token")
+        if sealed is None:
+            sealed = await self._register_once(workspace_id)
+        return self._box.decrypt(sealed)
+
+    async def _register_once(self, workspace_id: str) -> str:
+        account, lock = self._key(workspace_id, "account"), self._key(workspace_id, "account-lock")
+        holder = uuid.uuid4().hex
+        waited = 0.0
+        while not await self._redis.set(lock, holder, nx=True, px=REGISTRATION_LOCK_MS):
+            # Another process is registering this workspace: wait for its result instead of registering again.
+            if sealed := await self._redis.hget(account, "access_token"):
+                return sealed
+            if waited >= REGISTRATION_WAIT_SECONDS:
+                raise AccountProblem("Connecting to OpenTrain is taking too long; please try again in a minute.")
+            await asyncio.sleep(0.1)
+            waited += 0.1
+        try:
+            if sealed := await self._redis.hget(account, "access_token"):
+                return sealed
+            registration = await self._base.register_agent(agent_name=self._agent_name)
+            sealed = self._box.encrypt(secret_field(registration, "access_token"))
+            await self._redis.hset(account, mapping={
+                "access_token": sealed,
+                "claim_token": self._box.encrypt(secret_field(registration, "claim_token")),
+                "claimed": "0",
+                "scopes": json.dumps(list(getattr(registration, "scopes", None) or [])),
+            })
+            log.info("registered an OpenTrain agent account for workspace %s", workspace_id)
+            return sealed
+        finally:
+            if await self._redis.get(lock) == holder:
+                await self._redis.delete(lock)

@@ -1,0 +1,108 @@
+"""Slack-free view models: what the engine wants the requester to see. Front ends render them (Block Kit, text)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal, Union
+
+NoticeLevel = Literal["info", "error"]
+ClaimState = Literal["waiting", "claimed", "expired", "needs_email", "failed"]
+
+
+@dataclass(frozen=True)
+class Notice:
+    text: str
+    level: NoticeLevel = "info"
+
+
+@dataclass(frozen=True)
+class Question:
+    """One missing field (or one update key of a multi-key field) to ask for."""
+
+    field: str  # the report's field name, e.g. "experienceLevel"
+    key: str  # the update key this answer fills (one answer per key)
+    label: str
+    text: str  # the API's prompt with any leading "ask: " removed
+    type: str  # enum | number | integer | boolean | array | string ... as the API reports it
+    position: str  # "2 of 5"
+    hint: str | None = None
+    example: str | None = None
+    choices: list[tuple[str, str]] = field(default_factory=list)  # (value, label); answer by value, label or number
+    current: str | None = None  # the value already set, when re-asking (back / edit)
+
+
+@dataclass(frozen=True)
+class ReviewField:
+    key: str
+    label: str
+    value: str  # display text
+    low_confidence: bool = False
+    confirmed: bool = False
+
+
+@dataclass(frozen=True)
+class UnmappedField:
+    path: str
+    reason: str
+    preview: str
+
+
+@dataclass(frozen=True)
+class ReviewCard:
+    job_id: str
+    fields: list[ReviewField]
+    warnings: list[str] = field(default_factory=list)
+    unmapped: list[UnmappedField] = field(default_factory=list)
+    review_url: str | None = None
+    publish_ready: bool = True
+    missing: list[str] = field(default_factory=list)  # fields the API still reports missing
+
+    @property
+    def unconfirmed(self) -> list[str]:
+        return [f.key for f in self.fields if f.low_confidence and not f.confirmed]
+
+
+@dataclass(frozen=True)
+class Published:
+    job_id: str
+    job_url: str | None
+    already_published: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class EmailRequest:
+    """The claim ceremony needs the requester's email (first time, or the last one already had an account)."""
+
+    text: str
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class ClaimInstructions:
+    state: ClaimState
+    verification_uri: str | None = None
+    user_code: str | None = None
+    expires_at: float | None = None  # epoch seconds of this attempt's end
+    email: str | None = None
+    message: str | None = None  # plain explanation for expired / failed / needs_email
+
+
+@dataclass(frozen=True)
+class Status:
+    state: str
+    job_id: str | None
+    fields: list[ReviewField]
+    missing: list[str]
+
+
+View = Union[Notice, Question, ReviewCard, Published, EmailRequest, ClaimInstructions, Status]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """Everything one incoming message produced. `duplicate`: this message was already handled; show nothing."""
+
+    views: list[View]
+    state: str
+    duplicate: bool = False

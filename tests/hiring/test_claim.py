@@ -1,0 +1,87 @@
+"""The claim ceremony and every state of its polling, against the sandbox's agent-auth endpoints."""
+
+from __future__ import annotations
+
+from bot.hiring.claim import ATTEMPT_EXPIRED, CLAIM_KIND, GRANT_GONE, WINDOW_CLOSED
+from bot.hiring.views import ClaimInstructions, EmailRequest, Published
+from tests.hiring.test_conversation import answer_until_review, confirm_flagged, only
+
+
+async def publish(bot):
+    reply = await confirm_flagged(bot, await answer_until_review(bot, await bot.hire()))
+    reply = await bot.say("publish")
+    assert only(reply, Published) and reply.state == "claim_pending"
+    return reply
+
+
+async def test_taken_email_slow_down_lapsed_attempt_restart_and_success(bot, clock):
+    bot.control("config", {"claimIntervalSeconds": 5})
+    bot.control("users", {"email": "taken@example.com"})
+    await publish(bot)
+
+    reply = await bot.say("taken@example.com")
+    ask = only(reply, EmailRequest)
+    assert ask.reason == "email_already_registered" and reply.state == "claim_pending"
+    reply = await bot.say("owner@example.com")
+    first = only(reply, ClaimInstructions)
+    assert first.state == "waiting" and first.email == "owner@example.com"
+    assert await bot.scheduler.due_at(CLAIM_KIND, "T1") == clock.now + 5
+
+    # Polling faster than the interval: slow_down, and the next poll waits longer.
+    await bot.engine.claims.poll("T1")
+    next_due = await bot.engine.claims.poll("T1")
+    assert next_due == clock.now + 10
+
+    # The 30-minute attempt lapses: a plain explanation, and `restart` gives a new code.
+    bot.control("clock", {"advanceSeconds": 1801})
+    assert await bot.engine.claims.poll("T1") is None
+    lapsed = bot.observer.changes[-1][1]
+    assert (lapsed.state, lapsed.message) == ("expired", ATTEMPT_EXPIRED)
+    reply = await bot.say("restart")
+    second = only(reply, ClaimInstructions)
+    assert second.state == "waiting" and second.user_code != first.user_code
+
+    # The human confirms; the scheduled poll (any process) swaps the token in and tells the front end.
+    bot.control("claims/confirm", {"user_code": second.user_code, "email": "owner@example.com"})
+    bot.control("clock", {"advanceSeconds": 10})
+    clock.now += 60
+    assert await bot.scheduler.run_once() == 1
+    assert bot.observer.changes[-1][1].state == "claimed"
+    assert await bot.accounts.is_claimed("T1")
+    assert (await bot.engine.status(bot.ref)).state == "claimed"
+    assert await bot.scheduler.due_at(CLAIM_KIND, "T1") is None  # done: not polled again
+
+
+async def test_closed_window_invalid_grant_and_an_outage(bot, redis, namespace, secretbox):
+    bot.control("config", {"claimIntervalSeconds": 0})
+    await publish(bot)
+    reply = await bot.say("owner@example.com")
+    assert only(reply, ClaimInstructions).state == "waiting"
+
+    # OpenTrain briefly down: keep waiting, poll again later.
+    bot.control("faults", {"path": "/api/agent/oauth/token", "status": 500})
+    assert await bot.engine.claims.poll("T1") is not None
+    assert (await bot.engine.claims.current("T1")).state == "waiting"
+
+    # The claim token is no longer accepted: invalid_grant, explained; the conversation is failed, not stuck.
+    await redis.hset(f"{namespace}:ws:T1:account", "claim_token", secretbox.encrypt("ot_clm_unknown_value"))
+    assert await bot.engine.claims.poll("T1") is None
+    gone = bot.observer.changes[-1][1]
+    assert (gone.state, gone.message) == ("failed", GRANT_GONE)
+    status = await bot.engine.status(bot.ref)
+    assert status.state == "failed"
+
+
+async def test_claim_window_closes(make_harness):
+    from bot.hiring.engine import ConversationRef
+
+    bot = make_harness(ref=ConversationRef("T2", "C2:1.1"))
+    bot.control("config", {"claimIntervalSeconds": 0})
+    await publish(bot)
+    reply = await bot.say("owner@example.com")
+    assert only(reply, ClaimInstructions).state == "waiting"
+    bot.control("clock", {"advanceSeconds": 86_401})
+    assert await bot.engine.claims.poll("T2") is None
+    closed = bot.observer.changes[-1][1]
+    assert (closed.state, closed.message) == ("failed", WINDOW_CLOSED)
+    assert await bot.accounts.claim_token("T2") is None  # forgotten: the next /hire registers afresh

@@ -1,0 +1,269 @@
+"""Whole hiring conversations: the engine against the sandbox over HTTP and a real Redis."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.hiring.engine import IllegalTransition, move
+from bot.hiring.jobs import lookup_job
+from bot.hiring.views import (ClaimInstructions, EmailRequest, Notice, Published, Question, ReviewCard, Status)
+from tests.hiring.conftest import DEMO, REQUESTER
+
+SAMPLE_ANSWERS = {"enum": "1", "number": "20", "integer": "4", "array": "Bounding box", "boolean": "yes"}
+
+
+def only(reply, kind):
+    found = [v for v in reply.views if isinstance(v, kind)]
+    assert found, f"no {kind.__name__} in {reply.views}"
+    return found[-1]
+
+
+def notices(reply) -> str:
+    return " | ".join(v.text for v in reply.views if isinstance(v, Notice))
+
+
+async def answer_until_review(bot, reply):
+    """Answer every question with a plausible value of its type; returns the review reply."""
+    for _ in range(20):
+        if reply.state == "review":
+            return reply
+        question = only(reply, Question)
+        reply = await bot.say(SAMPLE_ANSWERS.get(question.type, "Something sensible"))
+    raise AssertionError(f"never reached review: {reply}")
+
+
+async def confirm_flagged(bot, reply):
+    card = only(reply, ReviewCard)
+    for key in card.unconfirmed:
+        reply = await bot.say(f"confirm {key}")
+    assert not only(reply, ReviewCard).unconfirmed
+    return reply
+
+
+async def test_happy_path_from_description_to_claimed_account(bot, redis, namespace):
+    bot.control("config", {"claimIntervalSeconds": 0})
+    reply = await bot.hire(surface={"dm": "D1"})
+    assert reply.state == "asking"
+    question = only(reply, Question)
+    assert (question.field, question.type, question.position) == ("labelTypes", "array", "1 of 2")
+    assert not question.text.lower().startswith("ask:") and question.example
+    reply = await bot.say("Bounding box, Polygon")
+
+    question = only(reply, Question)
+    assert (question.field, question.position) == ("experienceLevel", "2 of 2")
+    assert [value for value, _ in question.choices] == ["EXPERT", "ENTRY_LEVEL", "INTERMEDIATE", "ANY_EXPERIENCE_LEVEL"]
+    assert question.choices[2][1] == "Intermediate"  # a human label, not the raw enum
+    assert question.hint
+    reply = await bot.say("3")  # choices answer by number too
+    assert reply.state == "review"
+    card = only(reply, ReviewCard)
+    values = {f.key: f.value for f in card.fields}
+    assert values["labelTypes"] == "Bounding box, Polygon" and values["experienceLevel"] == "Intermediate"
+    reply = await confirm_flagged(bot, reply)
+
+    reply = await bot.say("publish")
+    published = only(reply, Published)
+    assert published.job_id == card.job_id and published.job_url
+    assert reply.state == "claim_pending" and isinstance(reply.views[-1], EmailRequest)
+    job = await lookup_job(redis, namespace, card.job_id)
+    assert job.workspace_id == "T1" and job.requester == REQUESTER and job.surface == {"dm": "D1"}
+    assert await bot.scheduler.due_at("ledger", "T1") is not None
+    assert not await bot.accounts.is_claimed("T1")
+
+    reply = await bot.say("owner@example.com")
+    claim = only(reply, ClaimInstructions)
+    assert claim.state == "waiting" and len(claim.user_code) == 6 and claim.verification_uri
+    assert await bot.engine.claims.poll("T1") is not None  # authorization_pending: poll again later
+
+    bot.control("claims/confirm", {"user_code": claim.user_code, "email": "owner@example.com"})
+    assert await bot.engine.claims.poll("T1") is None
+    assert await bot.accounts.is_claimed("T1")
+    ref, final, surface = bot.observer.changes[-1]
+    assert (ref, final.state, surface) == (bot.ref, "claimed", {"dm": "D1"})
+    assert (await bot.engine.status(bot.ref)).state == "claimed"
+    me = await bot.accounts.me("T1", refresh=True)  # the stored token is now the post-claim one
+    assert "proposals:write" in me["scopes"]
+    raw = await redis.hgetall(f"{namespace}:ws:T1:account")
+    assert all("ot_pat_" not in value and "ot_clm_" not in value for value in raw.values())
+
+
+async def test_invalid_answers_of_every_type_and_api_refusals(bot):
+    patches = bot.requests("PATCH", "/job-drafts/")
+
+    async def refused(text: str, key: str) -> None:
+        reply = await bot.say(text)
+        assert reply.state == "asking" and notices(reply), (text, reply)
+        assert only(reply, Question).key == key  # the reason, then the same question again
+
+    reply = await bot.hire()
+    assert only(reply, Question).key == "labelTypes"
+    await refused(" , ; ", "labelTypes")  # array: no item
+    reply = await bot.say("Bounding box")
+    assert only(reply, Question).key == "experienceLevel"
+    await refused("guru", "experienceLevel")  # enum: not a choice
+    await refused("9", "experienceLevel")  # enum: no such number
+    assert bot.requests("PATCH", "/job-drafts/") == patches + 1  # nothing refused locally was sent
+    reply = await bot.say("expert")
+    assert reply.state == "review"
+
+    for key, bad_answers, good in (("headcount", ["a few", "0"], "3"),
+                                   ("pricePerHour", ["cheap", "-4", "15 to 20"], "21.5"),
+                                   ("jobTitle", ["   "], "Dashcam bounding boxes")):
+        reply = await bot.say(f"edit {key}")
+        assert only(reply, Question).key == key
+        for bad in bad_answers:
+            await refused(bad, key)
+        reply = await bot.say(good)
+        assert reply.state == "review", (key, reply)
+    values = {f.key: f.value for f in only(reply, ReviewCard).fields}
+    assert (values["headcount"], values["pricePerHour"], values["jobTitle"]) == ("3", "21.5", "Dashcam bounding boxes")
+
+    # An answer that parses but the API refuses: the API's own words, the question again, the draft unchanged.
+    await bot.say("edit jobTitle")
+    reply = await bot.say("x" * 250)
+    assert reply.state == "asking" and only(reply, Question).key == "jobTitle"
+    assert "OpenTrain didn't accept that" in notices(reply) and "200" in notices(reply)
+    reply = await bot.say("back")
+    assert only(reply, Question).key != "jobTitle"
+
+
+async def test_payment_type_change_back_edit_and_cancel(bot):
+    reply = await answer_until_review(bot, await bot.hire())
+    reply = await bot.say("edit paymentType")
+    question = only(reply, Question)
+    assert question.type == "enum" and "PAY_PER_LABEL" in [v for v, _ in question.choices]
+    reply = await bot.say("PAY_PER_LABEL")
+    # The fresh report is the truth: the per-label rate is now the gap.
+    question = only(reply, Question)
+    assert reply.state == "asking" and question.field == "pricePerLabel"
+    reply = await bot.say("back")  # re-ask the previous answer: the payment type
+    assert only(reply, Question).field == "paymentType"
+    reply = await bot.say("PAY_PER_HOUR")
+    reply = await answer_until_review(bot, reply)
+    values = {f.key: f.value for f in only(reply, ReviewCard).fields}
+    assert values["paymentType"] != "PAY_PER_LABEL"
+
+    reply = await bot.say("edit nonsenseField")
+    assert reply.state == "review" and "can't edit" in notices(reply)
+    reply = await bot.say("help")
+    assert "publish" in notices(reply)
+    status = await bot.say("status")
+    assert isinstance(status.views[0], Status) and status.views[0].job_id
+    # An illegal move is refused whole: the stored conversation does not change.
+    stored = await bot.engine.store.load(bot.ref)
+    with pytest.raises(IllegalTransition):
+        move(stored, "claimed")
+    assert stored.state == "review" and (await bot.engine.store.load(bot.ref)).state == "review"
+
+    reply = await bot.say("cancel")
+    assert reply.state == "cancelled"
+    reply = await bot.say("publish")
+    assert reply.state == "cancelled" and "cancelled" in notices(reply)
+
+
+async def test_moderation_block_and_daily_limit_keep_the_draft(make_harness):
+    from bot.hiring.engine import ConversationRef
+
+    bot = make_harness()
+    reply = await answer_until_review(bot, await bot.hire())
+    reply = await confirm_flagged(bot, reply)
+    reply = await bot.say("edit jobDescription")
+    reply = await bot.say("Draw boxes around cars. We pay with gift cards only.")
+    reply = await bot.say("publish")
+    assert reply.state == "review" and "moderation" in notices(reply).lower()
+    assert "off OpenTrain" in notices(reply)  # the API's reason, shown as given
+    reply = await bot.say("edit jobDescription")
+    reply = await bot.say("Draw bounding boxes around cars in dashcam images, following our guideline.")
+    reply = await confirm_flagged(bot, reply)
+
+    bot.control("config", {"publishLimitUnclaimed": 0})
+    reply = await bot.say("publish")
+    assert reply.state == "review" and "limit" in notices(reply).lower()
+    bot.control("config", {"publishLimitUnclaimed": 3})
+    reply = await bot.say("publish")
+    assert reply.state == "claim_pending" and only(reply, Published)
+
+
+async def test_same_message_twice_and_two_engines_at_once(make_harness, redis, namespace):
+    first = make_harness()
+    second = make_harness()
+    reply = await first.hire()
+    assert only(reply, Question).field == "labelTypes"
+
+    # The same delivery twice: the second changes nothing and shows nothing.
+    again = await first.engine.start(first.ref, REQUESTER, "dup-start", DEMO)
+    assert again.state == "asking"
+    replay = await first.engine.start(first.ref, REQUESTER, "dup-start", DEMO)
+    assert replay.duplicate and replay.views == []
+
+    patches = first.requests("PATCH", "/job-drafts/")
+    one = await first.say("Bounding box", message_id="evt-1")
+    assert (await first.say("Bounding box", message_id="evt-1")).duplicate
+    assert first.requests("PATCH", "/job-drafts/") == patches + 1
+    assert one.state == "asking"
+
+    # Two processes answer the same question at the same moment: exactly one answer is applied.
+    first.control("config", {"latencyMs": 150})
+    replies = await asyncio.gather(first.say("expert", message_id="evt-a"),
+                                   second.say("entry level", message_id="evt-b"))
+    assert first.requests("PATCH", "/job-drafts/") == patches + 2
+    applied = [r for r in replies if r.state == "review"]
+    refused = [r for r in replies if r.state != "review"]
+    assert len(applied) == 1 and len(refused) == 1 and "still working" in notices(refused[0])
+    values = {f.key: f.value for f in only(applied[0], ReviewCard).fields}
+    assert values["experienceLevel"] == ("Expert" if applied[0] is replies[0] else "Entry level")
+
+
+class ProcessDied(BaseException):
+    """Raised after an API call returns, to stand for a process killed before it saved anything."""
+
+
+async def test_a_process_killed_after_the_api_call_is_resumed_by_another(make_harness, clock):
+    doomed = make_harness()
+    real_client_for = doomed.accounts.client_for
+
+    async def dying_client_for(workspace_id):
+        client = await real_client_for(workspace_id)
+        create = client.create_draft
+
+        async def create_then_die(*args, **kwargs):
+            await create(*args, **kwargs)
+            raise ProcessDied()
+
+        client.create_draft = create_then_die
+        return client
+
+    doomed.accounts.client_for = dying_client_for
+    try:
+        await doomed.hire()
+    except ProcessDied:
+        pass
+    else:
+        raise AssertionError("the doomed process should have died")
+
+    survivor = make_harness()
+    busy = await survivor.say("status")
+    assert busy.state == "drafting"
+    early = await survivor.say("Bounding box")
+    assert "still working" in notices(early)  # the dead process's lease has not run out yet
+    clock.now += 120
+    reply = await survivor.say("Bounding box")
+    assert "Picking up" in notices(reply)
+    assert reply.state == "asking" and only(reply, Question).field == "experienceLevel"
+    assert survivor.requests("POST", "/job-drafts") == 2  # replayed with the same idempotencyKey
+    jobs = [job async for job in (await survivor.accounts.client_for("T1")).my_jobs()]
+    assert len(jobs) == 1
+
+
+async def test_idle_conversation_expires_and_says_so(make_harness, clock):
+    bot = make_harness(idle_seconds=3600)
+    await bot.hire()
+    clock.now += 3601
+    reply = await bot.say("Bounding box")
+    assert reply.state == "expired" and "expired" in notices(reply)
+    reply = await bot.hire()
+    assert reply.state == "asking"  # a new /hire in the same place starts over
+    other = await bot.say("Bounding box", user="U_OTHER")
+    assert "Only" in notices(other)
