@@ -27,6 +27,7 @@ from bot.hiring.views import (EmailRequest, Notice, Published, Question, Reply, 
                               ReviewField, Status, UnmappedField, View)
 from bot.opentrain import errors
 from bot.opentrain.client import OpenTrainClient
+from bot.opentrain.fields import DOCUMENTED_KEY_TYPES
 from bot.secretbox import SecretBox
 
 __all__ = ["HiringEngine", "ConversationRef", "ClaimObserver", "IllegalTransition"]
@@ -536,11 +537,13 @@ class HiringEngine:
         return self._guess_spec(conversation, name)
 
     def _guess_spec(self, conversation: Conversation, name: str) -> dict[str, Any]:
-        """A question for a field the API did not ask about (edit/back): type from the enums or the value."""
+        """A question for a field the API did not ask about (edit/back): type from the enums, the contract, or the value."""
         value = conversation.report.get("normalized", {}).get(name)
         enums = conversation.report.get("enums", {}).get(name)
         if enums:
             kind = "enum"
+        elif name in DOCUMENTED_KEY_TYPES:
+            kind = DOCUMENTED_KEY_TYPES[name]
         elif isinstance(value, list):
             kind = "array"
         elif isinstance(value, bool):

@@ -108,13 +108,15 @@ async def test_invalid_answers_of_every_type_and_api_refusals(bot):
     reply = await bot.say("expert")
     assert reply.state == "review"
 
-    for key, bad_answers, good in (("headcount", ["a few", "0"], "3"),
+    for key, bad_answers, good in (("headcount", ["a few", "0", "2.5"], "3"),
                                    ("pricePerHour", ["cheap", "-4", "15 to 20"], "21.5"),
                                    ("jobTitle", ["   "], "Dashcam bounding boxes")):
         reply = await bot.say(f"edit {key}")
         assert only(reply, Question).key == key
+        sent = bot.requests("PATCH", "/job-drafts/")
         for bad in bad_answers:
             await refused(bad, key)
+        assert bot.requests("PATCH", "/job-drafts/") == sent, key  # refused by its documented type, not by the API
         reply = await bot.say(good)
         assert reply.state == "review", (key, reply)
     values = {f.key: f.value for f in only(reply, ReviewCard).fields}
