@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 
 from bot.logs import configure_logging
@@ -35,11 +36,18 @@ def main(argv: list[str] | None = None) -> None:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(2) from None
-    configure_logging(settings.log_level)
+    configure_logging(_log_level(args.command, settings.log_level))
     try:
         asyncio.run(_run(args, settings))
     except KeyboardInterrupt:
         pass
+
+
+def _log_level(command: str, configured: str) -> str:
+    # The shell's screen is the conversation: only warnings interleave with it unless LOG_LEVEL asks for more.
+    if command == "shell" and "LOG_LEVEL" not in os.environ:
+        return "WARNING"
+    return configured
 
 
 async def _run(args: argparse.Namespace, settings) -> None:
