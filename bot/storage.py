@@ -14,13 +14,18 @@ def key(namespace: str, *parts: str) -> str:
 
 def connect(url: str) -> aioredis.Redis:
     # Short socket timeouts turn a lost Redis into a prompt RedisError instead of a hang.
-    return aioredis.from_url(
+    # A blocking pool: under a burst (hundreds of conversations at once) callers wait briefly for a free
+    # connection instead of failing with "Too many connections" (redis-py's default pool stops at 100).
+    pool = aioredis.BlockingConnectionPool.from_url(
         url,
         decode_responses=True,
         socket_timeout=5,
         socket_connect_timeout=5,
         health_check_interval=30,
+        max_connections=100,
+        timeout=5,
     )
+    return aioredis.Redis.from_pool(pool)
 
 
 def connect_from_settings(settings) -> aioredis.Redis:

@@ -1,0 +1,83 @@
+"""The bolt AsyncApp factory: signing secret, bot token, and a Web API client pointed at SLACK_API_URL."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+)
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.settings import Settings
+from bot.slack.dedupe import EventDeduper
+from bot.slack.dialogue import SlackDialogue
+from bot.slack.registry import SlackRegistry
+from bot.slack.work import SlowWork
+
+log = logging.getLogger(__name__)
+
+# Bounded: a 429 waits Retry-After at most this many times, a dropped connection is retried twice.
+RATE_LIMIT_RETRIES = 3
+CONNECTION_RETRIES = 2
+
+
+@dataclass
+class SlackDeps:
+    """What listeners need; built once per process by `bot.slack.runner`."""
+
+    settings: Settings
+    client: AsyncWebClient
+    deduper: EventDeduper
+    registry: SlackRegistry
+    dialogue: SlackDialogue
+    work: SlowWork
+    proposals: Any = None  # bot.slack.listeners.proposal_actions.ProposalDesk, for the proposal cards' buttons
+
+
+def secret(value) -> str:
+    return value.get_secret_value() if value is not None else ""
+
+
+def build_web_client(settings: Settings, *, token: str | None = None, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    """Every Web API call goes to `settings.slack_url`; 429s and connection errors are retried, boundedly."""
+    return AsyncWebClient(
+        token=token if token is not None else secret(settings.slack_bot_token) or None,
+        base_url=settings.slack_url,
+        session=session,
+        timeout=15,
+        retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+        ],
+    )
+
+
+def build_app(deps: SlackDeps) -> AsyncApp:
+    """An AsyncApp with every listener module registered; it acks first and works after (no FaaS mode)."""
+    from bot.slack.listeners import register_all
+
+    app = AsyncApp(
+        signing_secret=secret(deps.settings.slack_signing_secret),
+        client=deps.client,
+        process_before_response=False,
+        logger=logging.getLogger("bot.slack.bolt"),
+    )
+    app.error(_log_error)
+    register_all(app, deps)
+    return app
+
+
+async def _log_error(error: Exception, body: dict[str, Any]) -> None:
+    """Last resort for listener failures: the error code, never the payload (it may carry user text)."""
+    kind = body.get("type") or body.get("command") or "request"
+    if isinstance(error, SlackApiError):
+        log.error("Slack API error %s while handling %s", error.response.get("error"), kind)
+    else:
+        log.error("listener failed handling %s: %s", kind, type(error).__name__, exc_info=error)

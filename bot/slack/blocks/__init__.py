@@ -1,0 +1,1 @@
+"""Block Kit builders, one module per surface; every message they build carries a plain `text` fallback."""

@@ -1,0 +1,315 @@
+"""Block Kit for the hiring conversation: each builder returns a `SlackMessage` (plain `text` fallback + blocks).
+
+Limits respected everywhere (field notes): 50 blocks a message, 3,000 characters a section, 100 options a
+static_select, 75 characters of button text, 2,000 of a button value (150 of an option value).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.hiring.views import (
+    ClaimInstructions,
+    EmailRequest,
+    Notice,
+    Published,
+    Question,
+    ReviewCard,
+    Status,
+)
+
+MAX_BLOCKS = 50
+MAX_SECTION_CHARS = 3000
+MAX_OPTIONS = 100
+MAX_BUTTON_TEXT = 75
+MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
+MAX_BUTTONS_INLINE = 5
+
+# Every interactive element's action_id starts with this; the value says which conversation and what to "type".
+ACTION_PREFIX = "hire:"
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+
+
+def action_value(conversation_id: str, says: str) -> str:
+    """Button/option value: the conversation it belongs to and the words a click stands for."""
+    return json.dumps({"c": conversation_id, "s": says}, separators=(",", ":"))
+
+
+def parse_action_value(value: str) -> tuple[str, str]:
+    data = json.loads(value)
+    return str(data["c"]), str(data["s"])
+
+
+def clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def escape(text: str) -> str:
+    """Slack mrkdwn control characters; user text must not turn into mentions or links."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def section(text: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
+    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_SECTION_CHARS)}}
+    if accessory:
+        block["accessory"] = accessory
+    return block
+
+
+def context(text: str) -> dict[str, Any]:
+    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, MAX_SECTION_CHARS)}]}
+
+
+def button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": clip(label, MAX_BUTTON_TEXT), "emoji": True},
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def option(label: str, value: str) -> dict[str, Any]:
+    return {"text": {"type": "plain_text", "text": clip(label, MAX_OPTION_TEXT)}, "value": value}
+
+
+def chunked_sections(lines: list[str]) -> list[dict[str, Any]]:
+    """Pack lines into as few sections as fit under the per-section character limit."""
+    sections, current = [], ""
+    for line in lines:
+        line = clip(line, MAX_SECTION_CHARS)
+        if current and len(current) + 1 + len(line) > MAX_SECTION_CHARS:
+            sections.append(section(current))
+            current = ""
+        current = f"{current}\n{line}" if current else line
+    if current:
+        sections.append(section(current))
+    return sections
+
+
+def limited(blocks: list[dict[str, Any]], text: str) -> SlackMessage:
+    """Keep the message within 50 blocks; the actions (last block) always survive."""
+    if len(blocks) > MAX_BLOCKS:
+        blocks = blocks[: MAX_BLOCKS - 2] + [context("…more in the review link"), blocks[-1]]
+    return SlackMessage(text=text, blocks=blocks)
+
+
+# --- the thread -------------------------------------------------------------------------------------------------
+
+def root_message(requester: str, description: str, state: str = "drafting", job_url: str | None = None) -> SlackMessage:
+    summary = escape(clip(description.strip().splitlines()[0] if description.strip() else "a new job", 200))
+    lines = [f":briefcase: <@{requester}> is hiring: *{summary}*"]
+    status = STATE_LABELS.get(state, state)
+    lines.append(f"Status: {status}" + (f" · <{job_url}|view the job>" if job_url else ""))
+    return SlackMessage(
+        text=f"<@{requester}> is hiring: {summary} ({status})",
+        blocks=[section("\n".join(lines)), context("Answer my questions in this thread.")],
+    )
+
+
+STATE_LABELS = {
+    "drafting": "drafting",
+    "asking": "collecting details",
+    "review": "ready for review",
+    "publishing": "publishing",
+    "published": ":white_check_mark: published",
+    "claim_pending": ":white_check_mark: published",
+    "claimed": ":white_check_mark: published",
+    "cancelled": "cancelled",
+    "expired": "expired",
+    "failed": ":warning: needs attention",
+}
+
+
+def notice(view: Notice) -> SlackMessage:
+    text = (":warning: " if view.level == "error" else "") + view.text
+    return SlackMessage(text=text, blocks=[section(escape(text))])
+
+
+def question(view: Question, conversation_id: str) -> SlackMessage:
+    lines = [f"*{escape(view.label)}* ({escape(view.position)})", escape(view.text)]
+    if view.current:
+        lines.append(f"Current value: `{escape(view.current)}`")
+    blocks = [section("\n".join(lines))]
+    hints = [h for h in (view.hint, f"e.g. {view.example}" if view.example else None) if h]
+    if hints:
+        blocks.append(context(escape(" · ".join(hints))))
+    if view.choices:
+        blocks.append(_choice_block(view, conversation_id))
+    fallback = f"{view.label} ({view.position}): {view.text}"
+    if view.choices:
+        fallback += " Options: " + ", ".join(label for _, label in view.choices[:MAX_OPTIONS])
+    return SlackMessage(text=clip(fallback, 3000), blocks=blocks)
+
+
+def _choice_block(view: Question, conversation_id: str) -> dict[str, Any]:
+    if len(view.choices) <= MAX_BUTTONS_INLINE:
+        return {
+            "type": "actions",
+            "block_id": f"choice:{view.key}",
+            "elements": [
+                button(label, f"{ACTION_PREFIX}choice:{index}", action_value(conversation_id, value))
+                for index, (value, label) in enumerate(view.choices)
+            ],
+        }
+    options = []
+    for number, (value, label) in enumerate(view.choices[:MAX_OPTIONS], start=1):
+        says = value if len(action_value(conversation_id, value)) <= MAX_OPTION_VALUE else str(number)
+        options.append(option(label, action_value(conversation_id, says)))
+    return {
+        "type": "actions",
+        "block_id": f"choice:{view.key}",
+        "elements": [
+            {
+                "type": "static_select",
+                "action_id": f"{ACTION_PREFIX}select",
+                "placeholder": {"type": "plain_text", "text": clip(f"Choose {view.label}", 150)},
+                "options": options,
+            }
+        ],
+    }
+
+
+def answered_question(label: str, answer: str) -> SlackMessage:
+    """A question once answered: the answer shown, the buttons gone."""
+    text = f":white_check_mark: *{escape(label)}*: {escape(clip(answer, 500))}"
+    return SlackMessage(text=f"{label}: {clip(answer, 500)}", blocks=[section(text)])
+
+
+def review_card(view: ReviewCard, conversation_id: str) -> SlackMessage:
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Review your job"}}]
+    sure = [f"*{escape(f.label)}*: {escape(f.value)}" for f in view.fields if not f.low_confidence or f.confirmed]
+    blocks.extend(chunked_sections(sure))
+    for item in view.fields:
+        if item.low_confidence and not item.confirmed:
+            blocks.append(
+                section(
+                    f":grey_question: *{escape(item.label)}*: {escape(item.value)}\n_I guessed this one; please check it._",
+                    accessory=button("Looks right", f"{ACTION_PREFIX}confirm:{item.key}",
+                                     action_value(conversation_id, f"confirm {item.key}")),
+                )
+            )
+    if view.warnings:
+        blocks.extend(chunked_sections([":warning: " + escape(w) for w in view.warnings]))
+    if view.unmapped:
+        lines = ["*Not used from your description:*"]
+        lines += [f"• `{escape(u.path)}`: {escape(u.reason)} ({escape(clip(u.preview, 80))})" for u in view.unmapped]
+        blocks.extend(chunked_sections(lines))
+    if view.missing:
+        blocks.append(context("Still missing: " + escape(", ".join(view.missing))))
+    if view.review_url:
+        blocks.append(context(f"<{view.review_url}|Open the draft on OpenTrain>"))
+    blocks.append(_review_actions(view, conversation_id))
+    fallback = "Review your job: " + "; ".join(f"{f.label}: {f.value}" for f in view.fields)
+    return limited(blocks, clip(fallback, 3000))
+
+
+def _review_actions(view: ReviewCard, conversation_id: str) -> dict[str, Any]:
+    elements: list[dict[str, Any]] = []
+    if view.publish_ready:
+        elements.append(button("Publish", f"{ACTION_PREFIX}publish", action_value(conversation_id, "publish"), "primary"))
+    fields = view.fields[:MAX_OPTIONS]
+    if fields:
+        elements.append(
+            {
+                "type": "static_select",
+                "action_id": f"{ACTION_PREFIX}edit",
+                "placeholder": {"type": "plain_text", "text": "Edit a field"},
+                "options": [option(f.label, action_value(conversation_id, f"edit {f.key}")) for f in fields],
+            }
+        )
+    elements.append(button("Cancel", f"{ACTION_PREFIX}cancel", action_value(conversation_id, "cancel"), "danger"))
+    return {"type": "actions", "block_id": "review", "elements": elements}
+
+
+def review_closed(view_text: str) -> SlackMessage:
+    """The review card once acted on: no buttons left to click twice."""
+    return SlackMessage(text=view_text, blocks=[section(escape(view_text))])
+
+
+def published(view: Published) -> SlackMessage:
+    link = f"<{view.job_url}|{view.job_id}>" if view.job_url else f"`{view.job_id}`"
+    head = "This job was already published" if view.already_published else ":tada: Your job is live"
+    blocks = [section(f"{head}: {link}")]
+    if view.warnings:
+        blocks.extend(chunked_sections([":warning: " + escape(w) for w in view.warnings]))
+    return SlackMessage(text=f"{head}: {view.job_url or view.job_id}", blocks=blocks)
+
+
+def status_list(entries: list[tuple[str, Status]]) -> SlackMessage:
+    """`/hire status`: one line per conversation of the requester, newest first."""
+    if not entries:
+        text = "You have no drafts or jobs yet. Start one with `/hire <description>`."
+        return SlackMessage(text=text, blocks=[section(text)])
+    lines = ["*Your drafts and jobs*"]
+    for title, status in entries:
+        job = f" · job `{status.job_id}`" if status.job_id else ""
+        missing = f" · missing {', '.join(status.missing)}" if status.missing else ""
+        lines.append(f"• {escape(clip(title, 120))}: {STATE_LABELS.get(status.state, status.state)}{job}{escape(missing)}")
+    return SlackMessage(text="\n".join(lines), blocks=chunked_sections(lines)[: MAX_BLOCKS])
+
+
+def usage() -> SlackMessage:
+    text = (
+        "*Hire on OpenTrain from Slack*\n"
+        "• `/hire <job description>`: start a job; I ask what's missing in a thread, then show a review card.\n"
+        "• `/hire status`: your drafts and jobs with their state.\n"
+        "• `/hire help`: this message.\n"
+        "In the thread you can also type `back`, `status`, `cancel` or `help`."
+    )
+    return SlackMessage(text=text, blocks=[section(text)])
+
+
+def plain(text: str) -> SlackMessage:
+    return SlackMessage(text=text, blocks=[section(escape(text))])
+
+
+# --- the claim DM -----------------------------------------------------------------------------------------------
+
+def email_request(view: EmailRequest) -> SlackMessage:
+    lines = [escape(view.text)]
+    if view.reason:
+        lines.append(f"_{escape(view.reason)}_")
+    lines.append("Reply here with the email address to use.")
+    return SlackMessage(text=" ".join([view.text, view.reason or ""]).strip(), blocks=[section("\n".join(lines))])
+
+
+def claim_dm(view: ClaimInstructions, conversation_id: str) -> SlackMessage:
+    if view.state == "waiting":
+        expiry = (
+            f"<!date^{int(view.expires_at)}^{{time}} on {{date_short}}|in 30 minutes>" if view.expires_at else "soon"
+        )
+        lines = [
+            ":key: *Claim your OpenTrain account* so you can hire from Slack.",
+            f"1. Open <{view.verification_uri}|this verification link>"
+            + (f" and sign in as *{escape(view.email)}*." if view.email else "."),
+            f"2. Enter the code *{view.user_code}*.",
+            f"The code expires {expiry}. I'll update this message when it's done.",
+        ]
+        text = (
+            f"Claim your OpenTrain account: open {view.verification_uri} and enter code {view.user_code}."
+        )
+        return SlackMessage(text=text, blocks=[section("\n".join(lines))])
+    if view.state == "claimed":
+        text = ":white_check_mark: Your OpenTrain account is claimed. You can now hire from Slack."
+        return SlackMessage(text=text, blocks=[section(text)])
+    if view.state == "needs_email":
+        text = view.message or "Which email should own the OpenTrain account? Reply here with it."
+        return SlackMessage(text=text, blocks=[section(escape(text))])
+    reason = view.message or ("The verification code expired." if view.state == "expired" else "The claim failed.")
+    restart = button("Restart", f"{ACTION_PREFIX}restart", action_value(conversation_id, "restart"), "primary")
+    return SlackMessage(
+        text=f"{reason} Click Restart for a new code.",
+        blocks=[section(f":hourglass: {escape(reason)}"), {"type": "actions", "block_id": "claim", "elements": [restart]}],
+    )

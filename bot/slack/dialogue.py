@@ -1,0 +1,298 @@
+"""A hiring conversation carried over Slack: engine replies become thread messages, DMs and message updates.
+
+No hiring decisions here. The engine decides; this module posts its views where they belong (the thread; the DM
+for anything about the claim, which carries a code), keeps older messages honest (an answered question loses its
+buttons, the root message shows the job's state) and feeds the requester's Slack email into the claim ceremony.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Awaitable, Callable
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.hiring.engine import ConversationRef
+from bot.hiring.views import (
+    ClaimInstructions,
+    EmailRequest,
+    Notice,
+    Published,
+    Question,
+    Reply,
+    ReviewCard,
+    Status,
+    View,
+)
+from bot.slack.blocks import conversation as blocks
+from bot.slack.blocks.conversation import SlackMessage
+from bot.slack.registry import SlackConversation, SlackRegistry
+
+log = logging.getLogger(__name__)
+
+MAX_DESCRIPTION_CHARS = 60_000  # the API's rawJobDescription limit
+# Errors meaning "the bot cannot post here": not a member, a DM between people, an archived channel.
+CANNOT_POST_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
+PROFILE_EMAIL_SUFFIX = ":slack-profile-email"
+
+Tell = Callable[[str], Awaitable[None]]
+
+
+def slack_error(exc: SlackApiError) -> str:
+    return str(exc.response.get("error") or "unknown_error")
+
+
+def closing_words(state: str) -> str:
+    return {
+        "publishing": "Publishing…",
+        "asking": "Editing…",
+        "cancelled": "Cancelled.",
+    }.get(state, "Reviewed.")
+
+
+class SlackDialogue:
+    def __init__(self, engine, registry: SlackRegistry, client: AsyncWebClient):
+        self._engine = engine
+        self._registry = registry
+        self._client = client
+
+    # ---- entry points ------------------------------------------------------------------------------------------
+
+    async def start(self, *, team_id: str, user_id: str, channel_id: str, text: str, message_id: str,
+                    tell: Tell) -> None:
+        """`/hire <text>`: a root message naming the requester and the job, then the engine's first step."""
+        if len(text) > MAX_DESCRIPTION_CHARS:
+            await tell(f"That description is {len(text):,} characters; OpenTrain accepts at most "
+                       f"{MAX_DESCRIPTION_CHARS:,}. Please shorten it and try again.")
+            return
+        located = await self._post_root(channel_id, user_id, blocks.root_message(user_id, text), tell)
+        if located is None:
+            return
+        channel, thread_ts = located
+        conversation = SlackConversation(
+            conversation_id=f"{channel}:{thread_ts}", requester=user_id, channel=channel, thread_ts=thread_ts,
+            title=text.strip().splitlines()[0][:200], root_state="drafting",
+            dm_channel=channel if channel != channel_id else "",
+        )
+        await self._registry.add(team_id, conversation)
+        if conversation.dm_channel:
+            await self._registry.route_dm(team_id, user_id, conversation.conversation_id)
+        reply = await self._engine.start(self._ref(team_id, conversation), user_id, message_id, text,
+                                         surface=self._surface(conversation))
+        await self.show(team_id, conversation, reply, message_id)
+
+    async def answer(self, team_id: str, conversation: SlackConversation, user_id: str, message_id: str,
+                     text: str, *, shown_as: str | None = None) -> None:
+        """A line typed in the thread (or the DM), or a click standing for one; `shown_as` labels a click."""
+        try:
+            reply = await self._engine.handle(self._ref(team_id, conversation), user_id, message_id, text)
+            if not reply.duplicate:
+                await self.show(team_id, conversation, reply, message_id, answer=shown_as or text)
+        except Exception:
+            log.exception("handling an answer in %s failed", conversation.conversation_id)
+            await self._post_in_thread(conversation, blocks.plain(
+                "Something went wrong on my side and your last message was not taken; please send it again."))
+
+    async def status(self, team_id: str, user_id: str) -> SlackMessage:
+        entries = []
+        for conversation in await self._registry.recent(team_id, user_id):
+            reply = await self._engine.status(self._ref(team_id, conversation))
+            entries += [(conversation.title, v) for v in reply.views if isinstance(v, Status)]
+        return blocks.status_list(entries)
+
+    # ---- rendering a reply --------------------------------------------------------------------------------------
+
+    async def show(self, team_id: str, conversation: SlackConversation, reply: Reply, message_id: str,
+                   answer: str | None = None) -> None:
+        conversation = await self._settle_previous(team_id, conversation, reply, answer)
+        for view in reply.views:
+            conversation = await self._show_view(team_id, conversation, view, message_id)
+        await self._refresh_root(team_id, conversation, reply.state)
+
+    async def _show_view(self, team_id: str, conversation: SlackConversation, view: View,
+                         message_id: str) -> SlackConversation:
+        cid = conversation.conversation_id
+        if isinstance(view, Question):
+            ts = await self._post_in_thread(conversation, blocks.question(view, cid))
+            return await self._remember(team_id, conversation, question_ts=ts or "", question_key=view.key,
+                                        question_label=view.label)
+        if isinstance(view, ReviewCard):
+            card = blocks.review_card(view, cid)
+            if conversation.review_ts:  # still on the card (a field confirmed): refresh it in place
+                await self._update(conversation.channel, conversation.review_ts, card)
+                return conversation
+            ts = await self._post_in_thread(conversation, card)
+            return await self._remember(team_id, conversation, review_ts=ts or "")
+        if isinstance(view, Published):
+            await self._post_in_thread(conversation, blocks.published(view))
+            return await self._remember(team_id, conversation, job_url=view.job_url or "")
+        if isinstance(view, EmailRequest):
+            return await self._email_needed(team_id, conversation, view, message_id)
+        if isinstance(view, ClaimInstructions):
+            return await self._show_claim(team_id, conversation, view)
+        if isinstance(view, Notice):
+            await self._post_in_thread(conversation, blocks.notice(view))
+        elif isinstance(view, Status):
+            await self._post_in_thread(conversation, blocks.status_list([(conversation.title, view)]))
+        return conversation
+
+    async def _settle_previous(self, team_id: str, conversation: SlackConversation, reply: Reply,
+                               answer: str | None) -> SlackConversation:
+        """The open question, once answered, shows its answer without buttons; a left review card loses its own."""
+        asked_again = any(isinstance(v, Question) and v.key == conversation.question_key for v in reply.views)
+        if conversation.question_ts and answer is not None and not asked_again and reply.state != "failed":
+            await self._update(conversation.channel, conversation.question_ts,
+                               blocks.answered_question(conversation.question_label, answer))
+            conversation = await self._remember(team_id, conversation, question_ts="", question_key="",
+                                                question_label="")
+        if conversation.review_ts and reply.state != "review":
+            await self._update(conversation.channel, conversation.review_ts,
+                               blocks.review_closed(closing_words(reply.state)))
+            conversation = await self._remember(team_id, conversation, review_ts="")
+        return conversation
+
+    async def _refresh_root(self, team_id: str, conversation: SlackConversation, state: str) -> None:
+        label = blocks.STATE_LABELS.get(state)
+        if label is None or label == blocks.STATE_LABELS.get(conversation.root_state):
+            return
+        message = blocks.root_message(conversation.requester, conversation.title, state, conversation.job_url or None)
+        await self._update(conversation.channel, conversation.thread_ts, message)
+        await self._remember(team_id, conversation, root_state=state)
+
+    # ---- the claim, always in a DM -----------------------------------------------------------------------------
+
+    async def _email_needed(self, team_id: str, conversation: SlackConversation, view: EmailRequest,
+                            message_id: str) -> SlackConversation:
+        """First time, use the requester's Slack email; if that is taken or unknown, ask in the DM."""
+        if view.reason is None and not message_id.endswith(PROFILE_EMAIL_SUFFIX):
+            email = await self._profile_email(conversation.requester)
+            if email:
+                follow_up = message_id + PROFILE_EMAIL_SUFFIX
+                reply = await self._engine.handle(self._ref(team_id, conversation), conversation.requester,
+                                                  follow_up, email)
+                if not reply.duplicate:
+                    fresh = await self._registry.get(team_id, conversation.conversation_id) or conversation
+                    for later in reply.views:
+                        fresh = await self._show_view(team_id, fresh, later, follow_up)
+                    return fresh
+                return conversation
+        return await self._show_in_dm(team_id, conversation, blocks.email_request(view), expects_reply=True)
+
+    async def _show_claim(self, team_id: str, conversation: SlackConversation,
+                          view: ClaimInstructions) -> SlackConversation:
+        message = blocks.claim_dm(view, conversation.conversation_id)
+        return await self._show_in_dm(team_id, conversation, message, expects_reply=view.state == "needs_email")
+
+    async def _show_in_dm(self, team_id: str, conversation: SlackConversation, message: SlackMessage, *,
+                          expects_reply: bool) -> SlackConversation:
+        """One DM message per claim, updated in place; the thread only hears that a DM was sent."""
+        first_dm = not conversation.claim_ts
+        dm_channel = conversation.dm_channel or await self._open_dm(conversation.requester)
+        if not dm_channel:
+            await self._post_in_thread(conversation, blocks.plain(
+                "I couldn't send you a direct message, so I can't finish setting up the OpenTrain account. "
+                "Check that direct messages with the app are allowed."))
+            return conversation
+        if first_dm:
+            claim_ts = await self._post(dm_channel, message) or ""
+        else:
+            await self._update(dm_channel, conversation.claim_ts, message)
+            claim_ts = conversation.claim_ts
+        conversation = await self._remember(team_id, conversation, dm_channel=dm_channel, claim_ts=claim_ts)
+        await self._engine.set_surface(self._ref(team_id, conversation), self._surface(conversation))
+        if expects_reply:
+            await self._registry.route_dm(team_id, conversation.requester, conversation.conversation_id)
+        if first_dm and dm_channel != conversation.channel:
+            await self._post_in_thread(conversation, blocks.plain(
+                "One more step to claim the OpenTrain account: I sent you the details in a direct message."))
+        return conversation
+
+    async def _profile_email(self, user_id: str) -> str | None:
+        try:
+            response = await self._client.users_info(user=user_id)
+        except SlackApiError as exc:
+            log.warning("users.info failed: %s", slack_error(exc))
+            return None
+        return (response.get("user") or {}).get("profile", {}).get("email")
+
+    # ---- Slack calls -------------------------------------------------------------------------------------------
+
+    async def _post_root(self, channel_id: str, user_id: str, message: SlackMessage,
+                         tell: Tell) -> tuple[str, str] | None:
+        """Post in the channel, or, when the bot can't, tell the requester why and continue in a DM."""
+        try:
+            return channel_id, await self._post_or_raise(channel_id, message)
+        except SlackApiError as exc:
+            code = slack_error(exc)
+            if code not in CANNOT_POST_ERRORS:
+                log.error("chat.postMessage failed for /hire: %s", code)
+                await tell(f"Slack refused my message ({code}); please try again in a moment.")
+                return None
+        await tell("I can't post in this conversation: I'm not a member (or it's a DM between people). "
+                   "Invite me with `/invite @hirebot` to hire from this channel. Meanwhile we'll continue in a "
+                   "direct message.")
+        dm_channel = await self._open_dm(user_id)
+        ts = await self._post(dm_channel, message) if dm_channel else None
+        if not ts:
+            await tell("I couldn't open a direct message with you either, so I can't start this job.")
+            return None
+        return dm_channel, ts
+
+    async def _post_or_raise(self, channel: str, message: SlackMessage, thread_ts: str | None = None) -> str:
+        # Never reply_broadcast: thread replies stay in the thread.
+        response = await self._client.chat_postMessage(
+            channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread_ts, unfurl_links=False
+        )
+        return str(response["ts"])
+
+    async def _post(self, channel: str, message: SlackMessage, thread_ts: str | None = None) -> str | None:
+        try:
+            return await self._post_or_raise(channel, message, thread_ts)
+        except SlackApiError as exc:
+            log.error("chat.postMessage failed: %s", slack_error(exc))
+            return None
+
+    async def _post_in_thread(self, conversation: SlackConversation, message: SlackMessage) -> str | None:
+        return await self._post(conversation.channel, message, conversation.thread_ts)
+
+    async def _update(self, channel: str, ts: str, message: SlackMessage) -> None:
+        try:
+            await self._client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
+        except SlackApiError as exc:
+            log.error("chat.update failed: %s", slack_error(exc))
+
+    async def _open_dm(self, user_id: str) -> str | None:
+        try:
+            response = await self._client.conversations_open(users=user_id)
+        except SlackApiError as exc:
+            log.error("conversations.open failed: %s", slack_error(exc))
+            return None
+        return str(response["channel"]["id"])
+
+    async def tell_ephemeral(self, channel: str, user_id: str, text: str, thread_ts: str | None = None) -> None:
+        try:
+            await self._client.chat_postEphemeral(channel=channel, user=user_id, text=text, thread_ts=thread_ts)
+        except SlackApiError as exc:
+            log.warning("chat.postEphemeral failed: %s", slack_error(exc))
+
+    # ---- helpers -----------------------------------------------------------------------------------------------
+
+    async def _remember(self, team_id: str, conversation: SlackConversation, **fields: str) -> SlackConversation:
+        await self._registry.update(team_id, conversation.conversation_id, **fields)
+        return dataclasses.replace(conversation, **fields)
+
+    @staticmethod
+    def _ref(team_id: str, conversation: SlackConversation) -> ConversationRef:
+        return ConversationRef(team_id, conversation.conversation_id)
+
+    @staticmethod
+    def _surface(conversation: SlackConversation) -> dict[str, str]:
+        return {
+            "channel": conversation.channel,
+            "thread_ts": conversation.thread_ts,
+            "requester": conversation.requester,
+            "dm_channel": conversation.dm_channel,
+            "claim_ts": conversation.claim_ts,
+        }

@@ -1,0 +1,54 @@
+"""Buttons and menus of the conversation: a click is the same as typing the words its value carries."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from functools import partial
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.slack.app import SlackDeps
+from bot.slack.blocks.conversation import ACTION_PREFIX, parse_action_value
+
+log = logging.getLogger(__name__)
+
+
+def clicked(action: dict[str, Any]) -> tuple[str, str]:
+    """(value, the label the user saw) of a button or a static_select choice."""
+    if "selected_option" in action:
+        chosen = action["selected_option"] or {}
+        return chosen.get("value", ""), chosen.get("text", {}).get("text", "")
+    return action.get("value", ""), action.get("text", {}).get("text", "")
+
+
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    @app.action(re.compile("^" + re.escape(ACTION_PREFIX)))
+    async def on_click(ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        await deps.work.run(partial(_take_click, deps, body, action))
+
+
+async def _take_click(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:
+    value, label = clicked(action)
+    try:
+        conversation_id, says = parse_action_value(value)
+    except (ValueError, KeyError, TypeError):
+        log.warning("ignoring a click with an unreadable value (action %s)", action.get("action_id"))
+        return
+    team_id = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
+    user_id = body["user"]["id"]
+    channel_id = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id", "")
+    conversation = await deps.registry.get(team_id, conversation_id)
+    if conversation is None:
+        await deps.dialogue.tell_ephemeral(channel_id, user_id, "This hiring conversation is over or expired.")
+        return
+    if user_id != conversation.requester and not deps.settings.allow_anyone_to_answer:
+        await deps.dialogue.tell_ephemeral(
+            channel_id, user_id, f"Only <@{conversation.requester}> can answer this one.",
+            thread_ts=conversation.thread_ts if channel_id == conversation.channel else None)
+        return
+    message_id = f"action:{action.get('action_ts') or json.dumps(body.get('container', {}))}"
+    await deps.dialogue.answer(team_id, conversation, user_id, message_id, says, shown_as=label or says)

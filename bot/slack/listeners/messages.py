@@ -1,0 +1,79 @@
+"""Message events: a reply in a known thread (or the requester's DM line the bot asked for) goes to the engine.
+
+Ignored: bot messages, edits, deletions and other subtypes, messages outside known threads, and Slack's retries of
+an event already handled (event id, Redis SET NX EX).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from functools import partial
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+
+from bot.slack.app import SlackDeps
+from bot.slack.registry import SlackConversation
+
+log = logging.getLogger(__name__)
+
+# A user's own words; thread_broadcast is a reply also shown in the channel, file_share a reply with a file.
+ANSWER_SUBTYPES = {None, "thread_broadcast", "file_share"}
+SLACK_LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
+
+
+def plain_text(slack_text: str) -> str:
+    """Undo Slack's formatting: `<mailto:a@b.co|a@b.co>` -> `a@b.co`, `<https://x|x>` -> `x`, entities decoded."""
+
+    def unwrap(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if label:
+            return label
+        return target.removeprefix("mailto:")
+
+    return html.unescape(SLACK_LINK.sub(unwrap, slack_text)).strip()
+
+
+def is_users_answer(event: dict[str, Any]) -> bool:
+    return (
+        event.get("subtype") in ANSWER_SUBTYPES
+        and not event.get("bot_id")
+        and bool(event.get("user"))
+        and bool((event.get("text") or "").strip())
+    )
+
+
+def register(app: AsyncApp, deps: SlackDeps) -> None:
+    @app.event("message")
+    async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
+        if is_users_answer(event):
+            await deps.work.run(partial(_take_answer, deps, event, body))
+
+
+async def _take_answer(deps: SlackDeps, event: dict[str, Any], body: dict[str, Any]) -> None:
+    team_id = body.get("team_id") or event.get("team") or ""
+    conversation = await _conversation_of(deps, team_id, event)
+    if conversation is None:
+        return
+    if not await deps.deduper.first_delivery(team_id, body.get("event_id", "")):
+        return
+    user_id = event["user"]
+    if user_id != conversation.requester and not deps.settings.allow_anyone_to_answer:
+        await deps.dialogue.tell_ephemeral(
+            event["channel"], user_id, f"Only <@{conversation.requester}> can answer in this thread.",
+            thread_ts=event.get("thread_ts"))
+        return
+    message_id = f"message:{event['channel']}:{event['ts']}"
+    await deps.dialogue.answer(team_id, conversation, user_id, message_id, plain_text(event["text"]))
+
+
+async def _conversation_of(deps: SlackDeps, team_id: str, event: dict[str, Any]) -> SlackConversation | None:
+    thread_ts = event.get("thread_ts")
+    if thread_ts and thread_ts != event.get("ts"):
+        return await deps.registry.get(team_id, f"{event['channel']}:{thread_ts}")
+    if event.get("channel_type") == "im" and not thread_ts:
+        routed = await deps.registry.dm_route(team_id, event["user"])
+        return await deps.registry.get(team_id, routed) if routed else None
+    return None

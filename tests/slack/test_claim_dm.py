@@ -1,0 +1,38 @@
+"""The claim DM when things go sideways: the Slack email already has an OpenTrain account (the DM asks for another
+and takes the reply), and a code that expires (the DM offers Restart, which brings a new code)."""
+
+from __future__ import annotations
+
+import httpx
+
+from bot.slack.runner import serve_http
+from tests.slack.conftest import REQUESTER, REQUESTER_EMAIL, HttpSlack, Person, labels, text_of
+from tests.slack.story import CODE, claim_dm, confirm_claim, eventually, publish_a_job
+
+OTHER_EMAIL = "rita.hiring@example.com"
+
+
+async def test_taken_email_then_expired_code_then_restart(make_settings, slack_api, sandbox_url):
+    control = f"{sandbox_url}/_sandbox"
+    httpx.post(f"{control}/users", json={"email": REQUESTER_EMAIL}, timeout=5).raise_for_status()
+    httpx.post(f"{control}/config", json={"claimAttemptSeconds": 2}, timeout=5).raise_for_status()
+    async with serve_http(make_settings(), port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        requester = Person(REQUESTER, HttpSlack([server.url], http), slack_api)
+        await publish_a_job(requester, slack_api)
+
+        dm = await eventually(lambda: claim_dm(slack_api), "the DM asking for another email")
+        assert "already has an OpenTrain account" in text_of(dm) and not CODE.search(text_of(dm))
+        reply = requester.message_envelope(f"<mailto:{OTHER_EMAIL}|{OTHER_EMAIL}>", dm.channel, None,
+                                           channel_type="im")
+        assert await requester.slack.event(reply) == 200
+        first_code = (await eventually(lambda: CODE.search(text_of(dm)), "the code in the same DM")).group(1)
+        assert OTHER_EMAIL in text_of(dm)
+
+        await eventually(lambda: "Restart" in labels(dm), "the DM offering Restart after the code expired")
+        httpx.post(f"{control}/config", json={"claimAttemptSeconds": 1800}, timeout=5).raise_for_status()
+        assert await requester.click(dm, "Restart") == 200
+        second = await eventually(lambda: (m := CODE.search(text_of(dm))) and m.group(1) != first_code and m,
+                                  "a new code after Restart")
+        confirm_claim(sandbox_url, second.group(1), OTHER_EMAIL)
+        await eventually(lambda: "claimed" in dm.text, "the DM updated to claimed")
+        assert len([m for m in slack_api.messages.values() if m.channel == dm.channel]) == 1  # one DM, kept current

@@ -1,0 +1,330 @@
+"""A local stand-in of the Slack Web API: records every call and answers the way Slack does.
+
+Covers what hirebot calls: auth.test, chat.postMessage (returns ts), chat.update, chat.postEphemeral,
+conversations.open, users.info (with profile.email), views.open, apps.connections.open (-> a local websocket URL).
+Failures are scriptable: an error code for the next N calls of a method, a channel the bot cannot post in
+(`not_in_channel`, `channel_not_found`), or HTTP 429 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import sys
+import threading
+from collections import defaultdict, deque
+from dataclasses import dataclass, field
+from typing import Any, Callable
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+# Fields slack-sdk sends as JSON strings when a call is form-encoded.
+_JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+
+
+@dataclass
+class RecordedCall:
+    method: str
+    args: dict[str, Any]
+    token: str = ""  # the bearer the call carried
+
+
+@dataclass
+class _Failure:
+    error: str
+    status: int = 200
+    retry_after: int | None = None
+
+
+@dataclass
+class SlackUser:
+    user_id: str
+    email: str | None
+    name: str = ""
+    is_bot: bool = False
+
+
+@dataclass
+class PostedMessage:
+    channel: str
+    ts: str
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    thread_ts: str | None = None
+    updates: int = 0
+    metadata: dict[str, Any] | None = None
+
+
+class SlackApiStandIn:
+    def __init__(self, *, team_id: str = "T1", bot_user_id: str = "UBOT"):
+        self.team_id = team_id
+        self.bot_user_id = bot_user_id
+        self.calls: list[RecordedCall] = []
+        self.messages: dict[tuple[str, str], PostedMessage] = {}
+        self.users: dict[str, SlackUser] = {}
+        self.socket_url: str | None = None
+        self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._closed_channels: dict[str, str] = {}
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    # --- scripting -------------------------------------------------------------------------------------------
+    def add_user(self, user_id: str, email: str | None, name: str = "") -> None:
+        self.users[user_id] = SlackUser(user_id, email, name or user_id.lower())
+
+    def fail(self, method: str, error: str, *, times: int = 1) -> None:
+        """The next `times` calls of `method` answer `{"ok": false, "error": error}`."""
+        self._failures[method].extend(_Failure(error) for _ in range(times))
+
+    def rate_limit(self, method: str, *, retry_after: int = 0, times: int = 1) -> None:
+        """The next `times` calls of `method` answer HTTP 429 with a Retry-After header."""
+        self._failures[method].extend(_Failure("ratelimited", 429, retry_after) for _ in range(times))
+
+    def bot_cannot_post_in(self, channel: str, error: str = "not_in_channel") -> None:
+        """Every post to `channel` fails, as when the bot is not a member or it is a DM between people."""
+        self._closed_channels[channel] = error
+
+    # --- inspection ------------------------------------------------------------------------------------------
+    def calls_to(self, method: str, where: Callable[[dict[str, Any]], bool] | None = None) -> list[RecordedCall]:
+        return [c for c in self.calls if c.method == method and (where is None or where(c.args))]
+
+    async def wait_for(
+        self,
+        method: str,
+        count: int = 1,
+        *,
+        where: Callable[[dict[str, Any]], bool] | None = None,
+        timeout: float = 15.0,
+    ) -> list[RecordedCall]:
+        """Wait until at least `count` calls of `method` (matching `where`) were made; return them."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            found = self.calls_to(method, where)
+            if len(found) >= count:
+                return found
+            if asyncio.get_running_loop().time() > deadline:
+                seen = [c.method for c in self.calls]
+                raise AssertionError(f"expected {count} {method} call(s), got {len(found)}; calls so far: {seen}")
+            await asyncio.sleep(0.02)
+
+    def thread(self, channel: str, thread_ts: str) -> list[PostedMessage]:
+        """Messages posted in a thread, oldest first (not counting the root)."""
+        return [m for m in self.messages.values() if m.channel == channel and m.thread_ts == thread_ts]
+
+    def message(self, channel: str, ts: str) -> PostedMessage:
+        return self.messages[(channel, ts)]
+
+    def dm_channel(self, user_id: str) -> str:
+        return "D" + user_id
+
+    # --- server ----------------------------------------------------------------------------------------------
+    def web_app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._handle)
+        app.router.add_post("/response/{hook}", self._handle_response_url)
+        app.router.add_get("/_stand_in/messages", self._list_messages)
+        return app
+
+    async def _list_messages(self, request: web.Request) -> web.Response:
+        """Every message as it reads now (for a benchmark running the stand-in in another process)."""
+        return web.json_response([
+            {"channel": m.channel, "ts": m.ts, "thread_ts": m.thread_ts, "text": m.text}
+            for m in self.messages.values()
+        ])
+
+    def response_url(self, hook: str = "1") -> str:
+        """A slash command's response_url, answered here and recorded as calls to "response_url"."""
+        return self.url.removesuffix("api/") + f"response/{hook}"
+
+    async def _handle_response_url(self, request: web.Request) -> web.Response:
+        self.calls.append(RecordedCall("response_url", await request.json()))
+        return web.Response(text="ok")
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
+        self._runner = web.AppRunner(self.web_app(), access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        bound = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self.url = f"http://{host}:{bound}/api/"
+        return self.url
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> "SlackApiStandIn":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.stop()
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        args = await _read_args(request)
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        self.calls.append(RecordedCall(method, args, bearer or str(args.get("token", ""))))
+        failures = self._failures.get(method)
+        if failures:
+            failure = failures.popleft()
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else None
+            return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
+        handler = getattr(self, "_api_" + method.replace(".", "_"), None)
+        body = handler(args) if handler else {"ok": False, "error": "unknown_method"}
+        return web.json_response(body)
+
+    # --- methods ---------------------------------------------------------------------------------------------
+    def _api_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "ok": True,
+            "url": "https://acme.slack.com/",
+            "team": "Acme",
+            "user": "hirebot",
+            "team_id": self.team_id,
+            "user_id": self.bot_user_id,
+            "bot_id": "B1",
+            "is_enterprise_install": False,
+        }
+
+    def _next_ts(self) -> str:
+        n = next(self._ts)
+        return f"{1700000000 + n}.{n:06d}"
+
+    def _api_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        if not channel:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel in self._closed_channels:
+            return {"ok": False, "error": self._closed_channels[channel]}
+        if not args.get("text") and not args.get("blocks"):
+            return {"ok": False, "error": "no_text"}
+        ts = self._next_ts()
+        message = PostedMessage(channel, ts, args.get("text", ""), args.get("blocks") or [], args.get("thread_ts"),
+                                metadata=args.get("metadata") or None)
+        self.messages[(channel, ts)] = message
+        return {"ok": True, "channel": channel, "ts": ts, "message": {"text": message.text, "ts": ts}}
+
+    def _api_chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        found = self.messages.get((str(args.get("channel")), str(args.get("ts"))))
+        if found is None:
+            return {"ok": False, "error": "message_not_found"}
+        found.text = args.get("text", found.text)
+        if "blocks" in args:
+            found.blocks = args["blocks"] or []
+        found.updates += 1
+        return {"ok": True, "channel": found.channel, "ts": found.ts, "text": found.text}
+
+    def _api_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The thread's root and replies, oldest first, paged by `limit`/`cursor`; metadata when asked for."""
+        channel, root = str(args.get("channel", "")), str(args.get("ts", ""))
+        found = [m for m in self.messages.values() if m.channel == channel and (m.ts == root or m.thread_ts == root)]
+        if not found:
+            return {"ok": False, "error": "thread_not_found"}
+        return self._history_page(sorted(found, key=lambda m: float(m.ts)), args)
+
+    def _api_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Top-level messages of a channel, newest first, paged by `limit`/`cursor`."""
+        channel = str(args.get("channel", ""))
+        found = [m for m in self.messages.values() if m.channel == channel and not m.thread_ts]
+        return self._history_page(sorted(found, key=lambda m: float(m.ts), reverse=True), args)
+
+    @staticmethod
+    def _history_page(found: list[PostedMessage], args: dict[str, Any]) -> dict[str, Any]:
+        start, limit = int(args.get("cursor") or 0), int(args.get("limit") or 100)
+        with_metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        page = []
+        for message in found[start:start + limit]:
+            entry: dict[str, Any] = {"type": "message", "ts": message.ts, "text": message.text}
+            if message.thread_ts:
+                entry["thread_ts"] = message.thread_ts
+            if with_metadata and message.metadata:
+                entry["metadata"] = message.metadata
+            page.append(entry)
+        more = start + limit < len(found)
+        return {"ok": True, "messages": page, "has_more": more,
+                "response_metadata": {"next_cursor": str(start + limit) if more else ""}}
+
+    def _api_chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = str(args.get("channel", ""))
+        if channel in self._closed_channels:
+            return {"ok": False, "error": self._closed_channels[channel]}
+        return {"ok": True, "message_ts": self._next_ts()}
+
+    def _api_conversations_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        users = str(args.get("users", "")).split(",")
+        if not users or not users[0]:
+            return {"ok": False, "error": "users_list_not_supplied"}
+        return {"ok": True, "channel": {"id": self.dm_channel(users[0])}}
+
+    def _api_users_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        user = self.users.get(str(args.get("user")))
+        if user is None:
+            return {"ok": False, "error": "user_not_found"}
+        profile: dict[str, Any] = {"real_name": user.name, "display_name": user.name}
+        if user.email:
+            profile["email"] = user.email
+        return {
+            "ok": True,
+            "user": {"id": user.user_id, "team_id": self.team_id, "name": user.name, "is_bot": user.is_bot, "profile": profile},
+        }
+
+    def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        view = dict(args.get("view") or {})
+        view["id"] = f"V{next(self._ts)}"
+        return {"ok": True, "view": view}
+
+    def _api_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
+        if not self.socket_url:
+            return {"ok": False, "error": "invalid_auth"}
+        return {"ok": True, "url": self.socket_url}
+
+
+async def _read_args(request: web.Request) -> dict[str, Any]:
+    args: dict[str, Any] = dict(request.query)
+    raw = await request.text()
+    if raw:
+        if request.content_type == "application/json":
+            args.update(json.loads(raw))
+        else:
+            args.update(dict(parse_qsl(raw, keep_blank_values=True)))
+    for name in _JSON_FIELDS:
+        if isinstance(args.get(name), str) and args[name]:
+            args[name] = json.loads(args[name])
+    return args
+
+
+class StandInThread:
+    """Run a `SlackApiStandIn` on its own thread and event loop (benchmarks keep it off the measured loop)."""
+
+    def __init__(self, stand_in: SlackApiStandIn):
+        self.stand_in = stand_in
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="slack-stand-in", daemon=True)
+
+    def __enter__(self) -> SlackApiStandIn:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.stand_in.start(), self._loop).result(timeout=10)
+        return self.stand_in
+
+    def __exit__(self, *exc_info: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.stand_in.stop(), self._loop).result(timeout=10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._loop.close()
+
+
+async def serve_forever(port: int) -> None:
+    """Run the stand-in as its own process (benchmarks): `python -m tests.support.slack_api PORT`."""
+    stand_in = SlackApiStandIn()
+    await stand_in.start(port=port)
+    print(f"Slack Web API stand-in listening on {stand_in.url}", flush=True)
+    await asyncio.Event().wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(serve_forever(int(sys.argv[1])))
