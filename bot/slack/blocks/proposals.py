@@ -1,0 +1,213 @@
+"""Proposal cards: one candidate per message, or a digest listing a burst. Block Kit plus a plain-text fallback.
+
+`ProposalCard` is what the bot shows about a proposal, read tolerantly from `GET /proposals/{id}` (every documented
+variant: status as object or string, `lastNameInitial` with or without its dot, scores on any scale). Only the
+masked name, title, country, bid, scores and status are kept: never contact details, photos or profile links.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bot.hiring.report import as_dict, pick
+from bot.slack.blocks.conversation import (
+    MAX_BLOCKS,
+    SlackMessage,
+    button,
+    clip,
+    context,
+    escape,
+    option,
+    section,
+)
+
+OPENTRAIN_APP_URL = "https://app.opentrain.ai"
+# action_ids of the card's elements (the conversation's own start with "hire:").
+OPEN_CONVERSATION = "proposal:open"
+REQUEST_HIRE = "proposal:hire"
+REVIEW_LINK = "proposal:review"
+DIGEST_MENU = "proposal:menu"
+HIRE_MODAL = "proposal:hire-modal"
+HIRED = "HIRED"
+# A digest keeps room for its header and footer within Slack's 50 blocks.
+MAX_DIGEST_ENTRIES = MAX_BLOCKS - 3
+
+UNIT_WORDS = {"PER_HOUR": "per hour", "PER_LABEL": "per label", "FIXED_PRICE": "fixed price", "PER_TASK": "per task"}
+
+
+@dataclass(frozen=True)
+class ProposalCard:
+    proposal_id: str
+    job_id: str
+    job_title: str
+    name: str
+    title: str
+    country: str
+    bid_amount: float | None
+    bid_unit: str
+    interview_score: float | None
+    match_score: float | None
+    status: str  # the raw enum value, e.g. "SHORTLISTED"
+    status_label: str
+    review_url: str
+
+    @classmethod
+    def read(cls, payload: Any, *, job_url: str | None = None) -> "ProposalCard":
+        """From a `GET /proposals/{id}` answer (wrapped in `proposal` or not) or a list entry."""
+        data = as_dict(payload)
+        if data.get("proposal") is not None:
+            data = as_dict(data["proposal"])
+        candidate, bid, metrics = (as_dict(pick(data, part, {})) for part in ("candidate", "bid", "metrics"))
+        status_raw, status_label = _status(pick(data, "status", ""))
+        proposal_id, job_id = str(pick(data, "id", "")), str(pick(data, "jobId", ""))
+        return cls(
+            proposal_id=proposal_id, job_id=job_id, job_title=str(pick(data, "jobTitle", "")),
+            name=_masked_name(candidate), title=str(pick(candidate, "profileTitle", "") or ""),
+            country=str(pick(candidate, "country", "") or pick(candidate, "countryCode", "") or ""),
+            bid_amount=_number(pick(bid, "amountUsd")), bid_unit=str(pick(bid, "unit", "") or ""),
+            interview_score=_number(pick(metrics, "interviewScore")),
+            match_score=_number(pick(metrics, "matchScore")),
+            status=status_raw, status_label=status_label,
+            review_url=review_url(job_url, job_id, proposal_id),
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, raw: str) -> "ProposalCard":
+        return cls(**json.loads(raw))
+
+
+def review_url(job_url: str | None, job_id: str, proposal_id: str) -> str:
+    # No proposal page is documented; the job's page plus the proposal id is where OpenTrain lists it [inferred].
+    base = (job_url or f"{OPENTRAIN_APP_URL}/jobs/{job_id}").rstrip("/")
+    return f"{base}/proposals/{proposal_id}"
+
+
+def _status(value: Any) -> tuple[str, str]:
+    if isinstance(value, str):
+        return value.upper(), value.replace("_", " ").capitalize()
+    data = as_dict(value)
+    raw = str(pick(data, "raw", "") or "")
+    return raw.upper(), str(pick(data, "label", "") or raw.replace("_", " ").capitalize())
+
+
+def _masked_name(candidate: dict[str, Any]) -> str:
+    if display := pick(candidate, "displayName"):
+        return str(display)
+    first = str(pick(candidate, "firstName", "") or "")
+    initial = str(pick(candidate, "lastNameInitial", "") or "").rstrip(".")
+    return f"{first} {initial}.".strip() if initial else (first or "A candidate")
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return value
+
+
+def money(amount: float | None) -> str:
+    if amount is None:
+        return "—"
+    return f"${amount:,.2f}" if round(amount, 2) == amount else f"${amount:,.3f}".rstrip("0")
+
+
+def bid_text(card: ProposalCard) -> str:
+    unit = UNIT_WORDS.get(card.bid_unit.upper(), card.bid_unit.replace("_", " ").lower())
+    return f"{money(card.bid_amount)} {unit}".strip()
+
+
+def score(value: float | None) -> str:
+    """As given: OpenTrain documents two scales for the same field, so no unit is assumed."""
+    return "—" if value is None else f"{value:g}"
+
+
+def _who(card: ProposalCard) -> str:
+    details = " · ".join(escape(part) for part in (card.title, card.country) if part)
+    name = f"*<{card.review_url}|{escape(card.name)}>*"
+    return f"{name} — {details}" if details else name
+
+
+def _action_value(card: ProposalCard) -> str:
+    return json.dumps({"p": card.proposal_id, "j": card.job_id}, separators=(",", ":"))
+
+
+def parse_action_value(value: str) -> tuple[str, str]:
+    """(proposal id, job id) from a card button or digest menu option."""
+    data = json.loads(value)
+    return str(data["p"]), str(data["j"])
+
+
+def _fallback(card: ProposalCard) -> str:
+    return (f"{card.name} ({', '.join(p for p in (card.title, card.country) if p) or 'candidate'}): bid "
+            f"{bid_text(card)}, interview score {score(card.interview_score)}, match score "
+            f"{score(card.match_score)}, status {card.status_label}. Review: {card.review_url}")
+
+
+def proposal_card(card: ProposalCard) -> SlackMessage:
+    facts = [f"*Bid*\n{bid_text(card)}", f"*Status*\n{escape(card.status_label)}",
+             f"*Interview score*\n{score(card.interview_score)}", f"*Match score*\n{score(card.match_score)}"]
+    actions = [{**button("Review in OpenTrain", REVIEW_LINK, card.proposal_id), "url": card.review_url},
+               button("Open conversation", OPEN_CONVERSATION, _action_value(card))]
+    if card.status != HIRED:
+        actions.append(button("Request hire", REQUEST_HIRE, _action_value(card), style="primary"))
+    blocks = [
+        section(f":inbox_tray: New proposal on *{escape(card.job_title or card.job_id)}*\n{_who(card)}"),
+        {"type": "section", "fields": [{"type": "mrkdwn", "text": fact} for fact in facts]},
+        {"type": "actions", "elements": actions},
+    ]
+    return SlackMessage(text=f"New proposal on {card.job_title or card.job_id}: {_fallback(card)}", blocks=blocks)
+
+
+def _digest_menu(card: ProposalCard) -> dict[str, Any]:
+    choices = [option("Open conversation", json.dumps({"a": "open", **json.loads(_action_value(card))}))]
+    if card.status != HIRED:
+        choices.append(option("Request hire", json.dumps({"a": "hire", **json.loads(_action_value(card))})))
+    return {"type": "overflow", "action_id": DIGEST_MENU, "options": choices}
+
+
+def proposal_digest(cards: list[ProposalCard]) -> SlackMessage:
+    """A burst in one message: a line per proposal with a menu for its actions."""
+    shown = cards[:MAX_DIGEST_ENTRIES]
+    titles = {card.job_title or card.job_id for card in cards}
+    on_job = f" on *{escape(next(iter(titles)))}*" if len(titles) == 1 else ""
+    blocks = [section(f":inbox_tray: *{len(cards)} new proposals*{on_job}")]
+    for card in shown:
+        line = (f"{_who(card)}\nBid {bid_text(card)} · interview {score(card.interview_score)} · match "
+                f"{score(card.match_score)} · _{escape(card.status_label)}_")
+        blocks.append(section(line, accessory=_digest_menu(card)))
+    if len(cards) > len(shown):
+        blocks.append(context(f"…and {len(cards) - len(shown)} more in OpenTrain."))
+    text = f"{len(cards)} new proposals: " + "; ".join(_fallback(card) for card in cards)
+    return SlackMessage(text=clip(text, 3900), blocks=blocks)
+
+
+def unclaimed_notice(claim_dm_hint: str) -> str:
+    return ("This OpenTrain account isn't claimed yet, so it can't talk to or hire candidates. A human must claim "
+            f"it first: {claim_dm_hint}")
+
+
+def hire_modal(card_ref: str, candidate: str) -> dict[str, Any]:
+    """The first milestone of a hire request: name, amount (USD), due date."""
+    return {
+        "type": "modal",
+        "callback_id": HIRE_MODAL,
+        "private_metadata": card_ref,
+        "title": {"type": "plain_text", "text": "Request hire"},
+        "submit": {"type": "plain_text", "text": "Request"},
+        "close": {"type": "plain_text", "text": "Cancel"},
+        "blocks": [
+            section(f"First milestone for *{escape(clip(candidate, 200))}*. A human confirms the hire and the "
+                    "payment in OpenTrain; I'll DM you the approval link."),
+            {"type": "input", "block_id": "name", "label": {"type": "plain_text", "text": "Milestone name"},
+             "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200}},
+            {"type": "input", "block_id": "amount", "label": {"type": "plain_text", "text": "Amount (USD)"},
+             "element": {"type": "number_input", "action_id": "value", "is_decimal_allowed": True,
+                         "min_value": "1"}},
+            {"type": "input", "block_id": "due", "label": {"type": "plain_text", "text": "Due date"},
+             "element": {"type": "datepicker", "action_id": "value"}},
+        ],
+    }

@@ -1,0 +1,227 @@
+"""OpenTrain webhooks: the doorbell that makes a ledger read happen now instead of at the next poll.
+
+A delivery carries one event, but the bot never acts on it directly: the `/updates` ledger stays the source of
+truth, so a lost, late or repeated delivery changes nothing. The receiver verifies `X-OpenTrain-Signature` over the
+raw body (HMAC-SHA256, 300 s tolerance, constant-time compare), drops repeated `X-OpenTrain-Delivery` ids and
+schedules a ledger read for the workspace named in the subscription URL, answering 2xx at once.
+
+`WebhookSubscriptions` keeps one subscription per workspace (secret encrypted at rest) and replaces it when
+OpenTrain reports it disabled or gone; `WEBHOOK_PATH` is mounted in the `serve` aiohttp app.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from urllib.parse import quote
+
+from aiohttp import web
+from redis.exceptions import RedisError
+
+from bot.hiring.accounts import has_scope
+from bot.hiring.report import as_dict, pick
+from bot.opentrain import errors
+from bot.secretbox import SecretBox
+from bot.storage import key
+
+log = logging.getLogger(__name__)
+
+WEBHOOK_PATH = "/opentrain/webhooks"
+EVENT_TYPES = ["proposal.received", "proposal.status_changed"]
+SIGNATURE_TOLERANCE_SECONDS = 300
+# OpenTrain retries a delivery for about 2.6 hours; remembering ids for a day covers every retry.
+DELIVERY_MEMORY_SECONDS = 24 * 3600
+# How often the subscription's status is checked with OpenTrain (a disabled one is replaced).
+STATUS_CHECK_SECONDS = 300.0
+REFUSED_PAUSE_SECONDS = 3600.0
+
+Doorbell = Callable[[str], Awaitable[None]]
+
+
+def verify_signature(secret: str, raw_body: bytes, header: str | None, *,
+                     tolerance_seconds: int = SIGNATURE_TOLERANCE_SECONDS, now: float | None = None) -> bool:
+    """`t=<unix seconds>,v1=<hex HMAC_SHA256(secret, "<t>.<raw body>")>`, within the tolerance of `now`."""
+    if not header:
+        return False
+    parts = dict(part.strip().split("=", 1) for part in header.split(",") if "=" in part)
+    timestamp, signature = parts.get("t", "").strip(), parts.get("v1", "").strip()
+    if not timestamp.isdigit() or not signature:
+        return False
+    current = time.time() if now is None else now
+    if abs(current - int(timestamp)) > tolerance_seconds:
+        return False
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + raw_body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature)
+
+
+@dataclass(frozen=True, repr=False)
+class StoredSubscription:
+    webhook_id: str
+    url: str
+    secret: str
+    checked_at: float
+
+    def __repr__(self) -> str:  # the signing secret stays out of logs
+        return f"StoredSubscription(webhook_id={self.webhook_id!r}, url={self.url!r})"
+
+
+class WebhookStore:
+    """`{ns}:ws:{ws}:webhook` = {id, url, secret (encrypted), checked_at}."""
+
+    def __init__(self, redis, namespace: str, box: SecretBox):
+        self._redis = redis
+        self._namespace = namespace
+        self._box = box
+
+    def _key(self, workspace_id: str) -> str:
+        return key(self._namespace, "ws", workspace_id, "webhook")
+
+    async def load(self, workspace_id: str) -> StoredSubscription | None:
+        stored = await self._redis.hgetall(self._key(workspace_id))
+        if not stored.get("secret"):
+            return None
+        return StoredSubscription(stored["id"], stored["url"], self._box.decrypt(stored["secret"]),
+                                  float(stored.get("checked_at") or 0))
+
+    async def save(self, workspace_id: str, webhook_id: str, url: str, secret: str, checked_at: float) -> None:
+        await self._redis.hset(self._key(workspace_id), mapping={
+            "id": webhook_id, "url": url, "secret": self._box.encrypt(secret), "checked_at": repr(checked_at)})
+
+    async def mark_checked(self, workspace_id: str, checked_at: float) -> None:
+        await self._redis.hset(self._key(workspace_id), "checked_at", repr(checked_at))
+
+    async def pause(self, workspace_id: str, seconds: float) -> None:
+        """OpenTrain refused a subscription: don't ask again for a while (the ledger is polled meanwhile)."""
+        await self._redis.set(self._key(workspace_id) + ":paused", "1", ex=max(1, int(seconds)))
+
+    async def paused(self, workspace_id: str) -> bool:
+        return bool(await self._redis.exists(self._key(workspace_id) + ":paused"))
+
+    async def first_delivery(self, workspace_id: str, delivery_id: str) -> bool:
+        delivery = key(self._namespace, "ws", workspace_id, "webhook-delivery", delivery_id)
+        return bool(await self._redis.set(delivery, "1", nx=True, ex=DELIVERY_MEMORY_SECONDS))
+
+
+def subscription_url(public_url: str, workspace_id: str) -> str:
+    # The workspace travels in the URL: a delivery names no account, and each workspace has its own secret.
+    return f"{public_url.rstrip('/')}{WEBHOOK_PATH}?workspace={quote(workspace_id, safe='')}"
+
+
+class WebhookReceiver:
+    def __init__(self, store: WebhookStore, doorbell: Doorbell, *, clock: Callable[[], float] = time.time):
+        self._store = store
+        self._doorbell = doorbell
+        self._clock = clock
+
+    def mount(self, app: web.Application) -> None:
+        app.router.add_post(WEBHOOK_PATH, self.handle)
+
+    async def handle(self, request: web.Request) -> web.Response:
+        raw_body = await request.read()  # the signature covers these exact bytes
+        workspace_id = request.query.get("workspace", "")
+        try:
+            subscription = await self._store.load(workspace_id) if workspace_id else None
+            if subscription is None or not verify_signature(
+                    subscription.secret, raw_body, request.headers.get("X-OpenTrain-Signature"),
+                    now=self._clock()):
+                return web.json_response({"ok": False, "error": "invalid signature"}, status=400)
+            delivery_id = request.headers.get("X-OpenTrain-Delivery", "")
+            first = await self._store.first_delivery(workspace_id, delivery_id) if delivery_id else True
+            if first:
+                await self._doorbell(workspace_id)
+        except RedisError as exc:
+            # 5xx asks OpenTrain to deliver again later; the ledger catches up either way.
+            log.warning("webhook delivery for %s not recorded (%s)", workspace_id, type(exc).__name__)
+            return web.json_response({"ok": False}, status=503)
+        return web.json_response({"ok": True, "duplicate": not first})
+
+
+class WebhookSubscriptions:
+    """Keeps a workspace's subscription alive when PUBLIC_URL is set and the token may manage webhooks."""
+
+    def __init__(self, store: WebhookStore, accounts, public_url: str | None, *,
+                 clock: Callable[[], float] = time.time, check_seconds: float = STATUS_CHECK_SECONDS):
+        self._store = store
+        self._accounts = accounts
+        self._public_url = public_url
+        self._clock = clock
+        self._check_seconds = check_seconds
+
+    async def ensure(self, workspace_id: str, client) -> bool:
+        """True when an active subscription rings the doorbell for this workspace."""
+        if not self._public_url or await self._store.paused(workspace_id) or not await self._allowed(workspace_id):
+            return False
+        url = subscription_url(self._public_url, workspace_id)
+        stored = await self._store.load(workspace_id)
+        try:
+            if stored is not None and stored.url == url:
+                if self._clock() - stored.checked_at < self._check_seconds or await self._still_active(
+                        workspace_id, client, stored):
+                    return True
+                await _delete_quietly(client, stored.webhook_id)
+            await self._create(workspace_id, client, url)
+            return True
+        except (errors.Forbidden, errors.BadRequest, errors.Conflict) as exc:
+            log.warning("webhook for workspace %s not registered (%s); polling instead", workspace_id,
+                        type(exc).__name__)
+            await self._accounts.forget_capabilities(workspace_id)
+            await self._store.pause(workspace_id, REFUSED_PAUSE_SECONDS)
+            return False
+        except errors.OpenTrainError as exc:
+            # Transient or unexpected: the ledger is read either way, so only the doorbell waits.
+            log.info("webhook check for workspace %s failed (%s); trying later", workspace_id, type(exc).__name__)
+            return stored is not None
+
+    async def _allowed(self, workspace_id: str) -> bool:
+        try:
+            scopes = (await self._accounts.me(workspace_id))["scopes"]
+            capabilities = (await self._accounts.capabilities(workspace_id))["capabilities"]
+        except errors.OpenTrainError as exc:
+            log.info("cannot tell whether workspace %s may use webhooks (%s)", workspace_id, type(exc).__name__)
+            return False
+        return has_scope(scopes, "webhooks:manage") and capabilities.get("webhooks") is True
+
+    async def _still_active(self, workspace_id: str, client, stored: StoredSubscription) -> bool:
+        try:
+            webhook = unwrap(await client.get_webhook(stored.webhook_id), "webhook")
+        except errors.NotFound:
+            log.info("webhook %s of workspace %s is gone; registering a new one", stored.webhook_id, workspace_id)
+            return False
+        if str(pick(webhook, "status", "ACTIVE")).upper() == "DISABLED":
+            log.info("webhook %s of workspace %s was disabled (%s); replacing it", stored.webhook_id, workspace_id,
+                     pick(webhook, "disabledReason", "no reason given"))
+            return False
+        await self._store.mark_checked(workspace_id, self._clock())
+        return True
+
+    async def _create(self, workspace_id: str, client, url: str) -> None:
+        # A subscription to our URL that we hold no secret for (a crash right after creating it) only fails.
+        listed = await client.list_webhooks()
+        for existing in listed if isinstance(listed, list) else pick(as_dict(listed), "webhooks", []):
+            existing = as_dict(existing)
+            if pick(existing, "url") == url:
+                await _delete_quietly(client, str(pick(existing, "id")))
+        created = as_dict(await client.create_webhook(url, EVENT_TYPES))
+        webhook = unwrap(created, "webhook")
+        secret = pick(created, "secret")
+        secret = secret.get_secret_value() if hasattr(secret, "get_secret_value") else str(secret)
+        await self._store.save(workspace_id, str(pick(webhook, "id")), url, secret, self._clock())
+        log.info("registered webhook %s for workspace %s", pick(webhook, "id"), workspace_id)
+
+
+def unwrap(payload, envelope: str) -> dict:
+    """A model or dict that may or may not be wrapped in `{envelope: {...}}` (tolerant reading)."""
+    data = as_dict(payload)
+    inner = data.get(envelope)
+    return as_dict(inner) if inner is not None and not isinstance(inner, (str, int, float)) else data
+
+
+async def _delete_quietly(client, webhook_id: str) -> None:
+    try:
+        await client.delete_webhook(webhook_id)
+    except errors.NotFound:
+        pass

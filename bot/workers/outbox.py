@@ -1,0 +1,382 @@
+"""Proposal cards on their way to Slack: a queue per channel in Redis, about one message a second, each posted once.
+
+Lanes. Every (workspace, channel) has a queue of items in arrival order: `new:<proposal>` (post a card) and
+`update:<proposal>` (re-render the message showing it). A lane is scheduled work (kind "outbox"), so the scheduler's
+lease gives each lane a single sender across all processes, and a lane whose sender died resumes after the lease.
+Each run makes at most one Slack write and then waits out the pacing interval. When several new proposals wait for
+the same thread, one digest message lists them instead of a card each.
+
+Exactly once. Posting is recorded in three steps: (1) the members move from the queue to an in-flight post record
+with a fresh post id, (2) `chat.postMessage` carries that id in the message `metadata`, (3) the Slack ts is written to
+every member's record and the post leaves the in-flight set. A post still in flight when a run starts belongs to a
+sender that died or lost its answer: if Slack refused it outright it is sent again; otherwise the lane first looks
+for a message carrying its post id in the thread or channel (`conversations.replies` / `.history` with metadata)
+and only posts when none is found. Slack writes are never retried blindly by the client.
+
+The ledger reader hands over a whole page of card actions together with its cursor in one Lua script, so the cursor
+moves exactly when the cards are safely queued (and only if no other reader moved it meanwhile).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.slack.blocks.conversation import SlackMessage
+from bot.slack.blocks.proposals import MAX_DIGEST_ENTRIES, ProposalCard, proposal_card, proposal_digest
+from bot.storage import key
+
+log = logging.getLogger(__name__)
+
+OUTBOX_KIND = "outbox"
+SEND_INTERVAL_SECONDS = 1.0  # Slack allows about one chat.postMessage per second per channel
+DIGEST_MIN = 3  # this many new proposals waiting for one thread become a digest
+DIGEST_SCAN = 200  # queue entries looked at when gathering a digest
+METADATA_EVENT = "hirebot_proposal_post"
+DEFAULT_RETRY_SECONDS = 5.0
+LOOKUP_PAGE_SIZE = 200
+LOOKUP_MAX_PAGES = 10
+RETRYABLE_ERRORS = {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
+                    "request_timeout"}
+
+# KEYS: cursor | ARGV: expected cursor ('' = none), new cursor, namespace, actions (JSON)
+_COMMIT_PAGE = """
+if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return {'moved'} end
+redis.call('SET', KEYS[1], ARGV[2])
+local ns = ARGV[3]
+local touched, out = {}, {'ok'}
+for _, a in ipairs(cjson.decode(ARGV[4])) do
+  local ws = ns .. ':ws:' .. a.workspace
+  local record = ws .. ':proposal:' .. a.proposal
+  local state = redis.call('HGET', record, 'state')
+  local channel, item = nil, nil
+  if a.op == 'new' and not state then
+    redis.call('HSET', record, 'card', a.card, 'channel', a.channel, 'thread_ts', a.thread_ts, 'state', 'queued')
+    channel, item = a.channel, 'new:' .. a.proposal
+  elseif a.op == 'update' and state then
+    redis.call('HSET', record, 'card', a.card)
+    if state == 'posting' or state == 'posted' then
+      channel, item = redis.call('HGET', record, 'channel'), 'update:' .. a.proposal
+    end
+  end
+  if channel then
+    redis.call('ZADD', ws .. ':outbox:' .. channel .. ':queue', 'NX', redis.call('INCR', ns .. ':outbox:seq'), item)
+    local lane = a.workspace .. ':' .. channel
+    redis.call('SADD', ns .. ':outbox:pending', lane)
+    if not touched[lane] then touched[lane] = true; table.insert(out, lane) end
+  end
+end
+return out
+"""
+
+# KEYS: queue, inflight, pending | ARGV: lane
+_FORGET_IF_IDLE = """
+if redis.call('ZCARD', KEYS[1]) == 0 and redis.call('SCARD', KEYS[2]) == 0 then
+  redis.call('SREM', KEYS[3], ARGV[1])
+  return 1
+end
+return 0
+"""
+
+
+@dataclass(frozen=True)
+class Destination:
+    channel: str
+    thread_ts: str | None  # None: a top-level message
+
+
+@dataclass(frozen=True)
+class CardAction:
+    """What the ledger wants shown: a new card (`destination` set) or a fresher version of a posted one."""
+
+    workspace_id: str
+    card: ProposalCard
+    destination: Destination | None = None
+
+    def wire(self) -> dict[str, str]:
+        base = {"workspace": self.workspace_id, "proposal": self.card.proposal_id, "card": self.card.to_json()}
+        if self.destination is None:
+            return {**base, "op": "update"}
+        return {**base, "op": "new", "channel": self.destination.channel,
+                "thread_ts": self.destination.thread_ts or ""}
+
+
+@dataclass(frozen=True)
+class Lane:
+    workspace_id: str
+    channel: str
+
+    @property
+    def item_id(self) -> str:
+        return f"{self.workspace_id}:{self.channel}"
+
+    @classmethod
+    def parse(cls, item_id: str) -> "Lane":
+        workspace_id, channel = item_id.split(":", 1)
+        return cls(workspace_id, channel)
+
+
+class Outbox:
+    def __init__(self, redis, namespace: str, slack: AsyncWebClient, scheduler, *,
+                 clock: Callable[[], float] = time.time, send_interval: float = SEND_INTERVAL_SECONDS,
+                 digest_min: int = DIGEST_MIN):
+        self._redis = redis
+        self._namespace = namespace
+        self._slack = slack
+        self._scheduler = scheduler
+        self._clock = clock
+        self._interval = send_interval
+        self._digest_min = digest_min
+        self._commit_page = redis.register_script(_COMMIT_PAGE)
+        self._forget_if_idle = redis.register_script(_FORGET_IF_IDLE)
+
+    def register(self, scheduler) -> None:
+        scheduler.register(OUTBOX_KIND, lambda item: self.run_lane(Lane.parse(item.item_id)))
+
+    # ---- keys ----------------------------------------------------------------------------------------------------
+
+    def _ws(self, workspace_id: str, *parts: str) -> str:
+        return key(self._namespace, "ws", workspace_id, *parts)
+
+    def _record(self, workspace_id: str, proposal_id: str) -> str:
+        return self._ws(workspace_id, "proposal", proposal_id)
+
+    def _lane(self, lane: Lane, part: str) -> str:
+        return self._ws(lane.workspace_id, "outbox", lane.channel, part)
+
+    def _post(self, workspace_id: str, post_id: str) -> str:
+        return self._ws(workspace_id, "outbox", "post", post_id)
+
+    @property
+    def _pending(self) -> str:
+        return key(self._namespace, "outbox", "pending")
+
+    # ---- the ledger's side ---------------------------------------------------------------------------------------
+
+    async def commit(self, cursor_key: str, expected_cursor: str | None, new_cursor: str,
+                     actions: list[CardAction]) -> bool:
+        """Queue the cards and move the ledger cursor, atomically; False when another reader moved it first."""
+        result = await self._commit_page(keys=[cursor_key], args=[
+            expected_cursor or "", new_cursor, self._namespace, json.dumps([a.wire() for a in actions])])
+        if result[0] != "ok":
+            return False
+        await self.wake(Lane.parse(item) for item in result[1:])
+        return True
+
+    async def wake(self, lanes: Iterable[Lane]) -> None:
+        for lane in lanes:
+            await self._scheduler.schedule(OUTBOX_KIND, lane.item_id, due_at=await self._next_slot(lane))
+
+    async def wake_pending(self) -> None:
+        """Safety net: a lane left with work but no schedule (a crash between queueing and waking) resumes."""
+        await self.wake(Lane.parse(item) for item in await self._redis.smembers(self._pending))
+
+    async def location(self, workspace_id: str, proposal_id: str) -> tuple[str, str] | None:
+        """(channel, ts) of the message showing this proposal, once posted."""
+        channel, ts = await self._redis.hmget(self._record(workspace_id, proposal_id), "channel", "ts")
+        return (channel, ts) if channel and ts else None
+
+    # ---- the sender's side ---------------------------------------------------------------------------------------
+
+    async def run_lane(self, lane: Lane) -> float | None:
+        """One Slack write at most, then when to come back (None: the lane is empty)."""
+        if self._clock() >= await self._next_slot(lane):
+            inflight = await self._redis.smembers(self._lane(lane, "inflight"))
+            if inflight:
+                await self._resume(lane, sorted(inflight)[0])
+            else:
+                await self._send_next(lane)
+        if await self._forget_if_idle(keys=[self._lane(lane, "queue"), self._lane(lane, "inflight"), self._pending],
+                                      args=[lane.item_id]):
+            return None
+        return max(self._clock(), await self._next_slot(lane))
+
+    async def _next_slot(self, lane: Lane) -> float:
+        return float(await self._redis.get(self._lane(lane, "next")) or 0)
+
+    async def _hold(self, lane: Lane, seconds: float) -> None:
+        await self._redis.set(self._lane(lane, "next"), repr(self._clock() + seconds), ex=3600)
+
+    async def _send_next(self, lane: Lane) -> None:
+        head = await self._redis.zrange(self._lane(lane, "queue"), 0, 0)
+        if not head:
+            return
+        kind, proposal_id = head[0].split(":", 1)
+        if kind == "update":
+            await self._update(lane, proposal_id)
+        else:
+            post_id, members, thread_ts = await self._begin_post(lane, proposal_id)
+            await self._deliver(lane, post_id, members, thread_ts)
+
+    async def _begin_post(self, lane: Lane, head: str) -> tuple[str, list[str], str]:
+        members, thread_ts = await self._digest_members(lane, head)
+        post_id = uuid.uuid4().hex
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self._lane(lane, "queue"), *(f"new:{p}" for p in members))
+            for proposal_id in members:
+                pipe.hset(self._record(lane.workspace_id, proposal_id), mapping={"state": "posting", "post": post_id})
+            pipe.hset(self._post(lane.workspace_id, post_id), mapping={
+                "members": json.dumps(members), "thread_ts": thread_ts, "started_at": repr(self._clock())})
+            pipe.sadd(self._lane(lane, "inflight"), post_id)
+            await pipe.execute()
+        return post_id, members, thread_ts
+
+    async def _digest_members(self, lane: Lane, head: str) -> tuple[list[str], str]:
+        """The head alone, or every queued new proposal for the same thread when enough of them wait."""
+        waiting = [item.split(":", 1)[1] for item in await self._redis.zrange(self._lane(lane, "queue"), 0, DIGEST_SCAN)
+                   if item.startswith("new:")]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for proposal_id in waiting:
+                pipe.hget(self._record(lane.workspace_id, proposal_id), "thread_ts")
+            threads = await pipe.execute()
+        thread_of = dict(zip(waiting, threads))
+        same_thread = [p for p in waiting if thread_of[p] == thread_of.get(head)]
+        members = same_thread[:MAX_DIGEST_ENTRIES] if len(same_thread) >= self._digest_min else [head]
+        return members, thread_of.get(head) or ""
+
+    async def _resume(self, lane: Lane, post_id: str) -> None:
+        post = await self._redis.hgetall(self._post(lane.workspace_id, post_id))
+        members, thread_ts = json.loads(post["members"]), post.get("thread_ts", "")
+        if post.get("outcome") != "refused":
+            ts = await self._find_in_slack(lane, post_id, thread_ts)
+            if ts is not None:
+                log.info("post %s reached Slack before its sender stopped; recording it", post_id)
+                await self._finish_post(lane, post_id, members, ts)
+                return
+        await self._deliver(lane, post_id, members, thread_ts)
+
+    async def _deliver(self, lane: Lane, post_id: str, members: list[str], thread_ts: str) -> None:
+        message = await self._render(lane.workspace_id, members, digest=len(members) > 1)
+        await self._hold(lane, self._interval)
+        # From here until Slack answers, the outcome is unknown: a crash makes the next run look first.
+        await self._redis.hdel(self._post(lane.workspace_id, post_id), "outcome")
+        extra = {"thread_ts": thread_ts} if thread_ts else {}
+        try:
+            response = await self._slack.chat_postMessage(
+                channel=lane.channel, text=message.text, blocks=message.blocks, unfurl_links=False,
+                unfurl_media=False, metadata={"event_type": METADATA_EVENT, "event_payload": {"post_id": post_id}},
+                **extra)
+        except SlackApiError as exc:
+            await self._refused(lane, post_id, members, exc)
+            return
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+            # It may or may not have reached Slack: the next run looks before posting again.
+            log.warning("posting to %s: no answer from Slack (%s)", lane.channel, type(exc).__name__)
+            return
+        await self._finish_post(lane, post_id, members, str(response["ts"]))
+
+    async def _refused(self, lane: Lane, post_id: str, members: list[str], exc: SlackApiError) -> None:
+        error, retry_after = _slack_failure(exc)
+        if retry_after is not None:
+            await self._redis.hset(self._post(lane.workspace_id, post_id), "outcome", "refused")
+            await self._hold(lane, retry_after)
+            log.info("Slack refused a post to %s (%s); retrying in %ss", lane.channel, error, retry_after)
+            return
+        log.error("cannot post proposal cards to %s (%s); %d proposal(s) not shown", lane.channel, error,
+                  len(members))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for proposal_id in members:
+                pipe.hset(self._record(lane.workspace_id, proposal_id), mapping={"state": "failed", "error": error})
+            pipe.srem(self._lane(lane, "inflight"), post_id)
+            pipe.delete(self._post(lane.workspace_id, post_id))
+            await pipe.execute()
+
+    async def _finish_post(self, lane: Lane, post_id: str, members: list[str], ts: str) -> None:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for proposal_id in members:
+                pipe.hset(self._record(lane.workspace_id, proposal_id), mapping={"state": "posted", "ts": ts})
+            pipe.hset(self._post(lane.workspace_id, post_id), "ts", ts)
+            pipe.srem(self._lane(lane, "inflight"), post_id)
+            await pipe.execute()
+
+    async def _find_in_slack(self, lane: Lane, post_id: str, thread_ts: str) -> str | None:
+        """The ts of a message carrying `post_id` in its metadata, searched where the post was headed."""
+        cursor = None
+        for _ in range(LOOKUP_MAX_PAGES):
+            page_args = {"cursor": cursor} if cursor else {}
+            try:
+                if thread_ts:
+                    page = await self._slack.conversations_replies(
+                        channel=lane.channel, ts=thread_ts, include_all_metadata=True, limit=LOOKUP_PAGE_SIZE,
+                        **page_args)
+                else:
+                    page = await self._slack.conversations_history(
+                        channel=lane.channel, include_all_metadata=True, limit=LOOKUP_PAGE_SIZE, **page_args)
+            except SlackApiError as exc:
+                if _slack_failure(exc)[1] is not None:
+                    raise  # transient: the scheduler retries the lane later, still without posting
+                log.warning("cannot check %s for an unfinished post (%s); posting it again", lane.channel,
+                            _slack_failure(exc)[0])
+                return None
+            for message in page.get("messages") or []:
+                payload = (message.get("metadata") or {}).get("event_payload") or {}
+                if payload.get("post_id") == post_id:
+                    return str(message["ts"])
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor or not thread_ts:
+                return None  # a channel's newest messages are where a just-made post sits
+        return None
+
+    async def _update(self, lane: Lane, proposal_id: str) -> None:
+        # Taken off the queue before reading the card: a status change arriving meanwhile queues a fresh update.
+        await self._redis.zrem(self._lane(lane, "queue"), f"update:{proposal_id}")
+        record = await self._redis.hgetall(self._record(lane.workspace_id, proposal_id))
+        if record.get("state") != "posted":
+            return
+        post = await self._redis.hgetall(self._post(lane.workspace_id, record["post"]))
+        members = json.loads(post["members"])
+        message = await self._render(lane.workspace_id, members, digest=len(members) > 1)
+        await self._hold(lane, self._interval)
+        try:
+            await self._slack.chat_update(channel=lane.channel, ts=record["ts"], text=message.text,
+                                          blocks=message.blocks)
+        except SlackApiError as exc:
+            error, retry_after = _slack_failure(exc)
+            if retry_after is None:
+                log.warning("card of proposal %s not updated (%s)", proposal_id, error)
+                return
+            await self._hold(lane, retry_after)
+            await self._requeue_update(lane, proposal_id)
+        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+            await self._requeue_update(lane, proposal_id)  # an update is safe to repeat
+
+    async def _requeue_update(self, lane: Lane, proposal_id: str) -> None:
+        seq = await self._redis.incr(key(self._namespace, "outbox", "seq"))
+        await self._redis.zadd(self._lane(lane, "queue"), {f"update:{proposal_id}": seq}, nx=True)
+
+    async def _render(self, workspace_id: str, members: list[str], *, digest: bool) -> SlackMessage:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for proposal_id in members:
+                pipe.hget(self._record(workspace_id, proposal_id), "card")
+            cards = [ProposalCard.from_json(raw) for raw in await pipe.execute() if raw]
+        return proposal_digest(cards) if digest else proposal_card(cards[0])
+
+
+def _slack_failure(exc: SlackApiError) -> tuple[str, float | None]:
+    """(error code, seconds to wait before retrying; None when retrying cannot help)."""
+    response = exc.response
+    error = str(response.get("error") or "unknown_error")
+    status = getattr(response, "status_code", 200)
+    if status == 429 or status >= 500 or error in RETRYABLE_ERRORS:
+        headers = getattr(response, "headers", {}) or {}
+        retry_after = headers.get("Retry-After") or headers.get("retry-after")
+        try:
+            return error, max(float(retry_after), SEND_INTERVAL_SECONDS) if retry_after else DEFAULT_RETRY_SECONDS
+        except (TypeError, ValueError):
+            return error, DEFAULT_RETRY_SECONDS
+    return error, None
+
+
+async def stored_card(redis, namespace: str, workspace_id: str, proposal_id: str) -> ProposalCard | None:
+    """The latest card the outbox holds for a proposal (for the card's buttons)."""
+    raw = await redis.hget(key(namespace, "ws", workspace_id, "proposal", proposal_id), "card")
+    return ProposalCard.from_json(raw) if raw else None

@@ -1,0 +1,155 @@
+"""The `/updates` ledger reader: proposal events of a workspace's OpenTrain account become Slack cards, exactly once.
+
+OpenTrain's advice, followed literally: the `/updates` feed is the ledger and a webhook is only the doorbell. Each
+workspace's read is scheduled work (kind "ledger", item = workspace id), so the scheduler's lease lets only one
+process read a ledger at a time. A read takes a page from the cursor kept in Redis, fetches each new proposal
+(`GET /proposals/{id}`) for jobs published from Slack, and hands the cards to the outbox together with the new
+cursor in one atomic step. Nothing polls a job's proposal list: the cost follows the number of events.
+
+Cadence: every OPENTRAIN_POLL_SECONDS while events flow, backing off (up to 4x) while the ledger is idle; a publish
+or a webhook delivery schedules a read at once; with an active webhook, polling is only a slow safety net.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from bot.hiring.jobs import JobRecord, lookup_job
+from bot.hiring.report import as_dict, pick
+from bot.opentrain import errors
+from bot.slack.blocks.proposals import ProposalCard
+from bot.storage import key
+from bot.workers.outbox import CardAction, Destination, Outbox
+
+log = logging.getLogger(__name__)
+
+LEDGER_KIND = "ledger"
+PAGE_SIZE = 100
+MAX_PAGES_PER_READ = 10
+IDLE_BACKOFF_FACTOR = 4  # an idle ledger is read at most this many poll intervals apart
+WEBHOOK_SAFETY_SECONDS = 600.0  # with a working doorbell, a read at least this often anyway
+RECEIVED, STATUS_CHANGED = "proposal.received", "proposal.status_changed"
+TRANSIENT = (errors.RateLimited, errors.ServerError, errors.TransportError)
+
+
+class ProposalLedger:
+    def __init__(self, redis, namespace: str, accounts, outbox: Outbox, *, poll_seconds: float = 30.0,
+                 proposals_channel: str | None = None, in_thread: bool = True, subscriptions=None,
+                 clock: Callable[[], float] = time.time):
+        self._redis = redis
+        self._namespace = namespace
+        self._accounts = accounts
+        self._outbox = outbox
+        self._poll = poll_seconds
+        self._channel = proposals_channel
+        self._in_thread = in_thread
+        self._subscriptions = subscriptions
+        self._clock = clock
+
+    def register(self, scheduler) -> None:
+        scheduler.register(LEDGER_KIND, lambda item: self.read(item.item_id))
+
+    def _key(self, workspace_id: str, part: str) -> str:
+        return key(self._namespace, "ws", workspace_id, "ledger", part)
+
+    async def read(self, workspace_id: str) -> float:
+        """Read the ledger up to its end (bounded); returns when to read it next."""
+        await self._outbox.wake_pending()
+        client = await self._accounts.client_for(workspace_id)
+        doorbell = bool(self._subscriptions) and await self._subscriptions.ensure(workspace_id, client)
+        handled = 0
+        for _ in range(MAX_PAGES_PER_READ):
+            try:
+                count, more = await self._read_page(workspace_id, client)
+            except errors.RateLimited as exc:
+                return self._clock() + max(float(getattr(exc, "retry_after", None) or self._poll), 1.0)
+            except (errors.ServerError, errors.TransportError) as exc:
+                log.warning("ledger of workspace %s unreadable (%s); trying later", workspace_id, type(exc).__name__)
+                return self._clock() + self._poll
+            handled += count
+            if not more:
+                break
+        return await self._next_read(workspace_id, handled, doorbell)
+
+    async def _next_read(self, workspace_id: str, handled: int, doorbell: bool) -> float:
+        idle_key = self._key(workspace_id, "idle")
+        idle = 0 if handled else await self._redis.incr(idle_key)
+        if handled:
+            await self._redis.delete(idle_key)
+        if doorbell:
+            return self._clock() + max(WEBHOOK_SAFETY_SECONDS, self._poll)
+        return self._clock() + self._poll * min(2 ** idle, IDLE_BACKOFF_FACTOR)
+
+    async def _read_page(self, workspace_id: str, client) -> tuple[int, bool]:
+        """One page: (events consumed, whether to read on at once)."""
+        cursor_key = self._key(workspace_id, "cursor")
+        cursor = await self._redis.get(cursor_key)
+        page = as_dict(await client.updates(cursor=cursor, limit=PAGE_SIZE))
+        events = [as_dict(event) for event in pick(page, "events", [])]
+        actions: list[CardAction] = []
+        consumed = 0
+        for event in events:
+            try:
+                action = await self._card_action(workspace_id, client, event)
+            except TRANSIENT as exc:
+                log.info("proposal fetch failed (%s); the ledger resumes from event %s", type(exc).__name__,
+                         pick(event, "id"))
+                break
+            if action is not None:
+                actions.append(action)
+            consumed += 1
+        if not consumed:
+            return 0, False
+        new_cursor = str(pick(events[consumed - 1], "id"))
+        if not await self._outbox.commit(cursor_key, cursor, new_cursor, actions):
+            log.info("ledger of workspace %s moved by another reader; this page is theirs", workspace_id)
+            return 0, False
+        complete = consumed == len(events)
+        return consumed, complete and bool(pick(page, "hasMore", False))
+
+    async def _card_action(self, workspace_id: str, client, event: dict[str, Any]) -> CardAction | None:
+        kind = pick(event, "type")
+        if kind not in (RECEIVED, STATUS_CHANGED):
+            return None
+        data = as_dict(pick(event, "data", {}))
+        proposal_id = pick(data, "proposalId") or pick(event, "resourceId")
+        job = await self._job(pick(event, "jobId") or pick(data, "jobId"))
+        if not proposal_id or job is None or job.workspace_id != workspace_id:
+            return None  # not a job published from this workspace's Slack
+        destination = self._destination(job)
+        if destination is None:
+            return None
+        try:
+            detail = await client.get_proposal(proposal_id)
+        except (errors.NotFound, errors.Forbidden) as exc:
+            log.info("proposal %s unreadable (%s); no card", proposal_id, type(exc).__name__)
+            return None
+        card = ProposalCard.read(detail, job_url=job.job_url)
+        # A status change for a proposal never carded is harmless: the outbox ignores updates of unknown cards.
+        return CardAction(workspace_id, card, destination if kind == RECEIVED else None)
+
+    async def _job(self, job_id: str | None) -> JobRecord | None:
+        return await lookup_job(self._redis, self._namespace, str(job_id)) if job_id else None
+
+    def _destination(self, job: JobRecord) -> Destination | None:
+        """The job's thread (default), PROPOSALS_CHANNEL, or the job's channel at the top level."""
+        channel, thread_ts = _slack_location(job)
+        if channel is None:
+            return None  # published from the shell: not a Slack workspace
+        if self._channel:
+            return Destination(self._channel, None)
+        return Destination(channel, thread_ts if self._in_thread else None)
+
+
+def _slack_location(job: JobRecord) -> tuple[str | None, str | None]:
+    """(channel, root ts) of the job's root message: from the surface, else the "{channel}:{thread_ts}" ref."""
+    surface = job.surface or {}
+    if surface.get("channel") and surface.get("thread_ts"):
+        return surface["channel"], surface["thread_ts"]
+    channel, _, thread_ts = job.ref.conversation_id.partition(":")
+    if channel and thread_ts and channel != "shell":
+        return channel, thread_ts
+    return None, None

@@ -1,0 +1,130 @@
+"""The webhook doorbell: signatures, replays, the subscription's life; the sandbox delivers over real HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import time
+
+import httpx
+from aiohttp import web
+from cryptography.fernet import Fernet
+
+from bot.hiring.accounts import Accounts
+from bot.opentrain.client import OpenTrainClient
+from bot.secretbox import SecretBox
+from bot.slack.opentrain_webhooks import (
+    WEBHOOK_PATH,
+    WebhookReceiver,
+    WebhookStore,
+    WebhookSubscriptions,
+    verify_signature,
+)
+from tests.workers.conftest import TEAM
+from tests.workers.market import Market
+
+SECRET = "whsec_test-secret"
+
+
+def signed(secret: str, body: bytes, at: int) -> str:
+    return f"t={at},v1=" + hmac.new(secret.encode(), f"{at}.".encode() + body, hashlib.sha256).hexdigest()
+
+
+def test_signature_checks_follow_the_contract():
+    body, now = b'{"id":"1042","type":"proposal.received"}', 1_800_000_000
+    assert verify_signature(SECRET, body, signed(SECRET, body, now), now=now)
+    assert verify_signature(SECRET, body, f" v1={signed(SECRET, body, now).split('v1=')[1]} , t={now}", now=now)
+    assert verify_signature(SECRET, body, signed(SECRET, body, now - 300), now=now)
+    assert not verify_signature(SECRET, body, signed(SECRET, body, now - 301), now=now)  # stale
+    assert not verify_signature(SECRET, body, signed(SECRET, body, now + 301), now=now)  # from the future
+    assert not verify_signature(SECRET, body + b" ", signed(SECRET, body, now), now=now)  # body changed
+    assert not verify_signature("whsec_other", body, signed(SECRET, body, now), now=now)
+    for broken in (None, "", f"t={now}", "v1=abc", f"t=x{now},v1=abc", f"t={now},v1="):
+        assert not verify_signature(SECRET, body, broken, now=now)
+
+
+class Doorbell:
+    def __init__(self):
+        self.rings: list[str] = []
+
+    async def __call__(self, workspace_id: str) -> None:
+        self.rings.append(workspace_id)
+
+
+async def test_deliveries_ring_once_and_forged_or_stale_ones_are_refused(redis, namespace, sandbox_url):
+    market = Market(sandbox_url)
+    market.control("config", {"webhookRetryDelaysSeconds": [0.05, 0.05, 0.05, 0.05]})
+    token = market.account()
+    job_id, _ = market.publish_job(token)
+    store = WebhookStore(redis, namespace, SecretBox(Fernet.generate_key()))
+    doorbell = Doorbell()
+    app = web.Application()
+    WebhookReceiver(store, doorbell).mount(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    public_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    opentrain = OpenTrainClient(sandbox_url, max_attempts=1)
+    accounts = Accounts(redis, namespace, opentrain, SecretBox(Fernet.generate_key()), app_token=token)
+    subscriptions = WebhookSubscriptions(store, accounts, public_url, check_seconds=0)
+    client = await accounts.client_for(TEAM)
+
+    assert await subscriptions.ensure(TEAM, client)
+    first = await store.load(TEAM)
+    assert first.url == f"{public_url}{WEBHOOK_PATH}?workspace={TEAM}" and first.secret not in repr(first)
+
+    # The sandbox delivers a signed event: the doorbell rings for the workspace.
+    market.propose(job_id)
+    await until(lambda: doorbell.rings == [TEAM])
+
+    async with httpx.AsyncClient(base_url=public_url) as http:
+        url = f"{WEBHOOK_PATH}?workspace={TEAM}"
+        body = json.dumps({"id": "77", "type": "proposal.received"}).encode()
+        now = int(time.time())
+        forged = await http.post(url, content=body, headers={
+            "X-OpenTrain-Signature": signed("whsec_forged", body, now), "X-OpenTrain-Delivery": "d-1"})
+        stale = await http.post(url, content=body, headers={
+            "X-OpenTrain-Signature": signed(first.secret, body, now - 400), "X-OpenTrain-Delivery": "d-2"})
+        unknown = await http.post(f"{WEBHOOK_PATH}?workspace=TOTHER", content=body, headers={
+            "X-OpenTrain-Signature": signed(first.secret, body, now), "X-OpenTrain-Delivery": "d-3"})
+        assert (forged.status_code, stale.status_code, unknown.status_code) == (400, 400, 400)
+        genuine = {"X-OpenTrain-Signature": signed(first.secret, body, now), "X-OpenTrain-Delivery": "d-4"}
+        replies = [await http.post(url, content=body, headers=genuine) for _ in range(2)]
+        assert [r.status_code for r in replies] == [200, 200]
+        assert [r.json()["duplicate"] for r in replies] == [False, True]
+    assert doorbell.rings == [TEAM, TEAM]  # the forged, stale and repeated deliveries rang nothing
+
+    # Deliveries keep failing (a lost secret): OpenTrain disables the subscription and the bot replaces it.
+    await store.save(TEAM, first.webhook_id, first.url, "whsec_lost", checked_at=0)
+    market.propose(job_id, 2)
+    await until(lambda: webhook_status(market, token, first.webhook_id) == "DISABLED")
+    assert await subscriptions.ensure(TEAM, client)
+    second = await store.load(TEAM)
+    assert second.webhook_id != first.webhook_id
+    assert [w["id"] for w in webhooks(market, token)] == [second.webhook_id]
+    market.propose(job_id)
+    await until(lambda: len(doorbell.rings) == 3)
+
+    await opentrain.aclose()
+    await runner.cleanup()
+    market.close()
+
+
+def webhooks(market: Market, token: str) -> list[dict]:
+    return httpx.get(f"{market.url}/api/public/v1/webhooks", headers={"authorization": f"Bearer {token}"},
+                     timeout=10).json()["webhooks"]
+
+
+def webhook_status(market: Market, token: str, webhook_id: str) -> str | None:
+    return next((w["status"] for w in webhooks(market, token) if w["id"] == webhook_id), None)
+
+
+async def until(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.05)
