@@ -69,12 +69,23 @@ class ProposalLedger:
             except (errors.ServerError, errors.TransportError) as exc:
                 log.warning("ledger of workspace %s unreadable (%s); trying later", workspace_id, type(exc).__name__)
                 return self._clock() + self._poll
+            except errors.Unauthorized:
+                return await self._after_refused_token(workspace_id)
             handled += count
             if not more:
                 break
         return await self._next_read(workspace_id, handled, doorbell)
 
+    async def _after_refused_token(self, workspace_id: str) -> float:
+        """A claim revokes every pre-claim token, so a read racing the token swap is refused once: read again soon
+        with the stored (new) token. A token that stays refused backs off to the idle cadence."""
+        refusals = await self._redis.incr(self._key(workspace_id, "refused"))
+        log.warning("ledger of workspace %s: OpenTrain refused the token (%d in a row); reading again soon",
+                    workspace_id, refusals)
+        return self._clock() + min(2.0 ** refusals, self._poll * IDLE_BACKOFF_FACTOR)
+
     async def _next_read(self, workspace_id: str, handled: int, doorbell: bool) -> float:
+        await self._redis.delete(self._key(workspace_id, "refused"))
         idle_key = self._key(workspace_id, "idle")
         idle = 0 if handled else await self._redis.incr(idle_key)
         if handled:

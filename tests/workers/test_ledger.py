@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import httpx
 from cryptography.fernet import Fernet
 
 from bot.hiring.accounts import Accounts
@@ -217,3 +218,29 @@ async def seed_ledger(redis_url: str, namespace: str) -> None:
     redis = connect(redis_url)
     await Scheduler(redis, namespace).schedule(LEDGER_KIND, TEAM)
     await redis.aclose()
+
+
+async def test_a_refused_token_is_retried_soon_then_backs_off_and_recovers(
+        redis, redis_url, namespace, sandbox_url, slack_api, clock):
+    market = Market(sandbox_url)
+    old_token = market.account()
+    job_id, job_url = market.publish_job(old_token)
+    await seed_job(redis, namespace, job_id=job_id, job_url=job_url, workspace_id=TEAM, channel=CHANNEL,
+                   root_ts=ROOT_TS)
+    market.propose(job_id)
+    # The token dies under the reader, as every pre-claim token does the moment a claim succeeds.
+    revoked = httpx.post(f"{sandbox_url}/api/agent/oauth/revoke", data={"token": old_token})
+    assert revoked.status_code == 200
+    stale = Worker(redis_url, namespace, sandbox_url, slack_api, old_token, clock)
+    assert await stale.ledger.read(TEAM) == clock.now + 2  # soon: the stored token may just have been swapped
+    assert await stale.ledger.read(TEAM) == clock.now + 4  # still refused: back off
+    assert not slack_api.messages
+    await stale.aclose()
+
+    fresh_token = market.account()  # stands for the token the claim stored
+    fresh = Worker(redis_url, namespace, sandbox_url, slack_api, fresh_token, clock)
+    market.propose(job_id)
+    await fresh.ledger.read(TEAM)
+    assert not await redis.exists(f"{namespace}:ws:{TEAM}:ledger:refused")
+    await fresh.aclose()
+    market.close()
