@@ -8,6 +8,7 @@ from typing import Any
 
 import aiohttp
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -22,6 +23,17 @@ from bot.slack.registry import SlackRegistry
 from bot.slack.work import SlowWork
 
 log = logging.getLogger(__name__)
+bolt_log = logging.getLogger("bot.slack.bolt")
+
+
+class _SameTokenWarningFilter(logging.Filter):
+    """bolt falls back to $SLACK_BOT_TOKEN, then warns that our client's token wins: it is that same token."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+bolt_log.addFilter(_SameTokenWarningFilter())
 
 # Bounded: a 429 waits Retry-After at most this many times, a dropped connection is retried twice.
 RATE_LIMIT_RETRIES = 3
@@ -67,7 +79,7 @@ def build_app(deps: SlackDeps) -> AsyncApp:
         signing_secret=secret(deps.settings.slack_signing_secret),
         client=deps.client,
         process_before_response=False,
-        logger=logging.getLogger("bot.slack.bolt"),
+        logger=bolt_log,
     )
     app.error(_log_error)
     register_all(app, deps)
