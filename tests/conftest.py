@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from bot.storage import connect
+from tests.support.clock import HandClock
 from tests.support.redis_server import test_redis_url
 
 
@@ -46,3 +47,9 @@ def sandbox_url(sandbox_server) -> str:
     """The sandbox's base URL, with its world reset before each test."""
     httpx.post(f"{sandbox_server.url}/_sandbox/reset", timeout=5).raise_for_status()
     return sandbox_server.url
+
+
+@pytest.fixture
+def clock() -> HandClock:
+    """Time that moves only when the test says so."""
+    return HandClock()

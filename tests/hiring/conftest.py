@@ -15,19 +15,10 @@ from bot.hiring.views import ClaimInstructions, Reply
 from bot.opentrain.client import OpenTrainClient
 from bot.secretbox import SecretBox
 from bot.workers.scheduler import Scheduler
+from tests.support.clock import HandClock
 
 DEMO = "We need 10 annotators for 50,000 dashcam images, $18/hour, English"
 REQUESTER = "U_REQ"
-
-
-class Clock:
-    """A hand-moved clock, so leases and idle expiry are tested without waiting."""
-
-    def __init__(self, start: float = 1_800_000_000.0):
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @dataclass
@@ -43,7 +34,7 @@ class Harness:
 
     _ids = itertools.count()
 
-    def __init__(self, redis, namespace: str, sandbox_url: str, box: SecretBox, clock: Clock,
+    def __init__(self, redis, namespace: str, sandbox_url: str, box: SecretBox, clock: HandClock,
                  ref: ConversationRef, app_token: str | None = None, **engine_options):
         self.sandbox_url = sandbox_url
         self.client = OpenTrainClient(sandbox_url, max_attempts=1)
@@ -76,11 +67,6 @@ class Harness:
     def requests(self, method: str, path_part: str) -> int:
         log = httpx.get(f"{self.sandbox_url}/_sandbox/requests", timeout=10).json()["requests"]
         return sum(1 for r in log if r["method"] == method and path_part in r["path"])
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

@@ -9,28 +9,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks.proposals import ProposalCard
 from tests.support.slack_api import SlackApiStandIn
+from tests.support.clock import HandClock
 
 TEAM = "T1"
 CHANNEL = "CHIRING"
 ROOT_TS = "1699999999.000100"
-
-
-class Clock:
-    """Time moves only when the test says so: pacing and leases are checked without waiting."""
-
-    def __init__(self, start: float = 1_800_000_000.0):
-        self.now = start
-
-    def __call__(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
-
-
-@pytest.fixture
-def clock() -> Clock:
-    return Clock()
 
 
 @pytest.fixture

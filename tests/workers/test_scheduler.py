@@ -7,14 +7,7 @@ from collections import Counter
 
 from bot.storage import connect
 from bot.workers.scheduler import Scheduler
-
-
-class FakeClock:
-    def __init__(self, now: float = 1_000_000.0):
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
+from tests.support.clock import HandClock
 
 
 async def test_three_workers_run_each_due_item_exactly_once(redis_url, namespace, redis):
@@ -48,7 +41,7 @@ async def test_three_workers_run_each_due_item_exactly_once(redis_url, namespace
 
 
 async def test_handler_result_sets_the_next_due_time(redis, namespace):
-    clock = FakeClock()
+    clock = HandClock()
     scheduler = Scheduler(redis, namespace, clock=clock)
     seen = []
 
@@ -67,7 +60,7 @@ async def test_handler_result_sets_the_next_due_time(redis, namespace):
 
 
 async def test_item_held_by_a_killed_worker_runs_after_its_lease(redis_url, namespace, redis):
-    clock = FakeClock()
+    clock = HandClock()
     dying = Scheduler(connect(redis_url), namespace, lease_seconds=30, clock=clock)
     survivor = Scheduler(redis, namespace, lease_seconds=30, clock=clock)
     started = asyncio.Event()
@@ -96,7 +89,7 @@ async def test_item_held_by_a_killed_worker_runs_after_its_lease(redis_url, name
 
 
 async def test_schedule_during_a_run_queues_one_rerun_instead_of_a_parallel_run(redis, namespace):
-    clock = FakeClock()
+    clock = HandClock()
     scheduler = Scheduler(redis, namespace, clock=clock)
     other = Scheduler(redis, namespace, clock=clock)
     calls = []
@@ -118,7 +111,7 @@ async def test_schedule_during_a_run_queues_one_rerun_instead_of_a_parallel_run(
 
 
 async def test_a_failing_handler_is_retried_later_not_lost(redis, namespace):
-    clock = FakeClock()
+    clock = HandClock()
     scheduler = Scheduler(redis, namespace, clock=clock, failure_retry_seconds=15)
     attempts = []
 
