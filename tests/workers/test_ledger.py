@@ -59,6 +59,14 @@ def shown(api) -> Counter[str]:
     return counts
 
 
+async def publish_from_slack(market: Market, token: str, redis, namespace: str, channel: str = CHANNEL) -> str:
+    """A job published by the account and recorded as the engine records a /hire from `channel`."""
+    job_id, job_url = market.publish_job(token)
+    await seed_job(redis, namespace, job_id=job_id, job_url=job_url, workspace_id=TEAM, channel=channel,
+                   root_ts=ROOT_TS)
+    return job_id
+
+
 async def pump(worker: Worker, clock, until, rounds: int = 120) -> None:
     """Run due work, moving the hand clock a second at a time, until `until()` holds."""
     for _ in range(rounds):
@@ -81,9 +89,7 @@ async def test_cards_appear_once_in_the_job_thread_and_follow_status_changes(
         redis, redis_url, namespace, sandbox_url, slack_api, clock):
     market = Market(sandbox_url)
     token = market.account()
-    job_id, job_url = market.publish_job(token)
-    await seed_job(redis, namespace, job_id=job_id, job_url=job_url, workspace_id=TEAM, channel=CHANNEL,
-                   root_ts=ROOT_TS)
+    job_id = await publish_from_slack(market, token, redis, namespace)
     foreign_job, _ = market.publish_job(token)  # same account, not published from Slack: no card
     worker = Worker(redis_url, namespace, sandbox_url, slack_api, token, clock)
     await worker.scheduler.schedule(LEDGER_KIND, TEAM)  # what the engine does right after a publish
@@ -123,9 +129,7 @@ async def test_cards_appear_once_in_the_job_thread_and_follow_status_changes(
 async def test_proposals_channel_gets_top_level_cards(redis, redis_url, namespace, sandbox_url, slack_api, clock):
     market = Market(sandbox_url)
     token = market.account()
-    job_id, job_url = market.publish_job(token)
-    await seed_job(redis, namespace, job_id=job_id, job_url=job_url, workspace_id=TEAM, channel=CHANNEL,
-                   root_ts=ROOT_TS)
+    job_id = await publish_from_slack(market, token, redis, namespace)
     worker = Worker(redis_url, namespace, sandbox_url, slack_api, token, clock, proposals_channel="CPROPOSALS")
     await worker.scheduler.schedule(LEDGER_KIND, TEAM)
     [proposal] = market.propose(job_id)
@@ -137,13 +141,7 @@ async def test_proposals_channel_gets_top_level_cards(redis, redis_url, namespac
 
 
 async def two_jobs(redis, namespace, market: Market, token: str) -> list[str]:
-    jobs = []
-    for index in range(2):
-        job_id, job_url = market.publish_job(token)
-        await seed_job(redis, namespace, job_id=job_id, job_url=job_url, workspace_id=TEAM,
-                       channel=f"CJOB{index}", root_ts=ROOT_TS)
-        jobs.append(job_id)
-    return jobs
+    return [await publish_from_slack(market, token, redis, namespace, f"CJOB{index}") for index in range(2)]
 
 
 async def test_three_workers_at_once_post_each_proposal_once(redis, redis_url, namespace, sandbox_url, slack_api):
@@ -175,12 +173,8 @@ async def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
         redis, redis_url, namespace, sandbox_url, slack_api, tmp_path):
     market = Market(sandbox_url)
     token = market.account()
-    jobs = []
-    for index in range(6):  # six channels, two cards each: a batch of separate posts
-        job_id, job_url = market.publish_job(token)
-        await seed_job(redis, namespace, job_id=job_id, job_url=job_url, workspace_id=TEAM,
-                       channel=f"CKILL{index}", root_ts=ROOT_TS)
-        jobs.append(job_id)
+    # six channels, two cards each: a batch of separate posts
+    jobs = [await publish_from_slack(market, token, redis, namespace, f"CKILL{index}") for index in range(6)]
     expected = [p for job_id in jobs for p in market.propose(job_id, 2)]
 
     worker = subprocess.Popen(
@@ -224,9 +218,7 @@ async def test_a_refused_token_is_retried_soon_then_backs_off_and_recovers(
         redis, redis_url, namespace, sandbox_url, slack_api, clock):
     market = Market(sandbox_url)
     old_token = market.account()
-    job_id, job_url = market.publish_job(old_token)
-    await seed_job(redis, namespace, job_id=job_id, job_url=job_url, workspace_id=TEAM, channel=CHANNEL,
-                   root_ts=ROOT_TS)
+    job_id = await publish_from_slack(market, old_token, redis, namespace)
     market.propose(job_id)
     # The token dies under the reader, as every pre-claim token does the moment a claim succeeds.
     revoked = httpx.post(f"{sandbox_url}/api/agent/oauth/revoke", data={"token": old_token})
