@@ -567,8 +567,11 @@ class HiringEngine:
             return None
         keys = spec["update_keys"] or [spec["field"]]
         key = next((k for k in keys if k not in conversation.partial), keys[-1])
-        values = report.get("enums", {}).get(key) or spec["enum_values"]
-        label = spec["label"] if len(keys) == 1 else f"{spec['label']} ({humanize(key).lower()})"
+        # One gap with several keys asks one question per key, each with the key's own type and choices.
+        single = len(keys) == 1
+        kind = spec["type"] if single else DOCUMENTED_KEY_TYPES.get(key, spec["type"])
+        values = report.get("enums", {}).get(key) or (spec["enum_values"] if single else None) or []
+        label = spec["label"] if single else f"{spec['label']} ({humanize(key).lower()})"
         current = report.get("normalized", {}).get(key)
         text = spec["prompt"]
         listed = f"({', '.join(values)})"
@@ -576,7 +579,7 @@ class HiringEngine:
             text = text[: -len(listed)].rstrip()
         return Question(
             field=spec["field"], key=key, label=label, text=text,
-            type="enum" if values and spec["type"] in ("enum", "string") else spec["type"],
+            type="enum" if values and kind in ("enum", "string") else kind,
             position=self._position(conversation, spec, keys.index(key)),
             hint=spec.get("hint"), example=spec.get("example"),
             choices=[(v, enum_label(v)) for v in values],

@@ -132,14 +132,39 @@ def _missing_entry(spec: FieldSpec) -> dict:
     }
 
 
+# Gaps that one question covers with several update keys (contract §3.3 `updateKeys` is a list): a description
+# that names no data volume at all is asked for the amount and its unit together.
+COMBINED_GAPS: dict[tuple[str, ...], dict] = {
+    ("dataVolume", "dataVolumeUnit"): {
+        "prompt": "ask: How much data is there to label, and in what unit?",
+        "hint": "First the amount (a number), then its unit: files, words, or hours of audio/video.",
+    },
+}
+
+
+def _missing_keys(fields: dict) -> list[str]:
+    required = _required_keys(fields)
+    return [spec.key for spec in FIELDS if spec.key in required and not _has_value(fields.get(spec.key))]
+
+
 def missing_fields(fields: dict) -> list[dict]:
     """The rich §3.3 entries for every required field without a value, in asking order."""
-    required = _required_keys(fields)
-    return [_missing_entry(spec) for spec in FIELDS if spec.key in required and not _has_value(fields.get(spec.key))]
+    missing = _missing_keys(fields)
+    entries, covered = [], set()
+    for key in missing:
+        if key in covered:
+            continue
+        keys = next((keys for keys in COMBINED_GAPS if keys[0] == key and set(keys) <= set(missing)), (key,))
+        covered.update(keys)
+        entry = _missing_entry(SPECS[key])
+        if len(keys) > 1:
+            entry.update(COMBINED_GAPS[keys], updateKeys=list(keys), enumValues=None)
+        entries.append(entry)
+    return entries
 
 
 def validation_report(fields: dict) -> dict:
-    names = [entry["field"] for entry in missing_fields(fields)]
+    names = _missing_keys(fields)
     return {"publishReady": not names, "issueCount": 0, "missingFieldCount": len(names),
             "missingFields": names, "issues": []}
 

@@ -269,3 +269,28 @@ async def test_idle_conversation_expires_and_says_so(make_harness, clock):
     assert reply.state == "asking"  # a new /hire in the same place starts over
     other = await bot.say("Bounding box", user="U_OTHER")
     assert "Only" in notices(other)
+
+
+async def test_a_gap_with_several_update_keys_gets_one_answer_per_key(bot):
+    reply = await bot.hire("3 Spanish transcribers at $20/hour for call-center recordings, intermediate level")
+    volume = only(reply, Question)
+    assert (volume.field, volume.key, volume.type, volume.choices) == ("dataVolume", "dataVolume", "number", [])
+    assert volume.position.startswith("1 of ")
+    patches = bot.requests("PATCH", "/job-drafts/")
+
+    reply = await bot.say("about 200")
+    unit = only(reply, Question)
+    # Same gap, second key: its own type and the choices the capabilities report for it.
+    assert (unit.field, unit.key, unit.type) == ("dataVolume", "dataVolumeUnit", "enum")
+    assert "HOURS_OF_RECORDING_AUDIO_VIDEO" in [value for value, _ in unit.choices]
+    assert unit.position.startswith("2 of ")
+    assert bot.requests("PATCH", "/job-drafts/") == patches  # nothing sent until every key has its answer
+    refused = await bot.say("parsecs")
+    assert notices(refused) and only(refused, Question).key == "dataVolumeUnit"
+
+    reply = await bot.say("hours")
+    assert bot.requests("PATCH", "/job-drafts/") == patches + 1  # both keys in one PATCH
+    assert all(q.field != "dataVolume" for q in reply.views if isinstance(q, Question))
+    status = only(await bot.say("status"), Status)
+    values = {f.key: f.value for f in status.fields}
+    assert (values["dataVolume"], values["dataVolumeUnit"]) == ("200", "Hours of recording audio video")

@@ -19,8 +19,16 @@ def test_draft_story_from_empty_to_ready_and_back_through_payment_type():
     gaps = catalog.missing_fields(fields)
     # Asking order: title, what, how much, who, pay; no rate until the payment type says which one.
     assert [gap["field"] for gap in gaps] == ["jobTitle", "jobDescription", "dataType", "dataVolume",
-                                             "dataVolumeUnit", "labelTypes", "languages", "headcount",
+                                             "labelTypes", "languages", "headcount",
                                              "experienceLevel", "paymentType"]
+    # No volume at all: one gap asks for the amount and its unit, one answer per update key.
+    volume = next(gap for gap in gaps if gap["field"] == "dataVolume")
+    assert volume["updateKeys"] == ["dataVolume", "dataVolumeUnit"] and volume["enumValues"] is None
+    assert "unit" in volume["prompt"]
+    assert catalog.validation_report(fields)["missingFields"][3:5] == ["dataVolume", "dataVolumeUnit"]
+    # With the amount known, the unit is its own gap.
+    assert [gap["updateKeys"] for gap in catalog.missing_fields({"dataVolume": 500})][3] == ["dataVolumeUnit"]
+    gaps = [gap for gap in gaps if gap["field"] != "dataVolume"]
     experience = next(gap for gap in gaps if gap["field"] == "experienceLevel")
     assert experience == {
         "field": "experienceLevel", "label": "Experience level",
