@@ -70,15 +70,6 @@ class SlackDialogue:
         located = await self._post_root(channel_id, user_id, blocks.root_message(user_id, text), tell)
         if located is None:
             return
-        try:
-            await self._begin(team_id, user_id, channel_id, located, text, message_id)
-        except Exception:
-            log.exception("starting a conversation in %s failed", channel_id)
-            await tell("Something went wrong on my side and the job was not started; please try `/hire` again "
-                       "in a minute.")
-
-    async def _begin(self, team_id: str, user_id: str, channel_id: str, located: tuple[str, str], text: str,
-                     message_id: str) -> None:
         channel, thread_ts = located
         conversation = SlackConversation(
             conversation_id=f"{channel}:{thread_ts}", requester=user_id, channel=channel, thread_ts=thread_ts,
