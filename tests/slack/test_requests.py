@@ -143,3 +143,12 @@ async def test_healthz_reports_redis_and_opentrain(make_settings, slack_api):
     async with serve_http(dead_redis, port=0, run_worker=False) as server, httpx.AsyncClient() as http:
         response = await http.get(f"{server.url}/healthz")
         assert response.status_code == 503 and json.loads(response.text)["redis"] == "unreachable"
+
+
+async def test_a_lost_redis_is_explained_to_the_requester(make_settings, slack_api):
+    no_redis = make_settings(redis_url=f"redis://127.0.0.1:{closed_port()}/0")
+    async with serve_http(no_redis, port=0, run_worker=False) as server, httpx.AsyncClient(timeout=10) as http:
+        requester = Person(REQUESTER, HttpSlack([server.url], http), slack_api)
+        assert await requester.hire(DEMO) == 200  # Slack still gets its ack at once
+        told = (await slack_api.wait_for("response_url"))[0].args
+        assert "went wrong on my side" in told["text"] and "not started" in told["text"]
