@@ -19,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.settings import Settings
 from bot.slack.dedupe import EventDeduper
 from bot.slack.dialogue import SlackDialogue
+from bot.slack.inbox import SlackInbox
 from bot.slack.registry import SlackRegistry
 from bot.slack.work import SlowWork
 
@@ -50,6 +51,7 @@ class SlackDeps:
     registry: SlackRegistry
     dialogue: SlackDialogue
     work: SlowWork
+    inbox: SlackInbox
     proposals: Any = None  # bot.slack.listeners.proposal_actions.ProposalDesk, for the proposal cards' buttons
 
 

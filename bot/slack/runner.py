@@ -27,6 +27,7 @@ from bot.settings import Settings
 from bot.slack.app import SlackDeps, build_app, build_web_client, secret
 from bot.slack.dedupe import EventDeduper
 from bot.slack.dialogue import SlackDialogue
+from bot.slack.inbox import SlackInbox
 from bot.slack.listeners.proposal_actions import ProposalDesk
 from bot.slack.observer import SlackClaimObserver
 from bot.slack.registry import SlackRegistry
@@ -61,27 +62,31 @@ class SlackRuntime:
         self.engine = HiringEngine.from_settings(settings, self.redis, self.scheduler, http=self.http)
         self.engine.add_claim_observer(SlackClaimObserver(self.client))
         registry = SlackRegistry(self.redis, namespace, ttl_seconds=settings.conversation_idle_seconds * 2)
+        work = SlowWork()
         self.deps = SlackDeps(
             settings=settings,
             client=self.client,
             deduper=EventDeduper(self.redis, namespace),
             registry=registry,
             dialogue=SlackDialogue(self.engine, registry, self.client),
-            work=SlowWork(),
+            work=work,
+            inbox=SlackInbox(self.scheduler, work),
             proposals=ProposalDesk(self.redis, namespace, self.engine.accounts),
         )
         self.app = build_app(self.deps)
         self.proposal_work = proposal_work(settings, self.redis, self.scheduler, self.engine.accounts, self.session)
+        # Slack answers left by a stopped process are always replayed by a Slack-facing process.
+        self.deps.inbox.register(self.scheduler)
         if self.run_worker:
-            await self._start_background_work()
+            await self._register_background_work()
+        self._background.append(asyncio.create_task(self.scheduler.run_forever(self._stop), name="scheduler"))
         return self
 
-    async def _start_background_work(self) -> None:
+    async def _register_background_work(self) -> None:
         """Claim polling and proposal notifications in this process; `hirebot worker` does the same when split off."""
         self.engine.register_workers(self.scheduler)
         self.proposal_work.register()
         await self.proposal_work.resume()
-        self._background.append(asyncio.create_task(self.scheduler.run_forever(self._stop), name="scheduler"))
 
     async def __aexit__(self, *exc_info: object) -> None:
         await self.deps.work.drain(timeout=DRAIN_SECONDS)

@@ -25,22 +25,35 @@ def clicked(action: dict[str, Any]) -> tuple[str, str]:
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
+    deps.inbox.handler("click", partial(_take_click, deps))
+
     @app.action(re.compile("^" + re.escape(ACTION_PREFIX)))
     async def on_click(ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        await deps.work.run(partial(_take_click, deps, body, action))
+        click = click_of(body, action)
+        await deps.inbox.accept("click", click["message_id"], click)
 
 
-async def _take_click(deps: SlackDeps, body: dict[str, Any], action: dict[str, Any]) -> None:
+def click_of(body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
+    """What handling a click needs, small enough to keep in Redis until it is handled."""
     value, label = clicked(action)
+    return {
+        "value": value, "label": label, "action_id": action.get("action_id", ""),
+        "team_id": (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", ""),
+        "user_id": body["user"]["id"],
+        "channel_id": (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id", ""),
+        "message_id": f"action:{action.get('action_ts') or json.dumps(body.get('container', {}))}",
+    }
+
+
+async def _take_click(deps: SlackDeps, click: dict[str, Any], redelivered: bool) -> None:
     try:
-        conversation_id, says = parse_action_value(value)
+        conversation_id, says = parse_action_value(click["value"])
     except (ValueError, KeyError, TypeError):
-        log.warning("ignoring a click with an unreadable value (action %s)", action.get("action_id"))
+        log.warning("ignoring a click with an unreadable value (action %s)", click["action_id"])
         return
-    team_id = (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", "")
-    user_id = body["user"]["id"]
-    channel_id = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id", "")
+    team_id, user_id, channel_id = click["team_id"], click["user_id"], click["channel_id"]
+    label = click["label"]
     conversation = await deps.registry.get(team_id, conversation_id)
     if conversation is None:
         await deps.dialogue.tell_ephemeral(channel_id, user_id, "This hiring conversation is over or expired.")
@@ -50,5 +63,4 @@ async def _take_click(deps: SlackDeps, body: dict[str, Any], action: dict[str, A
             channel_id, user_id, f"Only <@{conversation.requester}> can answer this one.",
             thread_ts=conversation.thread_ts if channel_id == conversation.channel else None)
         return
-    message_id = f"action:{action.get('action_ts') or json.dumps(body.get('container', {}))}"
-    await deps.dialogue.answer(team_id, conversation, user_id, message_id, says, shown_as=label or says)
+    await deps.dialogue.answer(team_id, conversation, user_id, click["message_id"], says, shown_as=label or says)

@@ -46,18 +46,28 @@ def is_users_answer(event: dict[str, Any]) -> bool:
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
+    deps.inbox.handler("answer", partial(_take_answer, deps))
+
     @app.event("message")
     async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
         if is_users_answer(event):
-            await deps.work.run(partial(_take_answer, deps, event, body))
+            answer = {"team_id": body.get("team_id") or event.get("team") or "",
+                      "event_id": body.get("event_id", ""), "event": event}
+            await deps.inbox.accept("answer", message_id(event), answer)
 
 
-async def _take_answer(deps: SlackDeps, event: dict[str, Any], body: dict[str, Any]) -> None:
-    team_id = body.get("team_id") or event.get("team") or ""
+def message_id(event: dict[str, Any]) -> str:
+    """The engine's id of a Slack message: the same for Slack's retries of its event."""
+    return f"message:{event['channel']}:{event['ts']}"
+
+
+async def _take_answer(deps: SlackDeps, answer: dict[str, Any], redelivered: bool) -> None:
+    team_id, event = answer["team_id"], answer["event"]
     conversation = await _conversation_of(deps, team_id, event)
     if conversation is None:
         return
-    if not await deps.deduper.first_delivery(team_id, body.get("event_id", "")):
+    # A replay from the inbox may follow a first try that got this far: the engine's message id dedupes it.
+    if not redelivered and not await deps.deduper.first_delivery(team_id, answer["event_id"]):
         return
     user_id = event["user"]
     if user_id != conversation.requester and not deps.settings.allow_anyone_to_answer:
@@ -65,8 +75,7 @@ async def _take_answer(deps: SlackDeps, event: dict[str, Any], body: dict[str, A
             event["channel"], user_id, f"Only <@{conversation.requester}> can answer in this thread.",
             thread_ts=event.get("thread_ts"))
         return
-    message_id = f"message:{event['channel']}:{event['ts']}"
-    await deps.dialogue.answer(team_id, conversation, user_id, message_id, plain_text(event["text"]))
+    await deps.dialogue.answer(team_id, conversation, user_id, message_id(event), plain_text(event["text"]))
 
 
 async def _conversation_of(deps: SlackDeps, team_id: str, event: dict[str, Any]) -> SlackConversation | None:

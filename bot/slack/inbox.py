@@ -1,0 +1,74 @@
+"""Acked Slack answers survive a process that dies before handling them.
+
+Slack never resends an event or a click it got an ack for, and under a burst the step after an ack may wait its
+turn in `SlowWork`. So before waiting, each step is written to Redis as a scheduled item due `REDRIVE_SECONDS`
+later, and cancelled once handled. A process that dies leaves its items behind; when they fall due, any process
+running the scheduler handles them instead. Replaying is safe: the engine applies each Slack message id once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from bot.slack.work import SlowWork
+from bot.workers.scheduler import ScheduledItem, Scheduler
+
+log = logging.getLogger(__name__)
+
+INBOX_KIND = "slack_inbox"
+REDRIVE_SECONDS = 120.0  # an answer still unhandled this long after its ack was left by a stopped process
+
+Handler = Callable[[dict[str, Any], bool], Awaitable[None]]  # (payload, redelivered)
+
+
+class SlackInbox:
+    def __init__(self, scheduler: Scheduler, work: SlowWork, *, clock: Callable[[], float] = time.time):
+        self._scheduler = scheduler
+        self._work = work
+        self._clock = clock
+        self._handlers: dict[str, Handler] = {}
+
+    def handler(self, name: str, handle: Handler) -> None:
+        self._handlers[name] = handle
+
+    def register(self, scheduler: Scheduler) -> None:
+        scheduler.register(INBOX_KIND, self._redrive)
+
+    async def accept(self, name: str, item_id: str, payload: dict[str, Any]) -> None:
+        """Record the step, then run it when a slot is free; Slack's retries of it share `item_id`."""
+        try:
+            await self._scheduler.schedule(INBOX_KIND, item_id, self._clock() + REDRIVE_SECONDS,
+                                           {"handler": name, "payload": payload})
+        except RedisError as exc:
+            # Without Redis the step cannot be kept, but it is still tried: the user hears about any failure.
+            log.warning("cannot record Slack %s %s (%s)", name, item_id, type(exc).__name__)
+        await self._work.run(partial(self._handle, name, item_id, payload))
+
+    async def _handle(self, name: str, item_id: str, payload: dict[str, Any]) -> None:
+        try:
+            await self._handlers[name](payload, False)
+        finally:
+            # Handled (failures are reported to the user by the handler): nothing left to replay.
+            try:
+                await self._scheduler.cancel(INBOX_KIND, item_id)
+            except RedisError:
+                pass
+
+    async def _redrive(self, item: ScheduledItem) -> None:
+        name = item.payload.get("handler", "")
+        handle = self._handlers.get(name)
+        if handle is None:
+            log.error("dropping Slack %s %s: no handler for it in this process", name or "item", item.item_id)
+            return None
+        log.warning("handling Slack %s %s left unhandled by a stopped process", name, item.item_id)
+        try:
+            await handle(item.payload.get("payload", {}), True)
+        except Exception:
+            log.exception("replaying Slack %s %s failed; dropping it", name, item.item_id)
+        return None
