@@ -8,6 +8,7 @@ running the scheduler handles them instead. Replaying is safe: the engine applie
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -23,6 +24,9 @@ log = logging.getLogger(__name__)
 
 INBOX_KIND = "slack_inbox"
 REDRIVE_SECONDS = 120.0  # an answer still unhandled this long after its ack was left by a stopped process
+# Recording is one quick Redis call; a few at a time keep a burst from opening a connection per answer while
+# other requests still wait for their ack.
+CONCURRENT_RECORDS = 4
 
 Handler = Callable[[dict[str, Any], bool], Awaitable[None]]  # (payload, redelivered)
 
@@ -33,6 +37,7 @@ class SlackInbox:
         self._work = work
         self._clock = clock
         self._handlers: dict[str, Handler] = {}
+        self._recording = asyncio.Semaphore(CONCURRENT_RECORDS)
 
     def handler(self, name: str, handle: Handler) -> None:
         self._handlers[name] = handle
@@ -43,8 +48,9 @@ class SlackInbox:
     async def accept(self, name: str, item_id: str, payload: dict[str, Any]) -> None:
         """Record the step, then run it when a slot is free; Slack's retries of it share `item_id`."""
         try:
-            await self._scheduler.schedule(INBOX_KIND, item_id, self._clock() + REDRIVE_SECONDS,
-                                           {"handler": name, "payload": payload})
+            async with self._recording:
+                await self._scheduler.schedule(INBOX_KIND, item_id, self._clock() + REDRIVE_SECONDS,
+                                               {"handler": name, "payload": payload})
         except RedisError as exc:
             # Without Redis the step cannot be kept, but it is still tried: the user hears about any failure.
             log.warning("cannot record Slack %s %s (%s)", name, item_id, type(exc).__name__)
