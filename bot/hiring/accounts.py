@@ -11,16 +11,17 @@ import asyncio
 import json
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.hiring.report import as_dict, pick
+from bot.opentrain.client import OpenTrainClient
 from bot.secretbox import SecretBox
 from bot.storage import key
 
 log = logging.getLogger(__name__)
 
-CAPABILITIES_TTL_SECONDS = 3600
-ME_TTL_SECONDS = 3600
+PROBE_TTL_SECONDS = 3600  # auth/me and capabilities; a feature-disabled 403 re-probes at once
 REGISTRATION_LOCK_MS = 30_000
 REGISTRATION_WAIT_SECONDS = 30.0
 
@@ -99,32 +100,21 @@ class Accounts:
 
     async def capabilities(self, workspace_id: str, refresh: bool = False) -> dict[str, Any]:
         """`{"capabilities": {...}, "update_keys": [...], "enums": {...}}`, probed once and cached."""
-        cache = self._key(workspace_id, "capabilities")
-        if not refresh and (cached := await self._redis.get(cache)):
-            return json.loads(cached)
-        client = await self.client_for(workspace_id)
-        raw = as_dict(await client.capabilities())
-        draft = as_dict(pick(raw, "draft", {}))
-        probed = {
-            "capabilities": dict(pick(raw, "capabilities", {})),
-            "update_keys": [k for k in pick(draft, "updateKeys", []) if k != "..."],
-            "enums": dict(pick(draft, "enums", {})),
-        }
-        await self._redis.set(cache, json.dumps(probed), ex=CAPABILITIES_TTL_SECONDS)
-        return probed
+        return await self._probed(workspace_id, "capabilities", refresh, _read_capabilities)
 
     async def me(self, workspace_id: str, refresh: bool = False) -> dict[str, Any]:
         """Who the token acts for and its scopes: `{"email", "name", "scopes"}`."""
-        cache = self._key(workspace_id, "me")
+        return await self._probed(workspace_id, "me", refresh, _read_me)
+
+    async def _probed(self, workspace_id: str, name: str, refresh: bool,
+                      read: Callable[[OpenTrainClient], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+        """A discovery answer of OpenTrain's, cached per workspace for PROBE_TTL_SECONDS."""
+        cache = self._key(workspace_id, name)
         if not refresh and (cached := await self._redis.get(cache)):
             return json.loads(cached)
-        client = await self.client_for(workspace_id)
-        raw = as_dict(await client.me())
-        actor, token = as_dict(pick(raw, "actor", {})), as_dict(pick(raw, "token", {}))
-        who = {"email": pick(actor, "email"), "name": pick(actor, "fullName"),
-               "scopes": list(pick(token, "scopes", []))}
-        await self._redis.set(cache, json.dumps(who), ex=ME_TTL_SECONDS)
-        return who
+        probed = await read(await self.client_for(workspace_id))
+        await self._redis.set(cache, json.dumps(probed), ex=PROBE_TTL_SECONDS)
+        return probed
 
     async def check_ready(self, workspace_id: str, *, scope: str, capability: str) -> None:
         """Raise AccountProblem naming the missing scope or disabled feature before a call that needs them."""
@@ -172,3 +162,20 @@ class Accounts:
         finally:
             if await self._redis.get(lock) == holder:
                 await self._redis.delete(lock)
+
+
+async def _read_capabilities(client: OpenTrainClient) -> dict[str, Any]:
+    raw = as_dict(await client.capabilities())
+    draft = as_dict(pick(raw, "draft", {}))
+    return {
+        "capabilities": dict(pick(raw, "capabilities", {})),
+        "update_keys": [k for k in pick(draft, "updateKeys", []) if k != "..."],
+        "enums": dict(pick(draft, "enums", {})),
+    }
+
+
+async def _read_me(client: OpenTrainClient) -> dict[str, Any]:
+    raw = as_dict(await client.me())
+    actor, token = as_dict(pick(raw, "actor", {})), as_dict(pick(raw, "token", {}))
+    return {"email": pick(actor, "email"), "name": pick(actor, "fullName"),
+            "scopes": list(pick(token, "scopes", []))}
