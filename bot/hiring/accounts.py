@@ -118,13 +118,21 @@ class Accounts:
 
     async def check_ready(self, workspace_id: str, *, scope: str, capability: str) -> None:
         """Raise AccountProblem naming the missing scope or disabled feature before a call that needs them."""
+        problem = await self.lacks(workspace_id, scope=scope, capability=capability)
+        if problem:
+            raise AccountProblem(problem)
+
+    async def lacks(self, workspace_id: str, *, scope: str, capability: str, unreported_ok: bool = True) -> str | None:
+        """What stops the token from using `capability` (a plain sentence), or None. A capability the probe does not
+        report counts as on unless `unreported_ok` is False (for optional features the bot only uses when sure)."""
         who = await self.me(workspace_id)
         if not has_scope(who["scopes"], scope):
-            raise AccountProblem(f"The OpenTrain token is missing the `{scope}` scope, so I can't do that.")
-        caps = (await self.capabilities(workspace_id))["capabilities"]
-        if caps.get(capability) is False:
+            return f"The OpenTrain token is missing the `{scope}` scope, so I can't do that."
+        enabled = (await self.capabilities(workspace_id))["capabilities"].get(capability)
+        if (enabled is False) if unreported_ok else (enabled is not True):
             feature = FEATURE_OF_CAPABILITY.get(capability, capability)
-            raise AccountProblem(f"The OpenTrain feature `{feature}` is not enabled for this account.")
+            return f"The OpenTrain feature `{feature}` is not enabled for this account."
+        return None
 
     async def _access_token(self, workspace_id: str) -> str:
         if self._app_token:

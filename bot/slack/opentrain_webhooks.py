@@ -22,7 +22,6 @@ from urllib.parse import quote
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot.hiring.accounts import has_scope
 from bot.hiring.report import as_dict, pick
 from bot.opentrain import errors
 from bot.secretbox import SecretBox
@@ -178,12 +177,12 @@ class WebhookSubscriptions:
 
     async def _allowed(self, workspace_id: str) -> bool:
         try:
-            scopes = (await self._accounts.me(workspace_id))["scopes"]
-            capabilities = (await self._accounts.capabilities(workspace_id))["capabilities"]
+            problem = await self._accounts.lacks(workspace_id, scope="webhooks:manage", capability="webhooks",
+                                                 unreported_ok=False)
         except errors.OpenTrainError as exc:
             log.info("cannot tell whether workspace %s may use webhooks (%s)", workspace_id, type(exc).__name__)
             return False
-        return has_scope(scopes, "webhooks:manage") and capabilities.get("webhooks") is True
+        return problem is None
 
     async def _still_active(self, workspace_id: str, client, stored: StoredSubscription) -> bool:
         try:
