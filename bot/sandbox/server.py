@@ -43,18 +43,31 @@ async def _opentrain_middleware(request: web.Request, handler) -> web.StreamResp
     request[REQUEST_ID] = str(uuid.uuid4())
     if not request.path.startswith(OPENTRAIN_PREFIXES):
         return await _render_errors(request, handler)
+    generation = world.generation
     if world.config["latencyMs"]:
         await asyncio.sleep(world.config["latencyMs"] / 1000)
+    _drop_if_reset(request, generation)
     fault = world.take_fault(request.method, request.path)
     if fault and fault.drop:
         world.log_request(request.method, request.path, None)
-        request.transport.abort()  # the client sees the connection die without a response
-        raise asyncio.CancelledError
+        _drop(request)
     if fault and fault.latency_ms:
         await asyncio.sleep(fault.latency_ms / 1000)
+        _drop_if_reset(request, generation)
     response = _fault_response(request, fault) if fault and fault.status else await _render_errors(request, handler)
     world.log_request(request.method, request.path, response.status)
     return response
+
+
+def _drop(request: web.Request) -> None:
+    request.transport.abort()  # the client sees the connection die without a response
+    raise asyncio.CancelledError
+
+
+def _drop_if_reset(request: web.Request, generation: int) -> None:
+    """A request delayed across a reset belongs to the old world: it must not act on, or log into, the new one."""
+    if request.app[WORLD].generation != generation:
+        _drop(request)
 
 
 async def _render_errors(request: web.Request, handler) -> web.StreamResponse:

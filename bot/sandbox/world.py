@@ -34,11 +34,13 @@ class World:
     def __init__(self, seed: int | None = None) -> None:
         self.clock = Clock()
         self.rng = random.Random(seed)
+        self.generation = 0  # bumped by each reset, so requests delayed across one can tell
         self.webhooks = WebhookDispatcher(lambda: iso(self.clock.now()), self.config_value)
         self.reset()
 
     def reset(self) -> None:
         """Forget everything, in place, so holders of this World (SandboxThread.world) stay valid."""
+        self.generation += 1
         self.clock.offset = 0.0
         self.config: dict = copy.deepcopy(DEFAULT_CONFIG)
         self.features: dict[str, bool] = {key: True for key in [*FEATURE_CAPABILITIES, ANONYMOUS_REGISTRATION]}

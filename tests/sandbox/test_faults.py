@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -56,3 +58,14 @@ def test_latency_and_dropped_connections(http):
 
     bad = http.post("/_sandbox/faults", json={"path": f"{PUBLIC}/auth/me"})
     assert bad.status_code == 400 and bad.json()["code"] == "BAD_REQUEST"
+
+
+def test_a_request_delayed_across_a_reset_never_lands_in_the_new_world(http, sandbox_url):
+    auth = bearer(app_token(http))
+    arm(http, path=f"{PUBLIC}/job-drafts", method="POST", latencyMs=500)
+    with pytest.raises(httpx.ReadTimeout):  # the client gives up; the sandbox is still holding the request
+        httpx.post(f"{sandbox_url}{PUBLIC}/job-drafts", headers=auth, json={"rawJobDescription": "Label cats"},
+                   timeout=httpx.Timeout(5, read=0.1))
+    http.post("/_sandbox/reset").raise_for_status()
+    time.sleep(0.6)  # past the injected latency, when the old request would have been served
+    assert http.get("/_sandbox/requests").json() == {"count": 0, "requests": []}
