@@ -14,7 +14,6 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from bot.hiring.report import as_dict, pick
 from bot.opentrain.client import OpenTrainClient
 from bot.secretbox import SecretBox
 from bot.storage import key
@@ -35,12 +34,6 @@ FEATURE_OF_CAPABILITY = {
 
 class AccountProblem(Exception):
     """Something the requester must hear in plain words (a disabled feature, a missing scope); never a secret."""
-
-
-def secret_field(model: Any, name: str) -> str:
-    """A token field of a client model, whether kept as a plain str or a pydantic SecretStr."""
-    value = model.get(name) if isinstance(model, dict) else getattr(model, name)
-    return value.get_secret_value() if hasattr(value, "get_secret_value") else str(value)
 
 
 def has_scope(granted: list[str], needed: str) -> bool:
@@ -158,13 +151,11 @@ class Accounts:
             if sealed := await self._redis.hget(account, "access_token"):
                 return sealed
             registration = await self._base.register_agent(agent_name=self._agent_name)
-            sealed = self._box.encrypt(secret_field(registration, "access_token"))
-            await self._redis.hset(account, mapping={
-                "access_token": sealed,
-                "claim_token": self._box.encrypt(secret_field(registration, "claim_token")),
-                "claimed": "0",
-                "scopes": json.dumps(list(getattr(registration, "scopes", None) or [])),
-            })
+            sealed = self._box.encrypt(registration.access_token.get_secret_value())
+            fields = {"access_token": sealed, "claimed": "0", "scopes": json.dumps(registration.scopes)}
+            if registration.claim_token is not None:  # without one, the account can never be claimed by us
+                fields["claim_token"] = self._box.encrypt(registration.claim_token.get_secret_value())
+            await self._redis.hset(account, mapping=fields)
             log.info("registered an OpenTrain agent account for workspace %s", workspace_id)
             return sealed
         finally:
@@ -173,17 +164,14 @@ class Accounts:
 
 
 async def _read_capabilities(client: OpenTrainClient) -> dict[str, Any]:
-    raw = as_dict(await client.capabilities())
-    draft = as_dict(pick(raw, "draft", {}))
+    probe = await client.capabilities()
     return {
-        "capabilities": dict(pick(raw, "capabilities", {})),
-        "update_keys": [k for k in pick(draft, "updateKeys", []) if k != "..."],
-        "enums": dict(pick(draft, "enums", {})),
+        "capabilities": probe.capabilities.model_dump(by_alias=True),  # camelCase flags, as `lacks` names them
+        "update_keys": list(probe.draft.update_keys),
+        "enums": dict(probe.draft.enums),
     }
 
 
 async def _read_me(client: OpenTrainClient) -> dict[str, Any]:
-    raw = as_dict(await client.me())
-    actor, token = as_dict(pick(raw, "actor", {})), as_dict(pick(raw, "token", {}))
-    return {"email": pick(actor, "email"), "name": pick(actor, "fullName"),
-            "scopes": list(pick(token, "scopes", []))}
+    me = await client.me()
+    return {"email": me.actor.email, "name": me.actor.full_name, "scopes": list(me.token.scopes)}

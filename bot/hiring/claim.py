@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from bot.hiring.accounts import Accounts, secret_field
+from bot.hiring.accounts import Accounts
 from bot.hiring.store import ConversationRef, ConversationStore
 from bot.hiring.views import ClaimInstructions
 from bot.opentrain import errors
@@ -130,8 +130,7 @@ class ClaimService:
             log.warning("claim poll for workspace %s failed (%s); polling again later", workspace_id,
                         type(exc).__name__)
             return now + max(record["interval"], OUTAGE_RETRY_SECONDS)
-        await self._accounts.replace_token(workspace_id, secret_field(grant, "access_token"),
-                                           list(getattr(grant, "scopes", None) or []))
+        await self._accounts.replace_token(workspace_id, grant.access_token.get_secret_value(), grant.scopes)
         return await self._finish(workspace_id, record, "claimed", None)
 
     async def _finish(self, workspace_id: str, record: dict, state: str, message: str | None) -> None:

@@ -21,13 +21,14 @@ from bot.hiring import jobs
 from bot.hiring.accounts import AccountProblem, Accounts
 from bot.hiring.answers import Accepted, enum_label, parse_answer
 from bot.hiring.claim import ClaimObserver, ClaimService
-from bot.hiring.report import as_dict, pick, read_report
+from bot.hiring.report import read_report
 from bot.hiring.store import Conversation, ConversationRef, ConversationStore
 from bot.hiring.views import (EmailRequest, Notice, Published, Question, Reply, ReviewCard,
                               ReviewField, Status, UnmappedField, View)
 from bot.opentrain import errors
 from bot.opentrain.client import OpenTrainClient
 from bot.opentrain.fields import DOCUMENTED_KEY_TYPES
+from bot.opentrain.models import DraftReport
 from bot.secretbox import SecretBox
 
 __all__ = ["HiringEngine", "ConversationRef", "ClaimObserver", "IllegalTransition"]
@@ -338,7 +339,7 @@ class HiringEngine:
         await self._accounts.check_ready(workspace, scope="jobs:write", capability="publish")
         client = await self._accounts.client_for(workspace)
         try:
-            result = as_dict(await client.publish(conversation.job_id))
+            result = await client.publish(conversation.job_id)
         except errors.ModerationBlocked as exc:
             reasons = (exc.details or {}).get("reasons") or [exc.message]
             move(conversation, "review")
@@ -348,15 +349,14 @@ class HiringEngine:
             move(conversation, "review")
             return [Notice(f"Not published: {exc.message} The draft is kept; type `publish` later.", "error")]
         except errors.NotPublishReady as exc:
-            validation = (exc.details or {}).get("validation") or {}
-            payload = {"validation": validation, "missingFields": (exc.details or {}).get("missingFields")}
-            self._take_report(conversation, payload)
+            # The refusal carries only the draft's validation and gaps: the flags and the rest carry over.
+            self._take_report(conversation, DraftReport(job_id=conversation.job_id, validation=exc.validation,
+                                                        missing_fields=exc.missing_fields))
             return [Notice("OpenTrain says the draft still needs something.", "error"),
                     *self._after_report(conversation)]
-        conversation.job_url = pick(result, "jobUrl")
+        conversation.job_url = result.job_url
         published = Published(job_id=conversation.job_id, job_url=conversation.job_url,
-                               already_published=bool(pick(result, "alreadyPublished", False)),
-                               warnings=[str(w) for w in pick(result, "warnings", [])])
+                               already_published=result.already_published, warnings=list(result.warnings))
         move(conversation, "published")
         await jobs.record_job(self._redis, self._namespace, jobs.JobRecord(
             job_id=conversation.job_id, workspace_id=workspace, ref=conversation.ref,
@@ -504,10 +504,10 @@ class HiringEngine:
 
     # ---- questions and cards
 
-    def _take_report(self, conversation: Conversation, payload: Any, sent: dict | None = None) -> None:
+    def _take_report(self, conversation: Conversation, report: DraftReport, sent: dict | None = None) -> None:
         previous = conversation.report
         known = {**previous.get("known", {}), **{m["field"]: m for m in previous.get("missing", [])}}
-        fresh = read_report(payload, previous, sent)
+        fresh = read_report(report, previous, sent)
         conversation.report = {**fresh, "enums": previous.get("enums", {}),
                                "update_keys": previous.get("update_keys", []), "known": known}
 

@@ -1,106 +1,65 @@
-"""The job-draft validation report (contract §3), read tolerantly into the plain dict the conversation stores.
+"""The job-draft validation report (contract §3), turned into the plain dict the conversation stores.
 
-The client hands back pydantic models; this module reads them through `model_dump` and accepts both camelCase
-and snake_case names, string or object entries where the contract marks a conflict, so the engine sees one shape.
+The client's `DraftReport` already reads every tolerated variant of the payload; this module only keeps what the
+conversation needs, and carries over what a partial PATCH answer left out.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-ASK_PREFIX = "ask: "
+from bot.opentrain.models import DraftReport, MissingField
 
 
-def as_dict(payload: Any) -> dict[str, Any]:
-    if payload is None:
-        return {}
-    if isinstance(payload, dict):
-        return payload
-    if hasattr(payload, "model_dump"):
-        return payload.model_dump(by_alias=True, mode="json")
-    return dict(vars(payload))
-
-
-def pick(data: dict[str, Any], camel: str, default: Any = None) -> Any:
-    """`data[camel]`, else its snake_case twin, else `default`."""
-    if camel in data and data[camel] is not None:
-        return data[camel]
-    snake = "".join(f"_{c.lower()}" if c.isupper() else c for c in camel)
-    value = data.get(snake)
-    return default if value is None else value
-
-
-def strip_ask(prompt: str | None) -> str:
-    text = (prompt or "").strip()
-    return text[len(ASK_PREFIX):].strip() if text.lower().startswith(ASK_PREFIX) else text
-
-
-def _missing_entry(entry: Any) -> dict[str, Any]:
-    data = as_dict(entry) if not isinstance(entry, str) else {"field": entry}
-    field = pick(data, "field", "")
+def _question_spec(gap: MissingField) -> dict[str, Any]:
     return {
-        "field": field,
-        "label": pick(data, "label") or field,
-        "prompt": strip_ask(pick(data, "prompt")) or f"What should {pick(data, 'label') or field} be?",
-        "type": pick(data, "type") or "string",
-        "enum_values": list(pick(data, "enumValues") or []),
-        "update_keys": list(pick(data, "updateKeys") or [field]),
-        "example": None if pick(data, "example") is None else str(pick(data, "example")),
-        "hint": pick(data, "hint"),
+        "field": gap.field,
+        "label": gap.label or gap.field,
+        "prompt": gap.question,
+        "type": gap.type or "string",
+        "enum_values": list(gap.enum_values or []),
+        "update_keys": list(gap.update_keys),
+        "example": None if gap.example is None else str(gap.example),
+        "hint": gap.hint,
     }
 
 
-def _low_confidence(entries: list) -> list[str]:
-    names = []
-    for entry in entries:
-        name = entry if isinstance(entry, str) else pick(as_dict(entry), "field") or pick(as_dict(entry), "key")
-        if name:
-            names.append(str(name))
-    return names
+def _missing(report: DraftReport, previous: dict[str, Any]) -> list[dict[str, Any]]:
+    if report.missing_fields:
+        return [_question_spec(gap) for gap in report.missing_fields]
+    # Only names came back: reuse what the last full report said about each field.
+    known = {spec["field"]: spec for spec in previous.get("missing", [])}
+    return [known.get(name) or _question_spec(MissingField(field=name)) for name in report.validation.missing_fields]
 
 
-def _unmapped(entries: list) -> list[dict[str, str]]:
-    out = []
-    for entry in entries:
-        data = {"path": entry} if isinstance(entry, str) else as_dict(entry)
-        preview = pick(data, "valuePreview", pick(data, "value", ""))
-        out.append({"path": str(pick(data, "path", "")), "reason": str(pick(data, "reason", "")),
-                    "preview": preview if isinstance(preview, str) else str(preview)})
-    return out
+def _unmapped(report: DraftReport) -> list[dict[str, str]]:
+    return [{"path": entry.path, "reason": entry.reason, "preview": entry.value_preview or ""}
+            for entry in report.unmapped_fields]
 
 
-def _warnings(entries: list) -> list[str]:
-    return [w if isinstance(w, str) else str(pick(as_dict(w), "message", w)) for w in entries]
+def _low_confidence(report: DraftReport, previous: dict[str, Any], sent: dict[str, Any]) -> list[str]:
+    if "low_confidence_fields" in report.model_fields_set:
+        return [entry.field for entry in report.low_confidence_fields]
+    # A partial answer: the old flags stand, except on the keys just answered (an answer is not a guess).
+    return [name for name in previous.get("low_confidence", []) if name not in sent]
 
 
-def read_report(payload: Any, previous: dict[str, Any] | None = None, sent: dict[str, Any] | None = None) -> dict:
+def read_report(report: DraftReport, previous: dict[str, Any] | None = None,
+                sent: dict[str, Any] | None = None) -> dict[str, Any]:
     """The report after a create or PATCH; a PATCH answer may omit parts, which then carry over from `previous`."""
-    data = as_dict(payload)
-    previous = previous or {}
-    validation = as_dict(pick(data, "validation", {}))
-    rich = pick(data, "missingFields")
-    names_only = pick(validation, "missingFields", [])
-    if rich:
-        missing = [_missing_entry(e) for e in rich]
-    else:
-        # Only names came back: reuse what the last full report said about each field.
-        known = {m["field"]: m for m in previous.get("missing", [])}
-        missing = [known.get(n) or _missing_entry(n) for n in (
-            n if isinstance(n, str) else pick(as_dict(n), "field", "") for n in names_only)]
-    normalized = pick(data, "normalizedFields")
+    previous, sent = previous or {}, sent or {}
+    normalized = report.normalized_fields
     if normalized is None:
-        normalized = {**previous.get("normalized", {}), **(sent or {})}
-    publish_ready = pick(validation, "publishReady")
+        normalized = {**previous.get("normalized", {}), **sent}
     return {
-        "job_id": pick(data, "jobId") or previous.get("job_id"),
-        "draft_url": pick(data, "draftUrl") or previous.get("draft_url"),
-        "review_url": pick(data, "reviewUrl") or pick(data, "draftUrl") or previous.get("review_url"),
-        "publish_ready": bool(publish_ready) if publish_ready is not None else not missing,
-        "missing": missing,
+        "job_id": report.job_id or previous.get("job_id"),
+        "draft_url": report.draft_url or previous.get("draft_url"),
+        "review_url": report.review_url or report.draft_url or previous.get("review_url"),
+        "publish_ready": report.validation.publish_ready,
+        "missing": _missing(report, previous),
         "normalized": dict(normalized),
-        "low_confidence": _low_confidence(pick(data, "lowConfidenceFields", previous.get("low_confidence", []))),
-        "unmapped": _unmapped(pick(data, "unmappedFields", [])) or previous.get("unmapped", []),
-        "warnings": _warnings(pick(data, "warnings", [])) or previous.get("warnings", []),
-        "issues": [str(i if isinstance(i, str) else pick(as_dict(i), "message", i))
-                   for i in pick(validation, "issues", [])],
+        "low_confidence": _low_confidence(report, previous, sent),
+        "unmapped": _unmapped(report) or previous.get("unmapped", []),
+        "warnings": list(report.warnings) or previous.get("warnings", []),
+        "issues": list(report.validation.issues),
     }

@@ -44,7 +44,7 @@ class Conversation:
     idempotency_key: str = ""
     job_id: str | None = None
     job_url: str | None = None
-    report: dict[str, Any] = field(default_factory=dict)  # the latest draft report, as `engine.Report.to_dict()`
+    report: dict[str, Any] = field(default_factory=dict)  # the draft report: `read_report` + enums, update_keys, known
     answered: list[str] = field(default_factory=list)  # fields answered, oldest first (for `back`)
     reask: str | None = None  # a field asked again on request (back / edit), even if not missing
     partial: dict[str, Any] = field(default_factory=dict)  # answers so far for a multi-key field

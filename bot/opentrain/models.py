@@ -47,7 +47,7 @@ def _as_text(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
-# Warnings arrive as strings or objects ([inferred]); the bot only shows their text.
+# Warnings and validation issues arrive as strings or objects ([inferred]); the bot only shows their text.
 Texts = Annotated[list[str], BeforeValidator(lambda entries: [_as_text(e) for e in entries or []])]
 
 
@@ -231,7 +231,7 @@ class Validation(ApiModel):
     issue_count: int = 0
     missing_field_count: int = 0
     missing_fields: list[str] = Field(default_factory=list)  # field names, whichever form was sent
-    issues: list[Any] = Field(default_factory=list)
+    issues: Texts = Field(default_factory=list)
 
     @field_validator("missing_fields", mode="before")
     @classmethod

@@ -22,7 +22,6 @@ from urllib.parse import quote
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot.hiring.report import as_dict, pick
 from bot.opentrain import errors
 from bot.secretbox import SecretBox
 from bot.storage import key
@@ -186,37 +185,25 @@ class WebhookSubscriptions:
 
     async def _still_active(self, workspace_id: str, client, stored: StoredSubscription) -> bool:
         try:
-            webhook = unwrap(await client.get_webhook(stored.webhook_id), "webhook")
+            webhook = await client.get_webhook(stored.webhook_id)
         except errors.NotFound:
             log.info("webhook %s of workspace %s is gone; registering a new one", stored.webhook_id, workspace_id)
             return False
-        if str(pick(webhook, "status", "ACTIVE")).upper() == "DISABLED":
+        if webhook.status.upper() == "DISABLED":
             log.info("webhook %s of workspace %s was disabled (%s); replacing it", stored.webhook_id, workspace_id,
-                     pick(webhook, "disabledReason", "no reason given"))
+                     webhook.disabled_reason or "no reason given")
             return False
         await self._store.mark_checked(workspace_id, self._clock())
         return True
 
     async def _create(self, workspace_id: str, client, url: str) -> None:
         # A subscription to our URL that we hold no secret for (a crash right after creating it) only fails.
-        listed = await client.list_webhooks()
-        for existing in listed if isinstance(listed, list) else pick(as_dict(listed), "webhooks", []):
-            existing = as_dict(existing)
-            if pick(existing, "url") == url:
-                await _delete_quietly(client, str(pick(existing, "id")))
-        created = as_dict(await client.create_webhook(url, EVENT_TYPES))
-        webhook = unwrap(created, "webhook")
-        secret = pick(created, "secret")
-        secret = secret.get_secret_value() if hasattr(secret, "get_secret_value") else str(secret)
-        await self._store.save(workspace_id, str(pick(webhook, "id")), url, secret, self._clock())
-        log.info("registered webhook %s for workspace %s", pick(webhook, "id"), workspace_id)
-
-
-def unwrap(payload, envelope: str) -> dict:
-    """A model or dict that may or may not be wrapped in `{envelope: {...}}` (tolerant reading)."""
-    data = as_dict(payload)
-    inner = data.get(envelope)
-    return as_dict(inner) if inner is not None and not isinstance(inner, (str, int, float)) else data
+        for existing in await client.list_webhooks():
+            if existing.url == url:
+                await _delete_quietly(client, existing.id)
+        created = await client.create_webhook(url, EVENT_TYPES)
+        await self._store.save(workspace_id, created.webhook.id, url, created.secret, self._clock())
+        log.info("registered webhook %s for workspace %s", created.webhook.id, workspace_id)
 
 
 async def _delete_quietly(client, webhook_id: str) -> None:

@@ -15,11 +15,10 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
 
 from bot.hiring.jobs import JobRecord, lookup_job
-from bot.hiring.report import as_dict, pick
 from bot.opentrain import errors
+from bot.opentrain.models import Event
 from bot.slack.blocks.proposals import ProposalCard
 from bot.storage import key
 from bot.workers.outbox import CardAction, Destination, Outbox
@@ -98,8 +97,8 @@ class ProposalLedger:
         """One page: (events consumed, whether to read on at once)."""
         cursor_key = self._key(workspace_id, "cursor")
         cursor = await self._redis.get(cursor_key)
-        page = as_dict(await client.updates(cursor=cursor, limit=PAGE_SIZE))
-        events = [as_dict(event) for event in pick(page, "events", [])]
+        page = await client.updates(cursor=cursor, limit=PAGE_SIZE)
+        events = page.events
         actions: list[CardAction] = []
         consumed = 0
         for event in events:
@@ -107,27 +106,26 @@ class ProposalLedger:
                 action = await self._card_action(workspace_id, client, event)
             except TRANSIENT as exc:
                 log.info("proposal fetch failed (%s); the ledger resumes from event %s", type(exc).__name__,
-                         pick(event, "id"))
+                         event.id)
                 break
             if action is not None:
                 actions.append(action)
             consumed += 1
         if not consumed:
             return 0, False
-        new_cursor = str(pick(events[consumed - 1], "id"))
+        new_cursor = events[consumed - 1].id
         if not await self._outbox.commit(cursor_key, cursor, new_cursor, actions):
             log.info("ledger of workspace %s moved by another reader; this page is theirs", workspace_id)
             return 0, False
         complete = consumed == len(events)
-        return consumed, complete and bool(pick(page, "hasMore", False))
+        return consumed, complete and page.has_more
 
-    async def _card_action(self, workspace_id: str, client, event: dict[str, Any]) -> CardAction | None:
-        kind = pick(event, "type")
-        if kind not in (RECEIVED, STATUS_CHANGED):
+    async def _card_action(self, workspace_id: str, client, event: Event) -> CardAction | None:
+        if event.type not in (RECEIVED, STATUS_CHANGED):
             return None
-        data = as_dict(pick(event, "data", {}))
-        proposal_id = pick(data, "proposalId") or pick(event, "resourceId")
-        job = await self._job(pick(event, "jobId") or pick(data, "jobId"))
+        # `data` is the event's free-form payload, camelCase on the wire (contract §2.12.1).
+        proposal_id = event.data.get("proposalId") or event.resource_id
+        job = await self._job(event.job_id or event.data.get("jobId"))
         if not proposal_id or job is None or job.workspace_id != workspace_id:
             return None  # not a job published from this workspace's Slack
         destination = self._destination(job)
@@ -140,7 +138,7 @@ class ProposalLedger:
             return None
         card = ProposalCard.read(detail, job_url=job.job_url)
         # A status change for a proposal never carded is harmless: the outbox ignores updates of unknown cards.
-        return CardAction(workspace_id, card, destination if kind == RECEIVED else None)
+        return CardAction(workspace_id, card, destination if event.type == RECEIVED else None)
 
     async def _job(self, job_id: str | None) -> JobRecord | None:
         return await lookup_job(self._redis, self._namespace, str(job_id)) if job_id else None

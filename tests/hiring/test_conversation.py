@@ -188,6 +188,22 @@ async def test_moderation_block_and_daily_limit_keep_the_draft(make_harness):
     assert reply.state == "claim_pending" and only(reply, Published)
 
 
+async def test_a_publish_refused_as_not_ready_asks_the_new_gap_and_keeps_the_flags(bot):
+    reply = await confirm_flagged(bot, await answer_until_review(bot, await bot.hire()))
+    card = only(reply, ReviewCard)
+    flagged = {f.key for f in card.fields if f.low_confidence}
+    assert flagged
+    # The draft changes behind the bot's back: a fixed price now needs its amount.
+    await (await bot.accounts.client_for("T1")).update_draft(card.job_id, {"paymentType": "FIXED_PRICE"})
+    reply = await bot.say("publish")
+    assert reply.state == "asking" and "still needs" in notices(reply)
+    assert only(reply, Question).field == "fixedPrice"
+    status = only(await bot.say("status"), Status)
+    assert {f.key for f in status.fields if f.low_confidence and f.confirmed} == flagged
+    reply = await bot.say("500")
+    assert reply.state == "review" and only(reply, ReviewCard).publish_ready
+
+
 async def test_same_message_twice_and_two_engines_at_once(make_harness, redis, namespace):
     first = make_harness()
     second = make_harness()

@@ -7,6 +7,7 @@ import itertools
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.opentrain.models import ProposalDetail
 from bot.slack.blocks.proposals import ProposalCard
 from tests.support.slack_api import SlackApiStandIn
 from tests.support.clock import HandClock
@@ -42,4 +43,4 @@ def make_card(status: str = "UNREVIEWED", **overrides) -> ProposalCard:
         }
     }
     payload["proposal"].update(overrides)
-    return ProposalCard.read(payload)
+    return ProposalCard.read(ProposalDetail.model_validate(payload))

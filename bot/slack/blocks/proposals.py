@@ -1,8 +1,9 @@
 """Proposal cards: one candidate per message, or a digest listing a burst. Block Kit plus a plain-text fallback.
 
-`ProposalCard` is what the bot shows about a proposal, read tolerantly from `GET /proposals/{id}` (every documented
-variant: status as object or string, `lastNameInitial` with or without its dot, scores on any scale). Only the
-masked name, title, country, bid, scores and status are kept: never contact details, photos or profile links.
+`ProposalCard` is what the bot shows about a proposal, taken from the `Proposal`/`ProposalDetail` model (which reads
+every documented variant, e.g. status as object or string); `lastNameInitial` comes with or without its dot and scores
+on any scale. Only the masked name, title, country, bid, scores and status are kept: never contact details, photos or
+profile links.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from bot.hiring.report import as_dict, pick
+from bot.opentrain.models import Candidate, Proposal, ProposalStatus
 from bot.slack.blocks.conversation import (
     MAX_BLOCKS,
     SlackMessage,
@@ -54,23 +55,18 @@ class ProposalCard:
     review_url: str
 
     @classmethod
-    def read(cls, payload: Any, *, job_url: str | None = None) -> "ProposalCard":
-        """From a `GET /proposals/{id}` answer (wrapped in `proposal` or not) or a list entry."""
-        data = as_dict(payload)
-        if data.get("proposal") is not None:
-            data = as_dict(data["proposal"])
-        candidate, bid, metrics = (as_dict(pick(data, part, {})) for part in ("candidate", "bid", "metrics"))
-        status_raw, status_label = _status(pick(data, "status", ""))
-        proposal_id, job_id = str(pick(data, "id", "")), str(pick(data, "jobId", ""))
+    def read(cls, proposal: Proposal, *, job_url: str | None = None) -> "ProposalCard":
+        """From a `GET /proposals/{id}` answer (ProposalDetail) or a list entry."""
+        candidate, job_id = proposal.candidate, proposal.job_id or ""
+        status_raw, status_label = _status(proposal.status)
         return cls(
-            proposal_id=proposal_id, job_id=job_id, job_title=str(pick(data, "jobTitle", "")),
-            name=_masked_name(candidate), title=str(pick(candidate, "profileTitle", "") or ""),
-            country=str(pick(candidate, "country", "") or pick(candidate, "countryCode", "") or ""),
-            bid_amount=_number(pick(bid, "amountUsd")), bid_unit=str(pick(bid, "unit", "") or ""),
-            interview_score=_number(pick(metrics, "interviewScore")),
-            match_score=_number(pick(metrics, "matchScore")),
+            proposal_id=proposal.id, job_id=job_id, job_title=proposal.job_title or "",
+            name=_masked_name(candidate), title=candidate.profile_title or "",
+            country=candidate.country or candidate.country_code or "",
+            bid_amount=proposal.bid.amount_usd, bid_unit=proposal.bid.unit or "",
+            interview_score=proposal.metrics.interview_score, match_score=proposal.metrics.match_score,
             status=status_raw, status_label=status_label,
-            review_url=review_url(job_url, job_id, proposal_id),
+            review_url=review_url(job_url, job_id, proposal.id),
         )
 
     def to_json(self) -> str:
@@ -87,26 +83,18 @@ def review_url(job_url: str | None, job_id: str, proposal_id: str) -> str:
     return f"{base}/proposals/{proposal_id}"
 
 
-def _status(value: Any) -> tuple[str, str]:
-    if isinstance(value, str):
-        return value.upper(), value.replace("_", " ").capitalize()
-    data = as_dict(value)
-    raw = str(pick(data, "raw", "") or "")
-    return raw.upper(), str(pick(data, "label", "") or raw.replace("_", " ").capitalize())
+def _status(status: ProposalStatus | None) -> tuple[str, str]:
+    if status is None:
+        return "", ""
+    return status.raw.upper(), status.label or status.raw.replace("_", " ").capitalize()
 
 
-def _masked_name(candidate: dict[str, Any]) -> str:
-    if display := pick(candidate, "displayName"):
-        return str(display)
-    first = str(pick(candidate, "firstName", "") or "")
-    initial = str(pick(candidate, "lastNameInitial", "") or "").rstrip(".")
+def _masked_name(candidate: Candidate) -> str:
+    if candidate.display_name:
+        return candidate.display_name
+    first = candidate.first_name or ""
+    initial = (candidate.last_name_initial or "").rstrip(".")
     return f"{first} {initial}.".strip() if initial else (first or "A candidate")
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return value
 
 
 def money(amount: float | None) -> str:

@@ -17,7 +17,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.hiring.jobs import lookup_job
-from bot.hiring.report import as_dict, pick
 from bot.opentrain import errors
 from bot.slack.blocks.proposals import (
     DIGEST_MENU,
@@ -157,13 +156,12 @@ async def _open_conversation(desk: ProposalDesk | None, client: AsyncWebClient, 
     if not await _ready(desk, client, click):
         return
     try:
-        opened = as_dict(await (await desk.accounts.client_for(click.team_id)).open_conversation(click.proposal_id))
+        opened = await (await desk.accounts.client_for(click.team_id)).open_conversation(click.proposal_id)
     except errors.OpenTrainError as exc:
         await _ephemeral(client, click, await _failure_text(desk, click, exc, "open the conversation"))
         return
-    conversation_id = pick(opened, "conversationId", "")
-    link = f"{OPENTRAIN_APP_URL}/messages?conversationId={conversation_id}"  # [inferred] messages page
-    verb = "is open" if pick(opened, "created", True) else "was already open"
+    link = f"{OPENTRAIN_APP_URL}/messages?conversationId={opened.conversation_id}"  # [inferred] messages page
+    verb = "is open" if opened.created else "was already open"
     await _ephemeral(client, click, f"The conversation with {await _candidate(desk, click)} {verb} in OpenTrain: "
                                     f"<{link}|write the first message>. They can reply once you have.")
 
@@ -185,13 +183,12 @@ async def _request_hire(desk: ProposalDesk | None, client: AsyncWebClient, click
     candidate = await _candidate(desk, click)
     try:
         opentrain = await desk.accounts.client_for(click.team_id)
-        approval = as_dict(await opentrain.request_hire(click.proposal_id, milestone["name"], milestone["amount"],
-                                                        milestone["due_date"]))
+        requested = await opentrain.request_hire(click.proposal_id, milestone["name"], milestone["amount"],
+                                                 milestone["due_date"])
     except errors.OpenTrainError as exc:
         await _direct_message(client, click.user_id, await _failure_text(desk, click, exc, f"request hiring {candidate}"))
         return
-    approval = as_dict(pick(approval, "approval", approval))
-    url = pick(approval, "approvalUrl", "")
+    url = requested.approval.approval_url or ""
     await _direct_message(client, click.user_id, (
         f"Hire request for *{candidate}* recorded (first milestone \"{milestone['name']}\", "
         f"${milestone['amount']:,.2f}, due {milestone['due_date']}). Nothing is hired and no money moves until a "
