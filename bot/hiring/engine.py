@@ -3,8 +3,9 @@
 Every step reads the conversation from Redis, decides, and writes it back with a version check, so any process can
 take the next message and two processes never both apply one. A step that calls OpenTrain first records the call as
 `pending` (that write is the lock), makes the call, then records the outcome. A process that dies in between leaves
-the pending call behind; after a lease the next message replays it, which is safe because every call it can replay
-is idempotent (create with `idempotencyKey`, PATCH with the same values, publish, claim restart).
+the pending call behind; after a lease the next message (or a redelivery of the same one) replays it, which is safe
+because every call it can replay is idempotent (create with `idempotencyKey`, PATCH with the same values, publish,
+claim restart).
 """
 
 from __future__ import annotations
@@ -202,13 +203,15 @@ class HiringEngine:
             conversation = await self.store.load(ref)
             if conversation is not None:
                 if message_id in conversation.processed:
-                    return Reply([], conversation.state, duplicate=True)
+                    # Already applied; unless this very delivery just finished what a dead process left.
+                    return Reply(recovered, conversation.state, duplicate=not recovered)
                 if conversation.pending:
-                    if conversation.pending["message_id"] == message_id:
-                        return Reply([], conversation.state, duplicate=True)
                     if self._clock() - conversation.pending["started_at"] < self._lease:
+                        if conversation.pending["message_id"] == message_id:
+                            return Reply([], conversation.state, duplicate=True)
                         return Reply([Notice("I'm still working on the previous message; "
                                              "send yours again in a moment.")], conversation.state)
+                    # A dead process left its call pending: replay it, even for a redelivery of its own message.
                     recovered = await self._recover(conversation)
                     continue
                 if conversation.state in ACTIVE_STATES and self._clock() - conversation.updated_at > self._idle:

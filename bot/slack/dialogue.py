@@ -36,6 +36,8 @@ MAX_DESCRIPTION_CHARS = 60_000  # the API's rawJobDescription limit
 # Errors meaning "the bot cannot post here": not a member, a DM between people, an archived channel.
 CANNOT_POST_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 PROFILE_EMAIL_SUFFIX = ":slack-profile-email"
+ROOT_METADATA_EVENT = "hirebot_job_root"  # the root message of a job carries its `/hire`'s id, to be found again
+ROOT_LOOKUP_LIMIT = 100
 
 Tell = Callable[[str], Awaitable[None]]
 
@@ -61,27 +63,49 @@ class SlackDialogue:
     # ---- entry points ------------------------------------------------------------------------------------------
 
     async def start(self, *, team_id: str, user_id: str, channel_id: str, text: str, message_id: str,
-                    tell: Tell) -> None:
-        """`/hire <text>`: a root message naming the requester and the job, then the engine's first step."""
+                    tell: Tell, redelivered: bool = False) -> None:
+        """`/hire <text>`: a root message naming the requester and the job, then the engine's first step.
+
+        Handled at most once per command even when the inbox replays it (`redelivered`) after a process died:
+        the start is recorded in Redis and the root message carries `message_id` in its metadata.
+        """
         if len(text) > MAX_DESCRIPTION_CHARS:
             await tell(f"That description is {len(text):,} characters; OpenTrain accepts at most "
                        f"{MAX_DESCRIPTION_CHARS:,}. Please shorten it and try again.")
             return
-        located = await self._post_root(channel_id, user_id, blocks.root_message(user_id, text), tell)
-        if located is None:
+        conversation = await self._begin(team_id, user_id, channel_id, text, message_id, tell, redelivered)
+        if conversation is None:
             return
+        reply = await self._engine.start(self._ref(team_id, conversation), user_id, message_id, text,
+                                         surface=self._surface(conversation))
+        if not reply.duplicate:
+            await self.show(team_id, conversation, reply, message_id)
+
+    async def _begin(self, team_id: str, user_id: str, channel_id: str, text: str, message_id: str, tell: Tell,
+                     redelivered: bool) -> SlackConversation | None:
+        """The conversation this `/hire` began: its root message posted once, whichever run gets here first."""
+        earlier = await self._registry.claim_start(team_id, message_id)
+        if earlier:
+            return await self._registry.get(team_id, earlier)
+        if earlier == "" and not redelivered:
+            return None  # another process is starting it right now
+        # A replay after a process died between posting the root and recording it finds that root in Slack.
+        located = await self._find_root(channel_id, user_id, message_id) if earlier == "" else None
+        located = located or await self._post_root(channel_id, user_id, blocks.root_message(user_id, text),
+                                                   message_id, tell)
+        if located is None:
+            return None
         channel, thread_ts = located
         conversation = SlackConversation(
             conversation_id=f"{channel}:{thread_ts}", requester=user_id, channel=channel, thread_ts=thread_ts,
             title=text.strip().splitlines()[0][:200], root_state="drafting",
             dm_channel=channel if channel != channel_id else "",
         )
-        await self._registry.add(team_id, conversation)
+        if not await self._registry.add(team_id, conversation, start_id=message_id):
+            return await self._registry.get(team_id, conversation.conversation_id)
         if conversation.dm_channel:
             await self._registry.route_dm(team_id, user_id, conversation.conversation_id)
-        reply = await self._engine.start(self._ref(team_id, conversation), user_id, message_id, text,
-                                         surface=self._surface(conversation))
-        await self.show(team_id, conversation, reply, message_id)
+        return conversation
 
     async def answer(self, team_id: str, conversation: SlackConversation, user_id: str, message_id: str,
                      text: str, *, shown_as: str | None = None) -> None:
@@ -219,11 +243,12 @@ class SlackDialogue:
 
     # ---- Slack calls -------------------------------------------------------------------------------------------
 
-    async def _post_root(self, channel_id: str, user_id: str, message: SlackMessage,
+    async def _post_root(self, channel_id: str, user_id: str, message: SlackMessage, start_id: str,
                          tell: Tell) -> tuple[str, str] | None:
         """Post in the channel, or, when the bot can't, tell the requester why and continue in a DM."""
+        metadata = {"event_type": ROOT_METADATA_EVENT, "event_payload": {"start_id": start_id}}
         try:
-            return channel_id, await self._post_or_raise(channel_id, message)
+            return channel_id, await self._post_or_raise(channel_id, message, metadata=metadata)
         except SlackApiError as exc:
             code = slack_error(exc)
             if code not in CANNOT_POST_ERRORS:
@@ -234,22 +259,51 @@ class SlackDialogue:
                    "Invite me with `/invite @hirebot` to hire from this channel. Meanwhile we'll continue in a "
                    "direct message.")
         dm_channel = await self._open_dm(user_id)
-        ts = await self._post(dm_channel, message) if dm_channel else None
+        ts = await self._post(dm_channel, message, metadata=metadata) if dm_channel else None
         if not ts:
             await tell("I couldn't open a direct message with you either, so I can't start this job.")
             return None
         return dm_channel, ts
 
-    async def _post_or_raise(self, channel: str, message: SlackMessage, thread_ts: str | None = None) -> str:
+    async def _find_root(self, channel_id: str, user_id: str, start_id: str) -> tuple[str, str] | None:
+        """Where an earlier run posted the root of `start_id`: the channel, or the DM when it could not post there."""
+        try:
+            ts = await self._root_in(channel_id, start_id)
+        except SlackApiError as exc:
+            if slack_error(exc) not in CANNOT_POST_ERRORS:
+                log.warning("cannot look for an unfinished /hire in %s (%s)", channel_id, slack_error(exc))
+                return None
+            dm_channel = await self._open_dm(user_id)
+            try:
+                ts = await self._root_in(dm_channel, start_id) if dm_channel else None
+            except SlackApiError as dm_exc:
+                log.warning("cannot look for an unfinished /hire in a DM (%s)", slack_error(dm_exc))
+                return None
+            return (dm_channel, ts) if dm_channel and ts else None
+        return (channel_id, ts) if ts else None
+
+    async def _root_in(self, channel: str, start_id: str) -> str | None:
+        # The newest messages suffice: the root was posted moments before its process died.
+        page = await self._client.conversations_history(channel=channel, include_all_metadata=True,
+                                                        limit=ROOT_LOOKUP_LIMIT)
+        for message in page.get("messages") or []:
+            if ((message.get("metadata") or {}).get("event_payload") or {}).get("start_id") == start_id:
+                return str(message["ts"])
+        return None
+
+    async def _post_or_raise(self, channel: str, message: SlackMessage, thread_ts: str | None = None, *,
+                             metadata: dict | None = None) -> str:
         # Never reply_broadcast: thread replies stay in the thread.
         response = await self._client.chat_postMessage(
-            channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread_ts, unfurl_links=False
+            channel=channel, text=message.text, blocks=message.blocks, thread_ts=thread_ts, unfurl_links=False,
+            metadata=metadata,
         )
         return str(response["ts"])
 
-    async def _post(self, channel: str, message: SlackMessage, thread_ts: str | None = None) -> str | None:
+    async def _post(self, channel: str, message: SlackMessage, thread_ts: str | None = None, *,
+                    metadata: dict | None = None) -> str | None:
         try:
-            return await self._post_or_raise(channel, message, thread_ts)
+            return await self._post_or_raise(channel, message, thread_ts, metadata=metadata)
         except SlackApiError as exc:
             log.error("chat.postMessage failed: %s", slack_error(exc))
             return None

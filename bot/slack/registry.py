@@ -13,6 +13,19 @@ from bot.storage import key
 
 RECENT_PER_USER = 20
 
+# KEYS: conversation record, requester's recent list, start record | ARGV: ttl, now, conversation id, field/value...
+# A record is created once: a slow process finishing a start another one already took over must not reset it.
+_ADD_ONCE = f"""
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 4))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('ZREMRANGEBYRANK', KEYS[2], 0, -{RECENT_PER_USER} - 1)
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+redis.call('SET', KEYS[3], ARGV[3], 'EX', ARGV[1])
+return 1
+"""
+
 
 @dataclass(frozen=True)
 class SlackConversation:
@@ -46,16 +59,24 @@ class SlackRegistry:
     def _dm_key(self, workspace_id: str, user_id: str) -> str:
         return key(self._namespace, "ws", workspace_id, "slack", "dm", user_id)
 
-    async def add(self, workspace_id: str, conversation: SlackConversation) -> None:
-        record = self._conversation_key(workspace_id, conversation.conversation_id)
-        recent = self._user_key(workspace_id, conversation.requester)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.hset(record, mapping={k: v for k, v in vars(conversation).items()})
-            pipe.expire(record, self._ttl)
-            pipe.zadd(recent, {conversation.conversation_id: time.time()})
-            pipe.zremrangebyrank(recent, 0, -RECENT_PER_USER - 1)
-            pipe.expire(recent, self._ttl)
-            await pipe.execute()
+    def _start_key(self, workspace_id: str, start_id: str) -> str:
+        return key(self._namespace, "ws", workspace_id, "slack", "start", start_id)
+
+    async def claim_start(self, workspace_id: str, start_id: str) -> str | None:
+        """Take the `/hire` `start_id` on: None when this call took it, else what an earlier run left: "" while its
+        root message was on its way (or its process died then), the conversation id once it was recorded."""
+        if await self._redis.set(self._start_key(workspace_id, start_id), "", nx=True, ex=self._ttl):
+            return None
+        return await self._redis.get(self._start_key(workspace_id, start_id)) or ""
+
+    async def add(self, workspace_id: str, conversation: SlackConversation, *, start_id: str) -> bool:
+        """Record a conversation the `/hire` `start_id` began; False (nothing written) if it is already recorded."""
+        fields = [item for pair in vars(conversation).items() for item in pair]
+        keys = [self._conversation_key(workspace_id, conversation.conversation_id),
+                self._user_key(workspace_id, conversation.requester), self._start_key(workspace_id, start_id)]
+        created = await self._redis.eval(_ADD_ONCE, len(keys), *keys, self._ttl, time.time(),
+                                         conversation.conversation_id, *fields)
+        return bool(created)
 
     async def get(self, workspace_id: str, conversation_id: str) -> SlackConversation | None:
         stored = await self._redis.hgetall(self._conversation_key(workspace_id, conversation_id))

@@ -238,8 +238,7 @@ class ProcessDied(BaseException):
     """Raised after an API call returns, to stand for a process killed before it saved anything."""
 
 
-async def test_a_process_killed_after_the_api_call_is_resumed_by_another(make_harness, clock):
-    doomed = make_harness()
+def dies_after_creating_the_draft(doomed) -> None:
     real_client_for = doomed.accounts.client_for
 
     async def dying_client_for(workspace_id):
@@ -254,6 +253,11 @@ async def test_a_process_killed_after_the_api_call_is_resumed_by_another(make_ha
         return client
 
     doomed.accounts.client_for = dying_client_for
+
+
+async def test_a_process_killed_after_the_api_call_is_resumed_by_another(make_harness, clock):
+    doomed = make_harness()
+    dies_after_creating_the_draft(doomed)
     try:
         await doomed.hire()
     except ProcessDied:
@@ -273,6 +277,22 @@ async def test_a_process_killed_after_the_api_call_is_resumed_by_another(make_ha
     assert survivor.requests("POST", "/job-drafts") == 2  # replayed with the same idempotencyKey
     jobs = [job async for job in (await survivor.accounts.client_for("T1")).my_jobs()]
     assert len(jobs) == 1
+
+
+async def test_a_redelivery_of_the_message_a_dead_process_left_pending_picks_it_up(make_harness, clock):
+    doomed, survivor = make_harness(), make_harness()
+    dies_after_creating_the_draft(doomed)
+    with pytest.raises(ProcessDied):
+        await doomed.engine.start(doomed.ref, REQUESTER, "command:trig-1", DEMO)
+
+    early = await survivor.engine.start(survivor.ref, REQUESTER, "command:trig-1", DEMO)
+    assert early.duplicate  # within the lease the first delivery may still be at work
+    clock.now += 120
+    resumed = await survivor.engine.start(survivor.ref, REQUESTER, "command:trig-1", DEMO)
+    assert not resumed.duplicate and "Picking up" in notices(resumed)
+    assert resumed.state == "asking" and only(resumed, Question).field == "labelTypes"
+    assert (await survivor.engine.start(survivor.ref, REQUESTER, "command:trig-1", DEMO)).duplicate
+    assert survivor.requests("POST", "/job-drafts") == 2  # replayed with the same idempotencyKey
 
 
 async def test_idle_conversation_expires_and_says_so(make_harness, clock):

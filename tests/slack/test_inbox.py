@@ -1,19 +1,43 @@
-"""An answer acked by a process that never gets to handle it is handled by another process, exactly once."""
+"""A `/hire`, an answer or a click acked by a process that never gets to handle it is handled by another, once."""
 
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
+import pytest
 
 from bot.slack import inbox
 from bot.slack.runner import serve_http
-from tests.slack.conftest import DEMO, REQUESTER, HttpSlack, Person, text_of
+from tests.slack.conftest import DEMO, REQUESTER, TEAM, HttpSlack, Person, text_of
 from tests.slack.story import eventually, in_thread, root_of
+from tests.support.slack_api import PostedMessage, SlackApiStandIn
 
 
-async def test_an_acked_answer_left_by_a_stopped_process_is_handled_once_by_another(
-        make_settings, slack_api, monkeypatch):
+@dataclass
+class TwoProcesses:
+    doomed: Any  # acks what it receives but runs no scheduled work: it never replays anything itself
+    survivor: Any
+    http: httpx.AsyncClient
+    slack_api: SlackApiStandIn
+
+    def requester_via(self, server: Any) -> Person:
+        return Person(REQUESTER, HttpSlack([server.url], self.http), self.slack_api)
+
+    def stall_doomed(self) -> asyncio.Semaphore:
+        """From now on `doomed` acks but never gets to handle anything, until the semaphore is released."""
+        stalled = asyncio.Semaphore(0)
+        self.doomed.runtime.deps.work._slots = stalled
+        return stalled
+
+    def roots(self) -> list[PostedMessage]:
+        return [m for m in self.slack_api.messages.values() if m.thread_ts is None]
+
+
+@pytest.fixture
+async def two_processes(make_settings, slack_api, monkeypatch):
     monkeypatch.setattr(inbox, "REDRIVE_SECONDS", 1.0)
     settings = make_settings()
     async with (
@@ -21,21 +45,62 @@ async def test_an_acked_answer_left_by_a_stopped_process_is_handled_once_by_anot
         serve_http(settings, port=0) as survivor,
         httpx.AsyncClient(timeout=10) as http,
     ):
-        # `doomed` acks what it receives but never gets to handle it, and runs no scheduled work: as good as dead.
-        stalled = asyncio.Semaphore(0)
-        doomed.runtime.deps.work._slots = stalled
         doomed.runtime._stop.set()
+        yield TwoProcesses(doomed, survivor, http, slack_api)
 
-        await Person(REQUESTER, HttpSlack([survivor.url], http), slack_api).hire(DEMO)
-        root = await eventually(lambda: root_of(slack_api), "the root message")
-        await eventually(lambda: in_thread(slack_api, root, "(1 of"), "the first question")
 
-        acked = await Person(REQUESTER, HttpSlack([doomed.url], http), slack_api).say("Bounding box", root)
-        assert acked == 200
-        await eventually(lambda: in_thread(slack_api, root, "(2 of"), "the next question, from the other process")
+async def test_an_acked_answer_left_by_a_stopped_process_is_handled_once_by_another(two_processes):
+    both, api = two_processes, two_processes.slack_api
+    stalled = both.stall_doomed()
+    await both.requester_via(both.survivor).hire(DEMO)
+    root = await eventually(lambda: root_of(api), "the root message")
+    await eventually(lambda: in_thread(api, root, "(1 of"), "the first question")
 
-        stalled.release()  # the stalled process wakes up and handles the same answer: nothing happens twice
-        await doomed.runtime.deps.work.drain(timeout=10)
-        thread = slack_api.thread(root.channel, root.ts)
-        assert sum("(2 of" in text_of(message) for message in thread) == 1
-        assert not await survivor.runtime.redis.hlen(f"{settings.redis_namespace}:sched:{inbox.INBOX_KIND}:payload")
+    assert await both.requester_via(both.doomed).say("Bounding box", root) == 200
+    await eventually(lambda: in_thread(api, root, "(2 of"), "the next question, from the other process")
+
+    stalled.release()  # the stalled process wakes up and handles the same answer: nothing happens twice
+    await both.doomed.runtime.deps.work.drain(timeout=10)
+    assert sum("(2 of" in text_of(message) for message in api.thread(root.channel, root.ts)) == 1
+    namespace = both.survivor.runtime.deps.settings.redis_namespace
+    assert not await both.survivor.runtime.redis.hlen(f"{namespace}:sched:{inbox.INBOX_KIND}:payload")
+
+
+async def test_an_acked_hire_left_by_a_stopped_process_is_started_once_by_another(two_processes):
+    both, api = two_processes, two_processes.slack_api
+    stalled = both.stall_doomed()
+    assert await both.requester_via(both.doomed).hire(DEMO) == 200
+    root = await eventually(lambda: root_of(api), "the root message, from the other process")
+    await eventually(lambda: in_thread(api, root, "(1 of"), "the first question")
+
+    stalled.release()  # the stalled process wakes up and starts the same /hire: nothing happens twice
+    await both.doomed.runtime.deps.work.drain(timeout=10)
+    assert len(both.roots()) == 1
+    assert sum("(1 of" in text_of(message) for message in api.thread(root.channel, root.ts)) == 1
+
+
+async def test_a_hire_whose_process_died_after_posting_the_root_goes_on_under_that_root(two_processes, monkeypatch):
+    both, api = two_processes, two_processes.slack_api
+    # `doomed` posts the root message, then freezes before recording it anywhere.
+    registry = both.doomed.runtime.deps.registry
+    thawed, record = asyncio.Event(), registry.add
+
+    async def frozen_add(*args, **kwargs):
+        await thawed.wait()
+        return await record(*args, **kwargs)
+
+    monkeypatch.setattr(registry, "add", frozen_add)
+
+    assert await both.requester_via(both.doomed).hire(DEMO) == 200
+    root = await eventually(lambda: root_of(api), "the root message")
+    await eventually(lambda: in_thread(api, root, "(1 of"), "the first question under that root, from the survivor")
+    assert api.calls_to("conversations.history")
+    await both.requester_via(both.survivor).say("Bounding box", root)
+    second = await eventually(lambda: in_thread(api, root, "(2 of"), "the conversation going on")
+    posts = len(api.calls_to("chat.postMessage"))
+
+    thawed.set()  # the frozen process comes back: it neither posts nor resets the conversation's record
+    await both.doomed.runtime.deps.work.drain(timeout=10)
+    assert len(api.calls_to("chat.postMessage")) == posts and len(both.roots()) == 1
+    conversation = await both.survivor.runtime.deps.registry.get(TEAM, f"{root.channel}:{root.ts}")
+    assert conversation.question_ts == second.ts

@@ -230,6 +230,8 @@ class SlackApiStandIn:
     def _api_conversations_history(self, args: dict[str, Any]) -> dict[str, Any]:
         """Top-level messages of a channel, newest first, paged by `limit`/`cursor`."""
         channel = str(args.get("channel", ""))
+        if channel in self._closed_channels:  # Slack refuses to read where the bot cannot post
+            return {"ok": False, "error": self._closed_channels[channel]}
         found = [m for m in self.messages.values() if m.channel == channel and not m.thread_ts]
         return self._history_page(sorted(found, key=lambda m: float(m.ts), reverse=True), args)
 

@@ -1,10 +1,17 @@
-"""`/hire`: usage and status answered from the ack or right after it; a new job acked first, worked on after."""
+"""`/hire`: usage and status answered from the ack or right after it; a new job acked first, worked on after.
+
+A new job goes through the inbox like an answer does, so a process dying between the ack and the root message
+does not lose it: another process starts the job instead, and the dialogue makes sure it starts only once.
+"""
 
 from __future__ import annotations
 
 import logging
+from functools import partial
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.slack.app import SlackDeps
 from bot.slack.blocks.conversation import usage
@@ -13,6 +20,8 @@ log = logging.getLogger(__name__)
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
+    deps.inbox.handler("hire", partial(_start_job, deps))
+
     @app.command("/hire")
     async def hire(ack, command, respond) -> None:
         text = (command.get("text") or "").strip()
@@ -22,22 +31,45 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await ack(text=message.text, blocks=message.blocks)  # static: answered in the ack itself
             return
         await ack()
-        team_id, user_id = command["team_id"], command["user_id"]
+        if word == "status":
+            await deps.work.run(partial(_status, deps, command, respond))  # read-only: nothing to keep
+            return
+        job = {"team_id": command["team_id"], "user_id": command["user_id"], "channel_id": command["channel_id"],
+               "text": text, "trigger_id": command.get("trigger_id", ""),
+               "response_url": command.get("response_url", "")}
+        await deps.inbox.accept("hire", f"hire:{job['team_id']}:{job['user_id']}:{job['trigger_id']}", job)
 
-        async def tell(message: str) -> None:
-            await respond(text=message, response_type="ephemeral", replace_original=False)
 
-        async def work() -> None:
-            try:
-                if word == "status":
-                    listing = await deps.dialogue.status(team_id, user_id)
-                    await respond(text=listing.text, blocks=listing.blocks, response_type="ephemeral")
-                    return
-                await deps.dialogue.start(team_id=team_id, user_id=user_id, channel_id=command["channel_id"],
-                                          text=text, message_id=f"command:{command.get('trigger_id', '')}",
-                                          tell=tell)
-            except Exception:
-                log.exception("/hire failed")
-                await tell("Something went wrong on my side and the job was not started; please try again.")
+async def _status(deps: SlackDeps, command: dict[str, Any], respond) -> None:
+    try:
+        listing = await deps.dialogue.status(command["team_id"], command["user_id"])
+        await respond(text=listing.text, blocks=listing.blocks, response_type="ephemeral")
+    except Exception:
+        log.exception("/hire status failed")
+        await respond(text="Something went wrong on my side; please try `/hire status` again.",
+                      response_type="ephemeral", replace_original=False)
 
-        await deps.work.run(work)
+
+async def _start_job(deps: SlackDeps, job: dict[str, Any], redelivered: bool) -> None:
+    tell = partial(_tell, job["response_url"])
+    try:
+        await deps.dialogue.start(team_id=job["team_id"], user_id=job["user_id"], channel_id=job["channel_id"],
+                                  text=job["text"], message_id=f"command:{job['trigger_id']}", tell=tell,
+                                  redelivered=redelivered)
+    except Exception:
+        log.exception("/hire failed")
+        await tell("Something went wrong on my side and the job was not started; please try again.")
+
+
+async def _tell(response_url: str, message: str) -> None:
+    """An ephemeral note to the requester through the command's response_url (valid for 30 minutes)."""
+    if not response_url:
+        return
+    try:
+        response = await AsyncWebhookClient(response_url).send(text=message, response_type="ephemeral",
+                                                               replace_original=False)
+    except Exception as exc:  # the note is a courtesy: never let it hide the failure being reported
+        log.warning("cannot answer /hire through its response_url (%s)", type(exc).__name__)
+        return
+    if response.status_code != 200:
+        log.warning("the /hire response_url answered HTTP %s", response.status_code)
