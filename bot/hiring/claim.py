@@ -32,6 +32,8 @@ WINDOW_CLOSED = ("The window to claim this OpenTrain account has closed (it last
 GRANT_GONE = ("OpenTrain no longer accepts this claim (it was already completed or is unknown). If you finished "
               "claiming, create an API token in OpenTrain under Settings → API keys and give it to the bot.")
 EMAIL_TAKEN = "That email already has an OpenTrain account. Which other email should own this one?"
+NO_CLAIM_TOKEN = ("OpenTrain gave the bot no way to hand this account over (no claim token). To own your jobs, create "
+                  "an API token in OpenTrain under Settings → API keys and give it to the bot.")
 
 
 class ClaimObserver(Protocol):
@@ -74,7 +76,10 @@ class ClaimService:
         claim_token = await self._accounts.claim_token(workspace_id)
         base = {"ref": list(ref), "email": email, "interval": 5.0}
         if claim_token is None:
-            record = {**base, "state": "claimed", "message": "This OpenTrain account is already claimed."}
+            if await self._accounts.is_claimed(workspace_id):
+                record = {**base, "state": "claimed", "message": "This OpenTrain account is already claimed."}
+            else:
+                record = {**base, "state": "failed", "message": NO_CLAIM_TOKEN}
             await self._save(workspace_id, record)
             return _instructions(record)
         client = await self._accounts.client_for(workspace_id)
@@ -91,10 +96,10 @@ class ClaimService:
             await self._accounts.forget(workspace_id)
         else:
             now = self._clock()
-            interval = float(getattr(started, "interval", 5) or 5)
+            interval = started.interval or 5.0
             record = {**base, "state": "waiting", "interval": interval,
-                      "verification_uri": str(started.verification_uri), "user_code": str(started.user_code),
-                      "expires_at": now + float(getattr(started, "expires_in", 1800) or 1800)}
+                      "verification_uri": started.verification_uri, "user_code": started.user_code,
+                      "expires_at": now + (started.expires_in or 1800.0)}
             await self._scheduler.schedule(CLAIM_KIND, workspace_id, due_at=now + interval)
         await self._save(workspace_id, record)
         return _instructions(record)

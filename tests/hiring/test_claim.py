@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.hiring.claim import ATTEMPT_EXPIRED, CLAIM_KIND, GRANT_GONE, WINDOW_CLOSED
+from bot.hiring.claim import ATTEMPT_EXPIRED, CLAIM_KIND, GRANT_GONE, NO_CLAIM_TOKEN, WINDOW_CLOSED
 from bot.hiring.views import ClaimInstructions, EmailRequest, Published
 from tests.hiring.test_conversation import answer_until_review, confirm_flagged, only
 
@@ -85,3 +85,12 @@ async def test_claim_window_closes(make_harness):
     closed = bot.observer.changes[-1][1]
     assert (closed.state, closed.message) == ("failed", WINDOW_CLOSED)
     assert await bot.accounts.claim_token("T2") is None  # forgotten: the next /hire registers afresh
+
+
+async def test_an_account_registered_without_a_claim_token_says_it_cannot_be_handed_over(bot, redis, namespace):
+    await publish(bot)
+    await redis.hdel(f"{namespace}:ws:T1:account", "claim_token")  # as a registration that carried none leaves it
+    reply = await bot.say("owner@example.com")
+    refused = only(reply, ClaimInstructions)
+    assert (refused.state, refused.message) == ("failed", NO_CLAIM_TOKEN)
+    assert await bot.scheduler.due_at(CLAIM_KIND, "T1") is None  # nothing to poll
