@@ -24,6 +24,15 @@ PROBE_TTL_SECONDS = 3600  # auth/me and capabilities; a feature-disabled 403 re-
 REGISTRATION_LOCK_MS = 30_000
 REGISTRATION_WAIT_SECONDS = 30.0
 
+# KEYS: account | ARGV: field, value, ... (access_token first). The first registration stored wins: one that ran
+# past its lock must not replace a token other processes already use.
+_STORE_ONCE = """
+local stored = redis.call('HGET', KEYS[1], 'access_token')
+if stored then return stored end
+redis.call('HSET', KEYS[1], unpack(ARGV))
+return ARGV[2]
+"""
+
 # Feature key each capability belongs to (contract §1.5), for messages that name what is disabled.
 FEATURE_OF_CAPABILITY = {
     "draftCreate": "public_api_job_drafting",
@@ -150,17 +159,31 @@ class Accounts:
         try:
             if sealed := await self._redis.hget(account, "access_token"):
                 return sealed
-            registration = await self._base.register_agent(agent_name=self._agent_name)
-            sealed = self._box.encrypt(registration.access_token.get_secret_value())
-            fields = {"access_token": sealed, "claimed": "0", "scopes": json.dumps(registration.scopes)}
-            if registration.claim_token is not None:  # without one, the account can never be claimed by us
-                fields["claim_token"] = self._box.encrypt(registration.claim_token.get_secret_value())
-            await self._redis.hset(account, mapping=fields)
-            log.info("registered an OpenTrain agent account for workspace %s", workspace_id)
-            return sealed
+            return await self._register(workspace_id, account)
         finally:
             if await self._redis.get(lock) == holder:
                 await self._redis.delete(lock)
+
+    async def _register(self, workspace_id: str, account: str) -> str:
+        registration = await self._base.register_agent(agent_name=self._agent_name)
+        sealed = self._box.encrypt(registration.access_token.get_secret_value())
+        fields = ["access_token", sealed, "claimed", "0", "scopes", json.dumps(registration.scopes)]
+        if registration.claim_token is not None:  # without one, the account can never be claimed by us
+            fields += ["claim_token", self._box.encrypt(registration.claim_token.get_secret_value())]
+        stored = await self._redis.eval(_STORE_ONCE, 1, account, *fields)
+        if stored != sealed:
+            log.warning("workspace %s was registered twice (a slow registration outlived its lock); "
+                        "keeping the first account", workspace_id)
+            await self._revoke_quietly(registration.access_token)
+            return stored
+        log.info("registered an OpenTrain agent account for workspace %s", workspace_id)
+        return sealed
+
+    async def _revoke_quietly(self, token) -> None:
+        try:
+            await self._base.revoke_token(token)
+        except Exception as exc:  # an unused account left behind costs nothing; the workspace is already served
+            log.info("could not revoke the spare registration's token (%s)", type(exc).__name__)
 
 
 async def _read_capabilities(client: OpenTrainClient) -> dict[str, Any]:

@@ -10,6 +10,7 @@ claim restart).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import re
@@ -28,7 +29,7 @@ from bot.hiring.views import (EmailRequest, Notice, Published, Question, Reply, 
                               ReviewField, Status, UnmappedField, View)
 from bot.opentrain import errors
 from bot.opentrain.client import OpenTrainClient
-from bot.opentrain.fields import DOCUMENTED_KEY_TYPES
+from bot.opentrain.fields import DOCUMENTED_KEY_TYPES, MAX_RAW_DESCRIPTION_CHARS
 from bot.opentrain.models import DraftReport
 from bot.secretbox import SecretBox
 
@@ -81,6 +82,14 @@ def move(conversation: Conversation, state: str) -> None:
     if state not in TRANSITIONS[conversation.state]:
         raise IllegalTransition(f"can't go from {conversation.state} to {state}")
     conversation.state = state
+
+
+def description_refusal(text: str) -> str | None:
+    """Why OpenTrain would refuse this job description outright, before anything is posted or sent."""
+    if len(text) > MAX_RAW_DESCRIPTION_CHARS:
+        return (f"That description is {len(text):,} characters; OpenTrain accepts at most "
+                f"{MAX_RAW_DESCRIPTION_CHARS:,}. Please shorten it and try again.")
+    return None
 
 
 def humanize(name: str) -> str:
@@ -158,6 +167,8 @@ class HiringEngine:
             if not description:
                 return existing, Decision([Notice("Tell me about the job: `/hire <what you need>`.", "error")],
                                           save=False)
+            if refusal := description_refusal(description):
+                return existing, Decision([Notice(refusal, "error")], save=False)
             now = self._clock()
             conversation = Conversation(
                 workspace_id=ref.workspace_id, conversation_id=ref.conversation_id, requester=user_id,
@@ -264,10 +275,17 @@ class HiringEngine:
         pending = conversation.pending
         handler = {"create": self._create, "patch": self._patch, "publish": self._publish,
                    "claim_start": self._claim_start}[pending["op"]]
+        before = copy.deepcopy(conversation)
         try:
             views = await handler(conversation, pending["args"])
         except (AccountProblem, errors.OpenTrainError) as exc:
             views = await self._fail(conversation, pending["op"], exc)
+        except IllegalTransition as exc:
+            # The conversation moved on meanwhile (e.g. the claim poller finished first): drop the outcome whole,
+            # never leave the call pending to fail again at every message.
+            log.info("%s in %s no longer applies (%s)", pending["op"], conversation.conversation_id, exc)
+            vars(conversation).update(vars(before))
+            views = [Notice(f"That no longer applies: this conversation is {conversation.state.replace('_', ' ')}.")]
         conversation.pending = None
         conversation.mark_processed(pending["message_id"])
         conversation.updated_at = self._clock()
@@ -385,7 +403,7 @@ class HiringEngine:
         if claim.state == "failed":
             move(conversation, "failed")
             conversation.failure = {"reason": claim.message, "retry": None}
-        elif claim.state == "claimed":
+        elif claim.state == "claimed" and conversation.state != "claimed":
             move(conversation, "claimed")
         return [claim]
 

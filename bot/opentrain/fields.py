@@ -4,6 +4,8 @@ The API's own `missingFields[].type` wins whenever it is given; this table only 
 not ask about, e.g. one the requester reopens with `edit`. Keys the contract leaves untyped are not listed.
 """
 
+MAX_RAW_DESCRIPTION_CHARS = 60_000  # `rawJobDescription` (§2.4.2)
+
 DOCUMENTED_KEY_TYPES: dict[str, str] = {
     "jobTitle": "string",
     "jobDescription": "string",

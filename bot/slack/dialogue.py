@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.hiring.engine import ConversationRef
+from bot.hiring.engine import ConversationRef, description_refusal
 from bot.hiring.views import (
     ClaimInstructions,
     EmailRequest,
@@ -32,7 +32,6 @@ from bot.slack.registry import SlackConversation, SlackRegistry
 
 log = logging.getLogger(__name__)
 
-MAX_DESCRIPTION_CHARS = 60_000  # the API's rawJobDescription limit
 # Errors meaning "the bot cannot post here": not a member, a DM between people, an archived channel.
 CANNOT_POST_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 PROFILE_EMAIL_SUFFIX = ":slack-profile-email"
@@ -69,9 +68,8 @@ class SlackDialogue:
         Handled at most once per command even when the inbox replays it (`redelivered`) after a process died:
         the start is recorded in Redis and the root message carries `message_id` in its metadata.
         """
-        if len(text) > MAX_DESCRIPTION_CHARS:
-            await tell(f"That description is {len(text):,} characters; OpenTrain accepts at most "
-                       f"{MAX_DESCRIPTION_CHARS:,}. Please shorten it and try again.")
+        if refusal := description_refusal(text.strip()):
+            await tell(refusal)  # before any root message: nothing to clean up in the channel
             return
         conversation = await self._begin(team_id, user_id, channel_id, text, message_id, tell, redelivered)
         if conversation is None:

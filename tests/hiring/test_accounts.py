@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
+from bot.hiring import accounts
 from bot.hiring.engine import ConversationRef
 from bot.hiring.views import Published, ReviewCard
 from tests.hiring.test_conversation import answer_until_review, confirm_flagged, notices, only
@@ -50,3 +51,17 @@ async def test_an_app_token_is_claimed_from_the_start(make_harness):
     reply = await bot.say("publish")
     assert reply.state == "published" and only(reply, Published).job_url
     assert bot.requests("POST", "/api/agent/identity") == 0
+
+
+async def test_a_registration_that_outlives_its_lock_does_not_replace_the_first(make_harness, monkeypatch):
+    monkeypatch.setattr(accounts, "REGISTRATION_LOCK_MS", 100)
+    slow, fast = make_harness(), make_harness()
+    slow.control("faults", {"path": "/api/agent/identity", "method": "POST", "latencyMs": 1500, "times": 1})
+    slow_client = asyncio.create_task(slow.accounts.client_for("T8"))
+    await asyncio.sleep(0.5)  # the slow registration's lock has lapsed: the other process registers meanwhile
+    fast_client = await fast.accounts.client_for("T8")
+    slow_client = await slow_client
+
+    assert slow.requests("POST", "/api/agent/identity") == 2
+    first, second = await fast_client.me(), await slow_client.me()  # the spare account's token was revoked
+    assert first.actor.user_id and first.actor.user_id == second.actor.user_id

@@ -295,6 +295,34 @@ async def test_a_redelivery_of_the_message_a_dead_process_left_pending_picks_it_
     assert survivor.requests("POST", "/job-drafts") == 2  # replayed with the same idempotencyKey
 
 
+async def test_a_left_call_the_conversation_has_outgrown_is_dropped_not_replayed_forever(bot, clock):
+    await confirm_flagged(bot, await answer_until_review(bot, await bot.hire()))
+    await bot.say("publish")
+    code = only(await bot.say("owner@example.com"), ClaimInstructions).user_code
+    bot.control("claims/confirm", {"user_code": code, "email": "owner@example.com"})
+    bot.control("clock", {"advanceSeconds": 10})
+    clock.now += 60
+    await bot.scheduler.run_once()
+    # As if a publish had been left pending by a dead process: replaying it now would move `claimed` backwards.
+    stored = await bot.engine.store.load(bot.ref)
+    assert stored.state == "claimed"
+    stored.pending = {"op": "publish", "args": {}, "message_id": "m-left", "started_at": clock.now - 3600}
+    assert await bot.engine.store.save(stored)
+
+    reply = await bot.say("help")
+    assert reply.state == "claimed" and "no longer applies" in notices(reply)
+    after = await bot.engine.store.load(bot.ref)
+    assert after.pending is None and after.state == "claimed"
+    assert "no longer applies" not in notices(await bot.say("help"))
+
+
+async def test_a_description_over_the_api_limit_is_refused_before_any_call(bot):
+    reply = await bot.hire("x" * 60_001)
+    assert reply.state == "none" and "60,001 characters" in notices(reply)
+    assert bot.requests("POST", "/job-drafts") == 0
+    assert (await bot.hire()).state == "asking"  # nothing was stored: the same place starts normally
+
+
 async def test_idle_conversation_expires_and_says_so(make_harness, clock):
     bot = make_harness(idle_seconds=3600)
     await bot.hire()
