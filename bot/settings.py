@@ -5,10 +5,15 @@ A bad value stops start-up with one line naming the variable (see `load_settings
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.secretbox import is_fernet_key
+
+log = logging.getLogger(__name__)
 
 
 class Settings(BaseSettings):
@@ -59,6 +64,15 @@ class Settings(BaseSettings):
             raise ValueError("must start with redis://, rediss:// or unix://")
         return value or None
 
+    @field_validator("encryption_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value():
+            return None  # empty counts as unset, like REDIS_URL
+        if not is_fernet_key(value.get_secret_value()):
+            raise ValueError("must be a Fernet key (32 url-safe base64-encoded bytes)")
+        return value
+
     @property
     def opentrain_url(self) -> str:
         return str(self.opentrain_base_url).rstrip("/")
@@ -81,3 +95,15 @@ def load_settings(**overrides) -> Settings:
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         # `msg` describes the problem without echoing the (possibly secret) input value.
         raise SettingsError(f"hirebot: invalid setting {name}: {first['msg']}") from None
+
+
+def warn_if_encryption_key_is_per_machine(settings: Settings) -> None:
+    """Without ENCRYPTION_KEY each machine generates its own key, so processes sharing REDIS_URL cannot read
+    each other's stored OpenTrain tokens. Only a warning: tests and local development use a local REDIS_URL."""
+    if settings.redis_url and settings.encryption_key is None:
+        log.warning(
+            "REDIS_URL is set but ENCRYPTION_KEY is not: OpenTrain credentials are encrypted with this machine's "
+            "development key (%s), which other processes sharing this Redis cannot read; in production set "
+            "ENCRYPTION_KEY, identical for every process",
+            Path(settings.data_dir) / "secret.key",
+        )

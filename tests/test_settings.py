@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from bot.logs import RedactingFilter, redact
 from bot.secretbox import SecretBox, SecretBoxError
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, load_settings, warn_if_encryption_key_is_per_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize(
     ("variable", "value"),
     [("PORT", "abc"), ("PORT", "70000"), ("LOG_LEVEL", "loud"), ("REDIS_URL", "localhost:6379"),
-     ("OPENTRAIN_BASE_URL", "not a url"), ("OPENTRAIN_POLL_SECONDS", "-1")],
+     ("OPENTRAIN_BASE_URL", "not a url"), ("OPENTRAIN_POLL_SECONDS", "-1"), ("ENCRYPTION_KEY", "notakey")],
 )
 def test_a_bad_value_stops_start_up_with_one_line_naming_the_variable(variable, value):
     env = {**os.environ, variable: value}
@@ -34,11 +35,31 @@ def test_a_bad_value_stops_start_up_with_one_line_naming_the_variable(variable, 
     assert "Traceback" not in result.stderr
 
 
-def test_a_secret_value_is_never_echoed_in_the_error(monkeypatch):
-    monkeypatch.setenv("OPENTRAIN_POLL_SECONDS", "ot_pat_abcd_supersecretvalue")
+@pytest.mark.parametrize("variable", ["OPENTRAIN_POLL_SECONDS", "ENCRYPTION_KEY"])
+def test_a_secret_value_is_never_echoed_in_the_error(monkeypatch, variable):
+    monkeypatch.setenv(variable, "ot_pat_abcd_supersecretvalue")
     with pytest.raises(SettingsError) as caught:
         load_settings()
-    assert "supersecret" not in str(caught.value)
+    assert variable in str(caught.value) and "supersecret" not in str(caught.value)
+
+
+def test_a_valid_encryption_key_is_accepted_and_an_empty_one_counts_as_unset():
+    key = Fernet.generate_key().decode()
+    assert load_settings(encryption_key=key).encryption_key.get_secret_value() == key
+    assert load_settings(encryption_key="").encryption_key is None
+
+
+def test_a_shared_redis_without_encryption_key_warns_at_start_up(caplog):
+    shared_redis = "redis://redis.internal:6379/0"
+    with caplog.at_level(logging.WARNING, logger="bot.settings"):
+        warn_if_encryption_key_is_per_machine(load_settings(redis_url=shared_redis, encryption_key=None))
+    assert len(caplog.records) == 1 and "ENCRYPTION_KEY" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="bot.settings"):
+        key = Fernet.generate_key().decode()
+        warn_if_encryption_key_is_per_machine(load_settings(redis_url=shared_redis, encryption_key=key))
+        warn_if_encryption_key_is_per_machine(load_settings(redis_url=None, encryption_key=None))  # embedded Redis
+    assert caplog.records == []
 
 
 def test_defaults_match_the_documented_names(monkeypatch):
