@@ -12,6 +12,7 @@ import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 from typing import Any
 
 from bot.opentrain.client import OpenTrainClient
@@ -63,6 +64,11 @@ class Accounts:
     def __repr__(self) -> str:
         return f"Accounts(namespace={self._namespace!r}, app_token={'set' if self._app_token else 'unset'})"
 
+    @property
+    def secretbox(self) -> SecretBox:
+        """The box that seals this deployment's OpenTrain credentials (the claim record seals its link with it)."""
+        return self._box
+
     async def aclose(self) -> None:
         await self._base.aclose()
 
@@ -83,13 +89,18 @@ class Accounts:
         sealed = await self._redis.hget(self._key(workspace_id, "account"), "claim_token")
         return self._box.decrypt(sealed) if sealed else None
 
+    async def claim_window_closes_at(self, workspace_id: str) -> float | None:
+        """When the claim token stops working (epoch s, from registration), or None when unknown."""
+        closes_at = await self._redis.hget(self._key(workspace_id, "account"), "claim_token_expires_at")
+        return float(closes_at) if closes_at else None
+
     async def replace_token(self, workspace_id: str, access_token: str, scopes: list[str]) -> None:
         """After a successful claim: the old tokens are dead, so swap in the new one in a single write."""
         account = self._key(workspace_id, "account")
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(account, mapping={"access_token": self._box.encrypt(access_token), "claimed": "1",
                                         "scopes": json.dumps(scopes)})
-            pipe.hdel(account, "claim_token")
+            pipe.hdel(account, "claim_token", "claim_token_expires_at")
             pipe.delete(self._key(workspace_id, "me"), self._key(workspace_id, "capabilities"))
             await pipe.execute()
 
@@ -170,6 +181,8 @@ class Accounts:
         fields = ["access_token", sealed, "claimed", "0", "scopes", json.dumps(registration.scopes)]
         if registration.claim_token is not None:  # without one, the account can never be claimed by us
             fields += ["claim_token", self._box.encrypt(registration.claim_token.get_secret_value())]
+            if (closes_at := _epoch(registration.claim_token_expires_at)) is not None:
+                fields += ["claim_token_expires_at", repr(closes_at)]
         stored = await self._redis.eval(_STORE_ONCE, 1, account, *fields)
         if stored != sealed:
             log.warning("workspace %s was registered twice (a slow registration outlived its lock); "
@@ -184,6 +197,14 @@ class Accounts:
             await self._base.revoke_token(token)
         except Exception as exc:  # an unused account left behind costs nothing; the workspace is already served
             log.info("could not revoke the spare registration's token (%s)", type(exc).__name__)
+
+
+def _epoch(timestamp: str | None) -> float | None:
+    """An ISO 8601 time such as `2026-06-13T09:00:00.000Z` as epoch seconds; None when absent or unreadable."""
+    try:
+        return datetime.fromisoformat(timestamp).timestamp()
+    except (TypeError, ValueError):
+        return None
 
 
 async def _read_capabilities(client: OpenTrainClient) -> dict[str, Any]:

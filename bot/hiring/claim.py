@@ -1,8 +1,9 @@
 """The claim ceremony: hand an agent-registered account to a human, then poll for the post-claim token.
 
-One claim per workspace, kept in Redis (`{ns}:ws:{ws}:claim`). Polling is scheduled work (kind "claim", item id =
-workspace id), so it survives restarts and runs once across processes. Every state change reaches the front ends
-through the registered observers, together with the surface metadata stored in the conversation that started it.
+One claim per workspace, kept in Redis (`{ns}:ws:{ws}:claim`; its verification link is sealed with the accounts'
+SecretBox, as it embeds an attempt token). Polling is scheduled work (kind "claim", item id = workspace id), so it
+survives restarts and runs once across processes. Every state change reaches the front ends through the registered
+observers, together with the surface metadata stored in the conversation that started it.
 """
 
 from __future__ import annotations
@@ -22,16 +23,24 @@ from bot.storage import key
 log = logging.getLogger(__name__)
 
 CLAIM_KIND = "claim"
+DEFAULT_INTERVAL_SECONDS = 5.0
+DEFAULT_ATTEMPT_SECONDS = 1800.0
 SLOW_DOWN_EXTRA_SECONDS = 5.0
 OUTAGE_RETRY_SECONDS = 15.0
 CONVERSATION_WRITE_ATTEMPTS = 5
+SEALED_URI = "sealed_verification_uri"  # the stored record's field for the encrypted verification_uri
 
 ATTEMPT_EXPIRED = "This claim code expired before it was used. Type `restart` for a new code."
 WINDOW_CLOSED = ("The window to claim this OpenTrain account has closed (it lasts about 24 hours after the bot "
                  "registered it). The next `/hire` registers a fresh account.")
 GRANT_GONE = ("OpenTrain no longer accepts this claim (it was already completed or is unknown). If you finished "
               "claiming, create an API token in OpenTrain under Settings → API keys and give it to the bot.")
+POLL_REFUSED = ("OpenTrain refused the bot's request for the claimed account, so the bot stopped waiting for it. If "
+                "you finished claiming, create an API token in OpenTrain under Settings → API keys and give it to "
+                "the bot.")
 EMAIL_TAKEN = "That email already has an OpenTrain account. Which other email should own this one?"
+START_REFUSED = "OpenTrain refused to start the claim ({reason}). Which email should own the OpenTrain account?"
+EARLIER_CODE_WORKS = " The code I sent before still works until it expires."
 NO_CLAIM_TOKEN = ("OpenTrain gave the bot no way to hand this account over (no claim token). To own your jobs, create "
                   "an API token in OpenTrain under Settings → API keys and give it to the bot.")
 
@@ -46,6 +55,7 @@ class ClaimService:
         self._redis = redis
         self._namespace = namespace
         self._accounts = accounts
+        self._box = accounts.secretbox
         self._store = store
         self._scheduler = scheduler
         self._clock = clock
@@ -62,10 +72,19 @@ class ClaimService:
 
     async def _load(self, workspace_id: str) -> dict[str, Any] | None:
         raw = await self._redis.get(self._key(workspace_id))
-        return json.loads(raw) if raw else None
+        if not raw:
+            return None
+        record = json.loads(raw)
+        if sealed := record.pop(SEALED_URI, None):
+            record["verification_uri"] = self._box.decrypt(sealed)
+        return record
 
     async def _save(self, workspace_id: str, record: dict[str, Any]) -> None:
-        await self._redis.set(self._key(workspace_id), json.dumps(record))
+        stored = dict(record)
+        if uri := stored.pop("verification_uri", None):
+            # The link embeds the ot_cat_ attempt token: a credential, so encrypted at rest like the account's tokens.
+            stored[SEALED_URI] = self._box.encrypt(uri)
+        await self._redis.set(self._key(workspace_id), json.dumps(stored))
 
     async def current(self, workspace_id: str) -> ClaimInstructions | None:
         record = await self._load(workspace_id)
@@ -74,7 +93,7 @@ class ClaimService:
     async def start(self, workspace_id: str, email: str, ref: ConversationRef) -> ClaimInstructions:
         """Start (or restart) the ceremony with `email`; schedules the polling on success."""
         claim_token = await self._accounts.claim_token(workspace_id)
-        base = {"ref": list(ref), "email": email, "interval": 5.0}
+        base = {"ref": list(ref), "email": email, "interval": DEFAULT_INTERVAL_SECONDS}
         if claim_token is None:
             if await self._accounts.is_claimed(workspace_id):
                 record = {**base, "state": "claimed", "message": "This OpenTrain account is already claimed."}
@@ -85,24 +104,58 @@ class ClaimService:
         client = await self._accounts.client_for(workspace_id)
         try:
             started = await client.start_claim(claim_token, email)
-        except errors.InvalidRequest as exc:
-            if exc.email_already_registered:
-                record = {**base, "state": "needs_email", "message": EMAIL_TAKEN}
-            else:
-                record = {**base, "state": "failed", "message": WINDOW_CLOSED}
-                await self._accounts.forget(workspace_id)
         except errors.ExpiredToken:
-            record = {**base, "state": "failed", "message": WINDOW_CLOSED}
-            await self._accounts.forget(workspace_id)
-        else:
-            now = self._clock()
-            interval = started.interval or 5.0
-            record = {**base, "state": "waiting", "interval": interval,
-                      "verification_uri": started.verification_uri, "user_code": started.user_code,
-                      "expires_at": now + (started.expires_in or 1800.0)}
-            await self._scheduler.schedule(CLAIM_KIND, workspace_id, due_at=now + interval)
+            return await self._close_window(workspace_id, base)
+        except errors.InvalidRequest as exc:
+            return await self._start_refused(workspace_id, base, exc)
+        now = self._clock()
+        interval = started.interval or DEFAULT_INTERVAL_SECONDS
+        record = {**base, "state": "waiting", "interval": interval,
+                  "verification_uri": started.verification_uri, "user_code": started.user_code,
+                  "expires_at": now + (started.expires_in or DEFAULT_ATTEMPT_SECONDS)}
+        await self._scheduler.schedule(CLAIM_KIND, workspace_id, due_at=now + interval)
         await self._save(workspace_id, record)
         return _instructions(record)
+
+    async def _start_refused(self, workspace_id: str, base: dict, exc: errors.InvalidRequest) -> ClaimInstructions:
+        """Claim start said invalid_request, which covers several causes (contract §2.1.2). Only a closed window ends
+        the account; otherwise an attempt still waiting for the human keeps going and the requester hears why."""
+        if _already_claimed(exc):
+            return await self._collect_grant(workspace_id, base)
+        if not exc.email_already_registered and await self._window_closed(workspace_id):
+            return await self._close_window(workspace_id, base)
+        message = EMAIL_TAKEN if exc.email_already_registered else START_REFUSED.format(reason=exc.message)
+        previous = await self._load(workspace_id)
+        if previous and self._is_live(previous):
+            # Its code still works and its poll is still scheduled: ask again without touching either.
+            return ClaimInstructions(state="needs_email", email=base["email"], message=message + EARLIER_CODE_WORKS)
+        record = {**base, "state": "needs_email", "message": message}
+        await self._save(workspace_id, record)
+        return _instructions(record)
+
+    async def _collect_grant(self, workspace_id: str, base: dict) -> ClaimInstructions:
+        """The human already confirmed an earlier code: keep (or resume) polling, as the next poll returns the token."""
+        now = self._clock()
+        record = await self._load(workspace_id) or base
+        record.update(state="waiting", message=None,
+                      expires_at=max(record.get("expires_at") or 0.0, now + DEFAULT_ATTEMPT_SECONDS))
+        await self._save(workspace_id, record)
+        await self._scheduler.schedule(CLAIM_KIND, workspace_id, due_at=now)
+        return _instructions(record)
+
+    async def _window_closed(self, workspace_id: str) -> bool:
+        closes_at = await self._accounts.claim_window_closes_at(workspace_id)
+        return closes_at is not None and self._clock() >= closes_at
+
+    async def _close_window(self, workspace_id: str, base: dict) -> ClaimInstructions:
+        """The account can no longer be claimed: drop it so the next use registers a fresh one."""
+        await self._accounts.forget(workspace_id)
+        record = {**base, "state": "failed", "message": WINDOW_CLOSED}
+        await self._save(workspace_id, record)
+        return _instructions(record)
+
+    def _is_live(self, record: dict[str, Any]) -> bool:
+        return record["state"] == "waiting" and self._clock() < record["expires_at"]
 
     async def poll(self, workspace_id: str) -> float | None:
         """One token poll. Returns when to poll next, or None once the claim reached an end state."""
@@ -135,6 +188,11 @@ class ClaimService:
             log.warning("claim poll for workspace %s failed (%s); polling again later", workspace_id,
                         type(exc).__name__)
             return now + max(record["interval"], OUTAGE_RETRY_SECONDS)
+        except errors.OpenTrainError as exc:
+            # Not an outage, so waiting will not fix it: end the claim plainly instead of polling forever.
+            log.warning("claim poll for workspace %s refused (%s); giving up", workspace_id,
+                        exc.code or type(exc).__name__)
+            return await self._finish(workspace_id, record, "failed", POLL_REFUSED)
         await self._accounts.replace_token(workspace_id, grant.access_token.get_secret_value(), grant.scopes)
         return await self._finish(workspace_id, record, "claimed", None)
 
@@ -165,6 +223,12 @@ class ClaimService:
             if await self._store.save(conversation):
                 return conversation.surface
         return {}
+
+
+def _already_claimed(exc: errors.InvalidRequest) -> bool:
+    """Claim start refused because the human already confirmed. The contract names no code for this, so the
+    description is read (the sandbox says "account already claimed")."""
+    return "already claimed" in (exc.description or "")
 
 
 def _description(exc: Exception) -> str:

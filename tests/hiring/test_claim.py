@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from bot.hiring.claim import ATTEMPT_EXPIRED, CLAIM_KIND, GRANT_GONE, NO_CLAIM_TOKEN, WINDOW_CLOSED
+import time
+
+from bot.hiring.claim import (ATTEMPT_EXPIRED, CLAIM_KIND, EARLIER_CODE_WORKS, EMAIL_TAKEN, GRANT_GONE, NO_CLAIM_TOKEN,
+                              POLL_REFUSED, WINDOW_CLOSED)
 from bot.hiring.views import ClaimInstructions, EmailRequest, Published
 from tests.hiring.test_conversation import answer_until_review, confirm_flagged, only
 
@@ -94,3 +97,99 @@ async def test_an_account_registered_without_a_claim_token_says_it_cannot_be_han
     refused = only(reply, ClaimInstructions)
     assert (refused.state, refused.message) == ("failed", NO_CLAIM_TOKEN)
     assert await bot.scheduler.due_at(CLAIM_KIND, "T1") is None  # nothing to poll
+
+
+async def start_waiting(bot) -> ClaimInstructions:
+    await publish(bot)
+    waiting = only(await bot.say("owner@example.com"), ClaimInstructions)
+    assert waiting.state == "waiting"
+    return waiting
+
+
+async def collects_the_token(bot, clock) -> None:
+    """The scheduled poll (any process) swaps the post-claim token in and settles the conversation."""
+    clock.now += 60
+    assert await bot.scheduler.run_once() == 1
+    assert bot.observer.changes[-1][1].state == "claimed"
+    assert await bot.accounts.is_claimed("T1")
+    assert (await bot.engine.status(bot.ref)).state == "claimed"
+
+
+async def test_restart_after_the_human_confirmed_keeps_polling_and_collects_the_token(bot, clock):
+    bot.control("config", {"claimIntervalSeconds": 0})
+    waiting = await start_waiting(bot)
+    bot.control("claims/confirm", {"user_code": waiting.user_code, "email": "owner@example.com"})
+
+    # OpenTrain refuses the new attempt (invalid_request "account already claimed"): the grant is there to collect.
+    reply = await bot.say("restart")
+    assert only(reply, ClaimInstructions).state == "waiting" and reply.state == "claim_pending"
+    assert await bot.accounts.claim_token("T1") is not None
+    assert await bot.scheduler.due_at(CLAIM_KIND, "T1") == clock.now
+    await collects_the_token(bot, clock)
+
+
+async def test_a_refused_restart_keeps_the_waiting_attempt_and_says_why(bot, clock):
+    clock.now = time.time()  # the bot's clock agrees with OpenTrain's, as in production: the claim window is open
+    bot.control("config", {"claimIntervalSeconds": 0})
+    waiting = await start_waiting(bot)
+
+    bot.control("faults", {"path": "/api/agent/identity/claim", "status": 400})  # an unexplained invalid_request
+    reply = await bot.say("restart")
+    ask = only(reply, EmailRequest)
+    assert "injected by the sandbox" in ask.text and ask.text.endswith(EARLIER_CODE_WORKS)
+    assert reply.state == "claim_pending"
+    kept = await bot.engine.claims.current("T1")
+    assert (kept.state, kept.user_code) == ("waiting", waiting.user_code)
+
+    bot.control("claims/confirm", {"user_code": waiting.user_code, "email": "owner@example.com"})
+    await collects_the_token(bot, clock)
+
+
+async def test_a_claim_started_after_the_window_closed_forgets_the_account(bot, clock):
+    await publish(bot)
+    bot.control("clock", {"advanceSeconds": 86_401})
+    clock.now = time.time() + 86_401  # past the registration's claim_token_expires_at
+    reply = await bot.say("owner@example.com")
+    closed = only(reply, ClaimInstructions)
+    assert (closed.state, closed.message, reply.state) == ("failed", WINDOW_CLOSED, "failed")
+    assert await bot.accounts.claim_token("T1") is None  # forgotten: the next /hire registers afresh
+
+
+async def test_a_taken_email_while_waiting_keeps_the_attempt_and_its_poll(bot, clock):
+    bot.control("config", {"claimIntervalSeconds": 0})
+    bot.control("users", {"email": "taken@example.com"})
+    waiting = await start_waiting(bot)
+    due = await bot.scheduler.due_at(CLAIM_KIND, "T1")
+
+    reply = await bot.say("taken@example.com")
+    ask = only(reply, EmailRequest)
+    assert (ask.reason, ask.text, reply.state) == ("email_already_registered", EMAIL_TAKEN + EARLIER_CODE_WORKS,
+                                                   "claim_pending")
+    kept = await bot.engine.claims.current("T1")
+    assert (kept.state, kept.user_code, kept.email) == ("waiting", waiting.user_code, "owner@example.com")
+    assert await bot.scheduler.due_at(CLAIM_KIND, "T1") == due
+
+    bot.control("claims/confirm", {"user_code": waiting.user_code, "email": "owner@example.com"})
+    await collects_the_token(bot, clock)
+
+
+async def test_a_refused_poll_ends_the_claim_instead_of_retrying_forever(bot, clock):
+    bot.control("config", {"claimIntervalSeconds": 0})
+    await start_waiting(bot)
+    bot.control("faults", {"path": "/api/agent/oauth/token", "status": 400})  # invalid_request: not an outage
+
+    clock.now += 60
+    assert await bot.scheduler.run_once() == 1
+    refused = bot.observer.changes[-1][1]
+    assert (refused.state, refused.message) == ("failed", POLL_REFUSED)
+    assert (await bot.engine.status(bot.ref)).state == "failed"
+    clock.now += 3600
+    assert await bot.scheduler.due_at(CLAIM_KIND, "T1") is None  # not polled again
+
+
+async def test_the_verification_link_is_encrypted_at_rest(bot, redis, namespace):
+    waiting = await start_waiting(bot)
+    assert "ot_cat_" in waiting.verification_uri
+    raw = await redis.get(f"{namespace}:ws:T1:claim")
+    assert "ot_cat_" not in raw and waiting.verification_uri not in raw
+    assert (await bot.engine.claims.current("T1")).verification_uri == waiting.verification_uri
