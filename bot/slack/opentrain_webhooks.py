@@ -3,7 +3,9 @@
 A delivery carries one event, but the bot never acts on it directly: the `/updates` ledger stays the source of
 truth, so a lost, late or repeated delivery changes nothing. The receiver verifies `X-OpenTrain-Signature` over the
 raw body (HMAC-SHA256, 300 s tolerance, constant-time compare), drops repeated `X-OpenTrain-Delivery` ids and
-schedules a ledger read for the workspace named in the subscription URL, answering 2xx at once.
+schedules a ledger read for the workspace named in the subscription URL, answering 2xx at once. A delivery id is
+remembered only after the read is scheduled, so a delivery answered 5xx rings again when OpenTrain retries it (a
+second ring only schedules a read that is already due).
 
 `WebhookSubscriptions` keeps one subscription per workspace (secret encrypted at rest) and replaces it when
 OpenTrain reports it disabled or gone; `WEBHOOK_PATH` is mounted in the `serve` aiohttp app.
@@ -99,9 +101,14 @@ class WebhookStore:
     async def paused(self, workspace_id: str) -> bool:
         return bool(await self._redis.exists(self._key(workspace_id) + ":paused"))
 
-    async def first_delivery(self, workspace_id: str, delivery_id: str) -> bool:
-        delivery = key(self._namespace, "ws", workspace_id, "webhook-delivery", delivery_id)
-        return bool(await self._redis.set(delivery, "1", nx=True, ex=DELIVERY_MEMORY_SECONDS))
+    def _delivery(self, workspace_id: str, delivery_id: str) -> str:
+        return key(self._namespace, "ws", workspace_id, "webhook-delivery", delivery_id)
+
+    async def delivery_seen(self, workspace_id: str, delivery_id: str) -> bool:
+        return bool(await self._redis.exists(self._delivery(workspace_id, delivery_id)))
+
+    async def remember_delivery(self, workspace_id: str, delivery_id: str) -> None:
+        await self._redis.set(self._delivery(workspace_id, delivery_id), "1", ex=DELIVERY_MEMORY_SECONDS)
 
 
 def subscription_url(public_url: str, workspace_id: str) -> str:
@@ -128,14 +135,17 @@ class WebhookReceiver:
                     now=self._clock()):
                 return web.json_response({"ok": False, "error": "invalid signature"}, status=400)
             delivery_id = request.headers.get("X-OpenTrain-Delivery", "")
-            first = await self._store.first_delivery(workspace_id, delivery_id) if delivery_id else True
-            if first:
-                await self._doorbell(workspace_id)
+            if delivery_id and await self._store.delivery_seen(workspace_id, delivery_id):
+                return web.json_response({"ok": True, "duplicate": True})
+            await self._doorbell(workspace_id)
+            # Remembered only once it rang: a delivery answered 5xx must ring when OpenTrain sends it again.
+            if delivery_id:
+                await self._store.remember_delivery(workspace_id, delivery_id)
         except RedisError as exc:
             # 5xx asks OpenTrain to deliver again later; the ledger catches up either way.
             log.warning("webhook delivery for %s not recorded (%s)", workspace_id, type(exc).__name__)
             return web.json_response({"ok": False}, status=503)
-        return web.json_response({"ok": True, "duplicate": not first})
+        return web.json_response({"ok": True, "duplicate": False})
 
 
 class WebhookSubscriptions:

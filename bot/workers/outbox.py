@@ -9,9 +9,10 @@ the same thread, one digest message lists them instead of a card each.
 Exactly once. Posting is recorded in three steps: (1) the members move from the queue to an in-flight post record
 with a fresh post id, (2) `chat.postMessage` carries that id in the message `metadata`, (3) the Slack ts is written to
 every member's record and the post leaves the in-flight set. A post still in flight when a run starts belongs to a
-sender that died or lost its answer: if Slack refused it outright it is sent again; otherwise the lane first looks
-for a message carrying its post id in the thread or channel (`conversations.replies` / `.history` with metadata)
-and only posts when none is found. Slack writes are never retried blindly by the client.
+sender that died, lost its answer or got an error: only a rate limit proves Slack posted nothing, so only then is it
+sent again at once; after any other outcome (a 5xx, `internal_error`, no answer, a crash) the lane first looks for a
+message carrying its post id in the thread or channel (`conversations.replies` / `.history` with metadata) and only
+posts when none is found. Slack writes are never retried blindly by the client.
 
 The ledger reader hands over a whole page of card actions together with its cursor in one Lua script, so the cursor
 moves exactly when the cards are safely queued (and only if no other reader moved it meanwhile).
@@ -45,8 +46,8 @@ METADATA_EVENT = "hirebot_proposal_post"
 DEFAULT_RETRY_SECONDS = 5.0
 LOOKUP_PAGE_SIZE = 200
 LOOKUP_MAX_PAGES = 10
-RETRYABLE_ERRORS = {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
-                    "request_timeout"}
+RATE_LIMIT_ERRORS = {"ratelimited", "rate_limited"}
+RETRYABLE_ERRORS = RATE_LIMIT_ERRORS | {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
 # KEYS: cursor | ARGV: expected cursor ('' = none), new cursor, namespace, actions (JSON)
 _COMMIT_PAGE = """
@@ -266,7 +267,7 @@ class Outbox:
                 unfurl_media=False, metadata={"event_type": METADATA_EVENT, "event_payload": {"post_id": post_id}},
                 **extra)
         except SlackApiError as exc:
-            await self._refused(lane, post_id, members, exc)
+            await self._post_failed(lane, post_id, members, exc)
             return
         except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
             # It may or may not have reached Slack: the next run looks before posting again.
@@ -274,12 +275,14 @@ class Outbox:
             return
         await self._finish_post(lane, post_id, members, str(response["ts"]))
 
-    async def _refused(self, lane: Lane, post_id: str, members: list[str], exc: SlackApiError) -> None:
+    async def _post_failed(self, lane: Lane, post_id: str, members: list[str], exc: SlackApiError) -> None:
         error, retry_after = _slack_failure(exc)
         if retry_after is not None:
-            await self._redis.hset(self._post(lane.workspace_id, post_id), "outcome", "refused")
+            if _rate_limited(exc):
+                await self._redis.hset(self._post(lane.workspace_id, post_id), "outcome", "refused")
+            # Otherwise Slack may have posted it before failing: still in flight, the next run looks for it first.
             await self._hold(lane, retry_after)
-            log.info("Slack refused a post to %s (%s); retrying in %ss", lane.channel, error, retry_after)
+            log.info("Slack failed a post to %s (%s); retrying in %ss", lane.channel, error, retry_after)
             return
         log.error("cannot post proposal cards to %s (%s); %d proposal(s) not shown", lane.channel, error,
                   len(members))
@@ -374,6 +377,12 @@ def _slack_failure(exc: SlackApiError) -> tuple[str, float | None]:
         except (TypeError, ValueError):
             return error, DEFAULT_RETRY_SECONDS
     return error, None
+
+
+def _rate_limited(exc: SlackApiError) -> bool:
+    """Slack turned the call away before doing anything, so sending it again cannot duplicate it."""
+    status = getattr(exc.response, "status_code", 200)
+    return status == 429 or str(exc.response.get("error")) in RATE_LIMIT_ERRORS
 
 
 async def stored_card(redis, namespace: str, workspace_id: str, proposal_id: str) -> ProposalCard | None:

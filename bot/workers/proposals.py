@@ -6,8 +6,14 @@ process read a ledger at a time. A read takes a page from the cursor kept in Red
 (`GET /proposals/{id}`) for jobs published from Slack, and hands the cards to the outbox together with the new
 cursor in one atomic step. Nothing polls a job's proposal list: the cost follows the number of events.
 
+A proposal OpenTrain will not serve (404, 403, 400, 409, an unreadable answer) gets no card and the read moves past
+its event: retrying could not help, and holding the page would keep every later card of the workspace back. When a
+fetch fails transiently (429, 5xx, no answer) the events before it are committed and the next read resumes from it,
+after the 429's Retry-After or a poll interval.
+
 Cadence: every OPENTRAIN_POLL_SECONDS while events flow, backing off (up to 4x) while the ledger is idle; a publish
-or a webhook delivery schedules a read at once; with an active webhook, polling is only a slow safety net.
+or a webhook delivery schedules a read at once; with an active webhook, polling is only a slow safety net. A read
+stopped by its page bound (MAX_PAGES_PER_READ) while more is waiting is due again at once.
 """
 
 from __future__ import annotations
@@ -59,7 +65,7 @@ class ProposalLedger:
         await self._outbox.wake_pending()
         client = await self._accounts.client_for(workspace_id)
         doorbell = bool(self._subscriptions) and await self._subscriptions.ensure(workspace_id, client)
-        handled = 0
+        handled, more = 0, False
         for _ in range(MAX_PAGES_PER_READ):
             try:
                 count, more = await self._read_page(workspace_id, client)
@@ -73,7 +79,7 @@ class ProposalLedger:
             handled += count
             if not more:
                 break
-        return await self._next_read(workspace_id, handled, doorbell)
+        return await self._next_read(workspace_id, handled, doorbell, more_waiting=more)
 
     async def _after_refused_token(self, workspace_id: str) -> float:
         """A claim revokes every pre-claim token, so a read racing the token swap is refused once: read again soon
@@ -83,42 +89,45 @@ class ProposalLedger:
                     workspace_id, refusals)
         return self._clock() + min(2.0 ** refusals, self._poll * IDLE_BACKOFF_FACTOR)
 
-    async def _next_read(self, workspace_id: str, handled: int, doorbell: bool) -> float:
+    async def _next_read(self, workspace_id: str, handled: int, doorbell: bool, *, more_waiting: bool) -> float:
         await self._redis.delete(self._key(workspace_id, "refused"))
         idle_key = self._key(workspace_id, "idle")
         idle = 0 if handled else await self._redis.incr(idle_key)
         if handled:
             await self._redis.delete(idle_key)
+        if more_waiting:
+            return self._clock()  # only the page bound stopped this read; a pass of other due work comes first
         if doorbell:
             return self._clock() + max(WEBHOOK_SAFETY_SECONDS, self._poll)
         return self._clock() + self._poll * min(2 ** idle, IDLE_BACKOFF_FACTOR)
 
     async def _read_page(self, workspace_id: str, client) -> tuple[int, bool]:
-        """One page: (events consumed, whether to read on at once)."""
+        """One page: (events consumed, whether more is waiting). A transient fetch failure is raised once the events
+        before it are committed, so the read resumes from that event when the failure allows."""
         cursor_key = self._key(workspace_id, "cursor")
         cursor = await self._redis.get(cursor_key)
         page = await client.updates(cursor=cursor, limit=PAGE_SIZE)
         events = page.events
         actions: list[CardAction] = []
         consumed = 0
+        interrupted: errors.OpenTrainError | None = None
         for event in events:
             try:
                 action = await self._card_action(workspace_id, client, event)
             except TRANSIENT as exc:
                 log.info("proposal fetch failed (%s); the ledger resumes from event %s", type(exc).__name__,
                          event.id)
+                interrupted = exc
                 break
             if action is not None:
                 actions.append(action)
             consumed += 1
-        if not consumed:
-            return 0, False
-        new_cursor = events[consumed - 1].id
-        if not await self._outbox.commit(cursor_key, cursor, new_cursor, actions):
+        committed = bool(consumed) and await self._outbox.commit(cursor_key, cursor, events[consumed - 1].id, actions)
+        if consumed and not committed:
             log.info("ledger of workspace %s moved by another reader; this page is theirs", workspace_id)
-            return 0, False
-        complete = consumed == len(events)
-        return consumed, complete and page.has_more
+        if interrupted is not None:
+            raise interrupted
+        return (consumed, page.has_more) if committed else (0, False)
 
     async def _card_action(self, workspace_id: str, client, event: Event) -> CardAction | None:
         if event.type not in (RECEIVED, STATUS_CHANGED):
@@ -133,8 +142,12 @@ class ProposalLedger:
             return None
         try:
             detail = await client.get_proposal(proposal_id)
-        except (errors.NotFound, errors.Forbidden) as exc:
-            log.info("proposal %s unreadable (%s); no card", proposal_id, type(exc).__name__)
+        except (*TRANSIENT, errors.Unauthorized):
+            raise  # about OpenTrain or the token, not this proposal: the read stops and resumes from this event
+        except errors.OpenTrainError as exc:
+            # Asking again cannot help, and holding the page would keep every later card back: no card for this one.
+            log.warning("proposal %s unreadable (%s, HTTP %s); no card", proposal_id, type(exc).__name__,
+                        exc.status)
             return None
         card = ProposalCard.read(detail, job_url=job.job_url)
         # A status change for a proposal never carded is harmless: the outbox ignores updates of unknown cards.

@@ -2,8 +2,10 @@
 
 Per kind, a sorted set maps item ids to their due time. Claiming an item (atomically, in Lua) pushes its score to
 the end of a lease and records a lease token; finishing it with that token either removes it or sets its next due
-time. A worker that dies mid-run simply lets the lease lapse and another worker picks the item up. While an item is
-leased, `schedule()` only records a re-run request, so one item never runs in two places at once.
+time. A worker claims one item at a time, right before running it, and keeps extending that lease while it runs, so
+no claimed item ever waits out its lease behind another. A worker that dies mid-run simply lets the lease lapse and
+another worker picks the item up. While an item is leased, `schedule()` only records a re-run request, so one item
+never runs in two places at once. A pass of `run_once` runs each item at most once.
 """
 
 from __future__ import annotations
@@ -23,20 +25,19 @@ from bot.storage import key
 
 log = logging.getLogger(__name__)
 
-# KEYS: due, lease, rerun, payload | ARGV: now, lease_until, limit, token_prefix
+# KEYS: due, lease, rerun, payload | ARGV: now, lease_until, token, ids to pass over... -> {item, payload} or {}
 _CLAIM = """
-local items = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[3]))
-local out = {}
-for i, item in ipairs(items) do
-  local token = ARGV[4] .. ':' .. i
-  redis.call('ZADD', KEYS[1], ARGV[2], item)
-  redis.call('HSET', KEYS[2], item, token)
-  redis.call('HDEL', KEYS[3], item)
-  table.insert(out, item)
-  table.insert(out, token)
-  table.insert(out, redis.call('HGET', KEYS[4], item) or '')
+local skip = {}
+for i = 4, #ARGV do skip[ARGV[i]] = true end
+for _, item in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, #ARGV - 2)) do
+  if not skip[item] then
+    redis.call('ZADD', KEYS[1], ARGV[2], item)
+    redis.call('HSET', KEYS[2], item, ARGV[3])
+    redis.call('HDEL', KEYS[3], item)
+    return {item, redis.call('HGET', KEYS[4], item) or ''}
+  end
 end
-return out
+return {}
 """
 
 # KEYS: due, lease, rerun, payload | ARGV: item, token, next_due ('' = done)
@@ -135,12 +136,17 @@ class Scheduler:
         return await self._redis.zscore(self._keys(kind)[0], item_id)
 
     async def run_once(self, limit: int = 20) -> int:
-        """Claim and run every due item of the registered kinds; returns how many ran."""
+        """Run the due items of the registered kinds, up to `limit` per kind; returns how many ran.
+
+        Items are claimed one at a time, just before each runs: a batch claimed up front would sit leased behind a
+        slow item, its leases lapse, and another worker would run them while this one still meant to."""
         ran = 0
         for kind in list(self._handlers):
-            for item in await self._claim_due(kind, limit):
+            done: list[str] = []  # an item asking to run again at once waits for the next pass
+            while len(done) < limit and (item := await self._claim_next(kind, done)) is not None:
                 await self._run(item)
-                ran += 1
+                done.append(item.item_id)
+            ran += len(done)
         return ran
 
     async def run_forever(self, stop: asyncio.Event, idle_sleep: float = 0.5) -> None:
@@ -157,16 +163,13 @@ class Scheduler:
                 except asyncio.TimeoutError:
                     pass
 
-    async def _claim_due(self, kind: str, limit: int) -> list[ScheduledItem]:
-        now = self._clock()
-        raw = await self._claim(
-            keys=self._keys(kind), args=[repr(now), repr(now + self._lease), limit, uuid.uuid4().hex]
-        )
-        items = []
-        for index in range(0, len(raw), 3):
-            item_id, token, payload = raw[index : index + 3]
-            items.append(ScheduledItem(kind, item_id, json.loads(payload) if payload else {}, token))
-        return items
+    async def _claim_next(self, kind: str, passed_over: list[str]) -> ScheduledItem | None:
+        now, token = self._clock(), uuid.uuid4().hex
+        raw = await self._claim(keys=self._keys(kind), args=[repr(now), repr(now + self._lease), token, *passed_over])
+        if not raw:
+            return None
+        item_id, payload = raw
+        return ScheduledItem(kind, item_id, json.loads(payload) if payload else {}, token)
 
     async def _run(self, item: ScheduledItem) -> None:
         keeper = asyncio.create_task(self._keep_lease(item))

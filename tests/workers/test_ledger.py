@@ -14,6 +14,7 @@ from collections import Counter
 from pathlib import Path
 
 import httpx
+import pytest
 from cryptography.fernet import Fernet
 
 from bot.hiring.accounts import Accounts
@@ -21,6 +22,7 @@ from bot.opentrain.client import OpenTrainClient
 from bot.secretbox import SecretBox
 from bot.storage import connect
 from bot.workers.outbox import Outbox
+from bot.workers import proposals as ledger_module
 from bot.workers.proposals import LEDGER_KIND, ProposalLedger
 from bot.workers.scheduler import Scheduler
 from tests.workers.conftest import CHANNEL, ROOT_TS, TEAM, slack_client
@@ -235,4 +237,64 @@ async def test_a_refused_token_is_retried_soon_then_backs_off_and_recovers(
     await fresh.ledger.read(TEAM)
     assert not await redis.exists(f"{namespace}:ws:{TEAM}:ledger:refused")
     await fresh.aclose()
+    market.close()
+
+
+def fail_fetches(market: Market, proposal_id: str, status: int, times: int = 1, **extra) -> None:
+    market.control("faults", {"path": f"/api/public/v1/proposals/{proposal_id}", "method": "GET", "status": status,
+                              "times": times, **extra})
+
+
+async def test_a_proposal_opentrain_will_not_serve_is_passed_over_not_retried_forever(
+        redis, redis_url, namespace, sandbox_url, slack_api, clock):
+    market = Market(sandbox_url)
+    token = market.account()
+    job_id = await publish_from_slack(market, token, redis, namespace)
+    worker = Worker(redis_url, namespace, sandbox_url, slack_api, token, clock)
+    *refused, served = market.propose(job_id, 4)
+    # A bad request, a conflict, and a status the client knows no class for (as with a payload it cannot read).
+    for proposal_id, status in zip(refused, (400, 409, 422)):
+        fail_fetches(market, proposal_id, status, times=100)
+
+    await worker.scheduler.schedule(LEDGER_KIND, TEAM)
+    await pump(worker, clock, lambda: shown(slack_api)[served])
+    assert shown(slack_api) == Counter({served: 1})
+    assert all(market.requests(f"/proposals/{p}") == 1 for p in refused)  # each asked once, then passed over
+    await worker.aclose()
+    market.close()
+
+
+@pytest.mark.parametrize("status, extra, wait", [(429, {"retryAfterSeconds": 7}, 7), (503, {}, 30)])
+async def test_a_failed_proposal_fetch_is_retried_when_opentrain_allows(
+        redis, redis_url, namespace, sandbox_url, slack_api, clock, status, extra, wait):
+    market = Market(sandbox_url)
+    token = market.account()
+    job_id = await publish_from_slack(market, token, redis, namespace)
+    worker = Worker(redis_url, namespace, sandbox_url, slack_api, token, clock, poll_seconds=30)
+    [proposal] = market.propose(job_id)
+    fail_fetches(market, proposal, status, **extra)
+
+    assert await worker.ledger.read(TEAM) == clock.now + wait  # Retry-After, or the poll interval; never "idle"
+    clock.advance(wait)
+    await worker.ledger.read(TEAM)
+    await pump(worker, clock, lambda: shown(slack_api)[proposal])
+    assert shown(slack_api) == Counter({proposal: 1})
+    await worker.aclose()
+    market.close()
+
+
+async def test_a_read_stopped_by_its_page_bound_goes_on_at_once(
+        redis, redis_url, namespace, sandbox_url, slack_api, clock, monkeypatch):
+    monkeypatch.setattr(ledger_module, "PAGE_SIZE", 2)
+    monkeypatch.setattr(ledger_module, "MAX_PAGES_PER_READ", 2)
+    market = Market(sandbox_url)
+    token = market.account()
+    job_id = await publish_from_slack(market, token, redis, namespace)
+    worker = Worker(redis_url, namespace, sandbox_url, slack_api, token, clock)
+    proposals = market.propose(job_id, 6)
+
+    assert await worker.ledger.read(TEAM) == clock.now  # 4 of the 6 events read: more is waiting
+    assert await worker.ledger.read(TEAM) > clock.now  # the last 2: the ledger's end, back to the poll cadence
+    await pump(worker, clock, lambda: all(shown(slack_api)[p] for p in proposals))
+    await worker.aclose()
     market.close()

@@ -7,6 +7,8 @@ import json
 import re
 from collections import Counter
 
+import pytest
+
 from bot.storage import key
 from bot.workers.outbox import CardAction, Destination, Lane, Outbox
 from bot.workers.scheduler import Scheduler
@@ -84,6 +86,39 @@ async def test_slack_429s_during_a_burst_lose_nothing(redis, namespace, slack_ap
     clock.advance(3)
     await drain(outbox, clock)
     assert proposals_shown(slack_api) == Counter({c.proposal_id: 1 for c in cards})
+    assert not slack_api.calls_to("conversations.replies")  # a 429 proves nothing was posted: no need to look
+
+
+@pytest.mark.parametrize("error, status", [("internal_error", 200), ("fatal_error", 500),
+                                           ("service_unavailable", 503), ("request_timeout", 200)])
+async def test_a_post_slack_failed_after_making_is_found_not_posted_again(
+        redis, namespace, slack_api, clock, error, status):
+    outbox = outbox_for(redis, namespace, slack_api, clock)
+    slack_api.fail_after_effect("chat.postMessage", error, status=status)
+    card = make_card()
+    await queue(outbox, namespace, [CardAction(TEAM, card, THREAD)], (None, "1"))
+
+    assert await outbox.run_lane(LANE) == clock.now + 5  # Slack failed: try again a little later
+    [message] = slack_api.messages.values()  # ... though the post was made
+    clock.advance(5)
+    await drain(outbox, clock)
+    assert list(slack_api.messages.values()) == [message]
+    assert await outbox.location(TEAM, card.proposal_id) == (CHANNEL, message.ts)
+    assert len(slack_api.calls_to("chat.postMessage")) == 1
+
+
+async def test_a_post_slack_failed_without_making_is_sent_after_looking(redis, namespace, slack_api, clock):
+    outbox = outbox_for(redis, namespace, slack_api, clock)
+    slack_api.fail("chat.postMessage", "internal_error")
+    card = make_card()
+    await queue(outbox, namespace, [CardAction(TEAM, card, THREAD)], (None, "1"))
+
+    await outbox.run_lane(LANE)
+    assert not slack_api.messages
+    clock.advance(5)
+    await drain(outbox, clock)
+    assert proposals_shown(slack_api) == Counter({card.proposal_id: 1})
+    assert slack_api.calls_to("conversations.replies")
 
 
 class LostAnswer(Exception):

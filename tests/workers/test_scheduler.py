@@ -129,3 +129,28 @@ async def test_a_failing_handler_is_retried_later_not_lost(redis, namespace):
     await scheduler.run_once()
     assert len(attempts) == 2
     assert await scheduler.due_at("claim", "T2") is None
+
+
+async def test_items_waiting_behind_a_slow_one_never_run_twice(redis_url, namespace, redis):
+    runs: Counter[str] = Counter()
+
+    async def slow(item):
+        runs[item.item_id] += 1
+        await asyncio.sleep(0.25)  # a slow lane: Slack answering slowly, or a 429 lookup
+        return None
+
+    clients = [connect(redis_url) for _ in range(2)]
+    first, second = (Scheduler(client, namespace, lease_seconds=0.6) for client in clients)
+    for worker in (first, second):
+        worker.register("outbox", slow)
+    for index in range(4):
+        await first.schedule("outbox", f"lane-{index}")
+
+    async def second_comes_later():
+        await asyncio.sleep(0.7)  # past the lease of anything the first worker claimed at the start
+        await second.run_once()
+
+    await asyncio.gather(first.run_once(), second_comes_later())
+    assert runs == Counter({f"lane-{index}": 1 for index in range(4)})
+    for client in clients:
+        await client.aclose()

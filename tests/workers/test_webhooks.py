@@ -11,6 +11,7 @@ import time
 import httpx
 from aiohttp import web
 from cryptography.fernet import Fernet
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.hiring.accounts import Accounts
 from bot.opentrain.client import OpenTrainClient
@@ -60,13 +61,7 @@ async def test_deliveries_ring_once_and_forged_or_stale_ones_are_refused(redis, 
     job_id, _ = market.publish_job(token)
     store = WebhookStore(redis, namespace, SecretBox(Fernet.generate_key()))
     doorbell = Doorbell()
-    app = web.Application()
-    WebhookReceiver(store, doorbell).mount(app)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    public_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    runner, public_url = await serve_receiver(store, doorbell)
     opentrain = OpenTrainClient(sandbox_url, max_attempts=1)
     accounts = Accounts(redis, namespace, opentrain, SecretBox(Fernet.generate_key()), app_token=token)
     subscriptions = WebhookSubscriptions(store, accounts, public_url, check_seconds=0)
@@ -111,6 +106,48 @@ async def test_deliveries_ring_once_and_forged_or_stale_ones_are_refused(redis, 
     await opentrain.aclose()
     await runner.cleanup()
     market.close()
+
+
+class FlakyDoorbell(Doorbell):
+    """The first `failures` rings find Redis gone: no read is scheduled."""
+
+    def __init__(self, failures: int):
+        super().__init__()
+        self.failures = failures
+
+    async def __call__(self, workspace_id: str) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise RedisConnectionError("Redis is restarting")
+        await super().__call__(workspace_id)
+
+
+async def test_a_delivery_answered_503_rings_when_opentrain_delivers_it_again(redis, namespace):
+    store = WebhookStore(redis, namespace, SecretBox(Fernet.generate_key()))
+    await store.save(TEAM, "wh_1", f"http://bot.invalid{WEBHOOK_PATH}?workspace={TEAM}", SECRET, checked_at=0)
+    doorbell = FlakyDoorbell(failures=1)
+    runner, public_url = await serve_receiver(store, doorbell)
+    body = json.dumps({"id": "1042", "type": "proposal.received"}).encode()
+    headers = {"X-OpenTrain-Signature": signed(SECRET, body, int(time.time())), "X-OpenTrain-Delivery": "d-9"}
+
+    async with httpx.AsyncClient(base_url=public_url) as http:
+        replies = [await http.post(f"{WEBHOOK_PATH}?workspace={TEAM}", content=body, headers=headers)
+                   for _ in range(3)]  # OpenTrain retries with the same delivery id
+    assert [r.status_code for r in replies] == [503, 200, 200]
+    assert [r.json().get("duplicate") for r in replies[1:]] == [False, True]
+    assert doorbell.rings == [TEAM]
+    await runner.cleanup()
+
+
+async def serve_receiver(store: WebhookStore, doorbell) -> tuple[web.AppRunner, str]:
+    """The webhook endpoint alone on a free local port: (runner to clean up, its base URL)."""
+    app = web.Application()
+    WebhookReceiver(store, doorbell).mount(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    return runner, f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
 
 
 def webhooks(market: Market, token: str) -> list[dict]:
