@@ -10,6 +10,7 @@ import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryState
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -36,9 +37,14 @@ class _SameTokenWarningFilter(logging.Filter):
 
 bolt_log.addFilter(_SameTokenWarningFilter())
 
-# Bounded: a 429 waits Retry-After at most this many times, a dropped connection is retried twice.
+# Bounded: a 429 waits Retry-After at most this many times, a connection error is retried twice (when safe).
 RATE_LIMIT_RETRIES = 3
 CONNECTION_RETRIES = 2
+# Methods that change nothing in Slack: repeating one after a dropped connection cannot post or update twice.
+REPEATABLE_METHODS = frozenset({
+    "auth.test", "users.info", "conversations.open", "conversations.history", "conversations.replies",
+    "apps.connections.open",
+})
 
 
 @dataclass
@@ -59,15 +65,34 @@ def secret(value) -> str:
     return value.get_secret_value() if value is not None else ""
 
 
+def api_method(url: str) -> str:
+    """"https://slack.com/api/chat.postMessage" -> "chat.postMessage"."""
+    return url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+
+
+class NoDoublePostRetryHandler(AsyncConnectionErrorRetryHandler):
+    """Retries a connection error only when trying again cannot repeat a write Slack may already have made.
+
+    A connection that was never established never reached Slack: any call may be sent again. One that broke after
+    the request went out (reset, server disconnected) may have posted already: only reads are sent again.
+    """
+
+    async def _can_retry_async(self, *, state: RetryState, request: HttpRequest,
+                               response: HttpResponse | None = None, error: Exception | None = None) -> bool:
+        if not await super()._can_retry_async(state=state, request=request, response=response, error=error):
+            return False
+        return isinstance(error, aiohttp.ClientConnectorError) or api_method(request.url) in REPEATABLE_METHODS
+
+
 def build_web_client(settings: Settings, *, token: str | None = None, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
-    """Every Web API call goes to `settings.slack_url`; 429s and connection errors are retried, boundedly."""
+    """Every Web API call goes to `settings.slack_url`; 429s and safe connection errors are retried, boundedly."""
     return AsyncWebClient(
         token=token if token is not None else secret(settings.slack_bot_token) or None,
         base_url=settings.slack_url,
         session=session,
         timeout=15,
         retry_handlers=[
-            AsyncConnectionErrorRetryHandler(max_retry_count=CONNECTION_RETRIES),
+            NoDoublePostRetryHandler(max_retry_count=CONNECTION_RETRIES),
             AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
         ],
     )

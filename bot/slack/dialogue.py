@@ -7,10 +7,12 @@ buttons, the root message shows the job's state) and feeds the requester's Slack
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -37,12 +39,56 @@ CANNOT_POST_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "res
 PROFILE_EMAIL_SUFFIX = ":slack-profile-email"
 ROOT_METADATA_EVENT = "hirebot_job_root"  # the root message of a job carries its `/hire`'s id, to be found again
 ROOT_LOOKUP_LIMIT = 100
+# A call that got no answer: writes are not retried then (app.py), since Slack may have acted on them already.
+CONNECTION_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
+SLACK_CALL_ERRORS = (SlackApiError, *CONNECTION_ERRORS)
+CONNECTION_LOST = "connection_lost"
+# Plain words for the codes a requester is likeliest to meet; any other code is named as it is.
+SLACK_ERROR_WORDS = {
+    "not_in_channel": "I'm not a member of this channel",
+    "channel_not_found": "Slack can't find this conversation",
+    "is_archived": "the channel is archived",
+    "restricted_action": "a workspace setting keeps me from posting here",
+    "messages_tab_disabled": "direct messages with the app are turned off",
+    "msg_too_long": "the message was too long",
+    "invalid_blocks": "Slack couldn't display the message",
+    "fatal_error": "something broke on Slack's side",
+    "internal_error": "something broke on Slack's side",
+    "service_unavailable": "Slack is unavailable right now",
+    "request_timeout": "Slack took too long to answer",
+}
 
 Tell = Callable[[str], Awaitable[None]]
 
 
 def slack_error(exc: SlackApiError) -> str:
     return str(exc.response.get("error") or "unknown_error")
+
+
+def failure_code(exc: Exception) -> str:
+    return slack_error(exc) if isinstance(exc, SlackApiError) else CONNECTION_LOST
+
+
+def what_was_sent(view: View) -> str:
+    if isinstance(view, Question):
+        return "the next question"
+    if isinstance(view, ReviewCard):
+        return "the review card"
+    if isinstance(view, Published):
+        return "the link to your job"
+    if isinstance(view, (EmailRequest, ClaimInstructions)):
+        return "the OpenTrain account details to your direct messages"
+    return "my reply"
+
+
+def failure_note(what: str, code: str) -> str:
+    """What the requester reads when a step of the conversation could not be shown."""
+    if code == CONNECTION_LOST:
+        reason = "the connection to Slack broke, so it may not have arrived"
+    else:
+        words = SLACK_ERROR_WORDS.get(code)
+        reason = f"Slack answered `{code}`" + (f" ({words})" if words else "")
+    return f"I couldn't send {what}: {reason}. Type `status` in this thread to see where things stand."
 
 
 def closing_words(state: str) -> str:
@@ -114,7 +160,7 @@ class SlackDialogue:
                 await self.show(team_id, conversation, reply, message_id, answer=shown_as or text)
         except Exception:
             log.exception("handling an answer in %s failed", conversation.conversation_id)
-            await self._post_in_thread(conversation, blocks.plain(
+            await self._note_in_thread(conversation, blocks.plain(
                 "Something went wrong on my side and your last message was not taken; please send it again."))
 
     async def status(self, team_id: str, user_id: str) -> SlackMessage:
@@ -129,24 +175,32 @@ class SlackDialogue:
     async def show(self, team_id: str, conversation: SlackConversation, reply: Reply, message_id: str,
                    answer: str | None = None) -> None:
         conversation = await self._settle_previous(team_id, conversation, reply, answer)
+        failed: str | None = None
         for view in reply.views:
-            conversation = await self._show_view(team_id, conversation, view, message_id)
+            try:
+                conversation = await self._show_view(team_id, conversation, view, message_id)
+            except SLACK_CALL_ERRORS as exc:
+                log.error("showing a %s failed: %s", type(view).__name__, failure_code(exc))
+                failed = failed or failure_note(what_was_sent(view), failure_code(exc))  # one note a step
         await self._refresh_root(team_id, conversation, reply.state)
+        if failed:
+            await self.tell_ephemeral(conversation.channel, conversation.requester, failed, conversation.thread_ts)
 
     async def _show_view(self, team_id: str, conversation: SlackConversation, view: View,
                          message_id: str) -> SlackConversation:
+        """Post (or refresh) one view; a Slack failure is raised, for `show` to explain to the requester."""
         cid = conversation.conversation_id
         if isinstance(view, Question):
             ts = await self._post_in_thread(conversation, blocks.question(view, cid))
-            return await self._remember(team_id, conversation, question_ts=ts or "", question_key=view.key,
+            return await self._remember(team_id, conversation, question_ts=ts, question_key=view.key,
                                         question_label=view.label)
         if isinstance(view, ReviewCard):
             card = blocks.review_card(view, cid)
             if conversation.review_ts:  # still on the card (a field confirmed): refresh it in place
-                await self._update(conversation.channel, conversation.review_ts, card)
+                await self._update_or_raise(conversation.channel, conversation.review_ts, card)
                 return conversation
             ts = await self._post_in_thread(conversation, card)
-            return await self._remember(team_id, conversation, review_ts=ts or "")
+            return await self._remember(team_id, conversation, review_ts=ts)
         if isinstance(view, Published):
             await self._post_in_thread(conversation, blocks.published(view))
             return await self._remember(team_id, conversation, job_url=view.job_url or "")
@@ -213,29 +267,29 @@ class SlackDialogue:
         first_dm = not conversation.claim_ts
         dm_channel = conversation.dm_channel or await self._open_dm(conversation.requester)
         if not dm_channel:
-            await self._post_in_thread(conversation, blocks.plain(
+            await self._note_in_thread(conversation, blocks.plain(
                 "I couldn't send you a direct message, so I can't finish setting up the OpenTrain account. "
                 "Check that direct messages with the app are allowed."))
             return conversation
         if first_dm:
-            claim_ts = await self._post(dm_channel, message) or ""
+            claim_ts = await self._post_or_raise(dm_channel, message)
         else:
-            await self._update(dm_channel, conversation.claim_ts, message)
+            await self._update_or_raise(dm_channel, conversation.claim_ts, message)
             claim_ts = conversation.claim_ts
         conversation = await self._remember(team_id, conversation, dm_channel=dm_channel, claim_ts=claim_ts)
         await self._engine.set_surface(self._ref(team_id, conversation), self._surface(conversation))
         if expects_reply:
             await self._registry.route_dm(team_id, conversation.requester, conversation.conversation_id)
         if first_dm and dm_channel != conversation.channel:
-            await self._post_in_thread(conversation, blocks.plain(
+            await self._note_in_thread(conversation, blocks.plain(
                 "One more step to claim the OpenTrain account: I sent you the details in a direct message."))
         return conversation
 
     async def _profile_email(self, user_id: str) -> str | None:
         try:
             response = await self._client.users_info(user=user_id)
-        except SlackApiError as exc:
-            log.warning("users.info failed: %s", slack_error(exc))
+        except SLACK_CALL_ERRORS as exc:
+            log.warning("users.info failed: %s", failure_code(exc))
             return None
         return (response.get("user") or {}).get("profile", {}).get("email")
 
@@ -247,6 +301,12 @@ class SlackDialogue:
         metadata = {"event_type": ROOT_METADATA_EVENT, "event_payload": {"start_id": start_id}}
         try:
             return channel_id, await self._post_or_raise(channel_id, message, metadata=metadata)
+        except CONNECTION_ERRORS:
+            # Slack may have posted it before the connection broke: look for it rather than post it twice.
+            located = await self._find_root(channel_id, user_id, start_id)
+            if located is None:
+                await tell("I lost the connection to Slack while starting this job; please try again.")
+            return located
         except SlackApiError as exc:
             code = slack_error(exc)
             if code not in CANNOT_POST_ERRORS:
@@ -302,32 +362,40 @@ class SlackDialogue:
                     metadata: dict | None = None) -> str | None:
         try:
             return await self._post_or_raise(channel, message, thread_ts, metadata=metadata)
-        except SlackApiError as exc:
-            log.error("chat.postMessage failed: %s", slack_error(exc))
+        except SLACK_CALL_ERRORS as exc:
+            log.error("chat.postMessage failed: %s", failure_code(exc))
             return None
 
-    async def _post_in_thread(self, conversation: SlackConversation, message: SlackMessage) -> str | None:
-        return await self._post(conversation.channel, message, conversation.thread_ts)
+    async def _post_in_thread(self, conversation: SlackConversation, message: SlackMessage) -> str:
+        return await self._post_or_raise(conversation.channel, message, conversation.thread_ts)
+
+    async def _note_in_thread(self, conversation: SlackConversation, message: SlackMessage) -> None:
+        """A courtesy line in the thread: if even that fails, there is nothing left to tell anyone."""
+        await self._post(conversation.channel, message, conversation.thread_ts)
+
+    async def _update_or_raise(self, channel: str, ts: str, message: SlackMessage) -> None:
+        await self._client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
 
     async def _update(self, channel: str, ts: str, message: SlackMessage) -> None:
+        """Updates that only tidy up (an answered question, the root's state): a failure is logged, not told."""
         try:
-            await self._client.chat_update(channel=channel, ts=ts, text=message.text, blocks=message.blocks)
-        except SlackApiError as exc:
-            log.error("chat.update failed: %s", slack_error(exc))
+            await self._update_or_raise(channel, ts, message)
+        except SLACK_CALL_ERRORS as exc:
+            log.error("chat.update failed: %s", failure_code(exc))
 
     async def _open_dm(self, user_id: str) -> str | None:
         try:
             response = await self._client.conversations_open(users=user_id)
-        except SlackApiError as exc:
-            log.error("conversations.open failed: %s", slack_error(exc))
+        except SLACK_CALL_ERRORS as exc:
+            log.error("conversations.open failed: %s", failure_code(exc))
             return None
         return str(response["channel"]["id"])
 
     async def tell_ephemeral(self, channel: str, user_id: str, text: str, thread_ts: str | None = None) -> None:
         try:
             await self._client.chat_postEphemeral(channel=channel, user=user_id, text=text, thread_ts=thread_ts)
-        except SlackApiError as exc:
-            log.warning("chat.postEphemeral failed: %s", slack_error(exc))
+        except SLACK_CALL_ERRORS as exc:
+            log.warning("chat.postEphemeral failed: %s", failure_code(exc))
 
     # ---- helpers -----------------------------------------------------------------------------------------------
 

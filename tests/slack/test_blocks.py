@@ -82,3 +82,9 @@ def test_claim_messages_and_the_rest_fit_slack():
     for message in (blocks.usage(), blocks.root_message("U1", "x" * 70_000), blocks.answered_question("L", "a" * 9000),
                     blocks.status_list([])):
         assert_within_limits(message)
+
+
+def test_a_question_without_a_position_shows_none():
+    reopened = Question(field="f", key="f", label="Headcount", text="How many?", type="integer", position="")
+    message = blocks.question(reopened, CONVERSATION)
+    assert message.text.startswith("Headcount: ") and "()" not in json.dumps(message.blocks)

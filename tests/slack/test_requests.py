@@ -14,7 +14,7 @@ from bot.slack.runner import serve_http
 from tests.slack.conftest import (
     CHANNEL, DEMO, REQUESTER, SIGNING_SECRET, STRANGER, TEAM, HttpSlack, Person, labels, text_of,
 )
-from tests.slack.story import eventually, in_thread, root_of
+from tests.slack.story import eventually, in_thread, publish_a_job, root_of
 from tests.support import slack_signing as signing
 
 
@@ -152,3 +152,56 @@ async def test_a_lost_redis_is_explained_to_the_requester(make_settings, slack_a
         assert await requester.hire(DEMO) == 200  # Slack still gets its ack at once
         told = (await slack_api.wait_for("response_url"))[0].args
         assert "went wrong on my side" in told["text"] and "not started" in told["text"]
+
+
+async def test_a_post_whose_connection_broke_is_not_posted_again(make_settings, slack_api):
+    async with serve_http(make_settings(), port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        requester = Person(REQUESTER, HttpSlack([server.url], http), slack_api)
+        slack_api.drop_connection("chat.postMessage")  # the root message is posted, but Slack's answer is lost
+        await requester.hire(DEMO)
+        first = await eventually(lambda: next((m for m in slack_api.messages.values() if "(1 of" in text_of(m)),
+                                              None), "the first question")
+        roots = [m for m in slack_api.messages.values() if m.thread_ts is None]
+        assert [m.ts for m in roots] == [first.thread_ts]  # found again in the channel, not posted twice
+        root = roots[0]
+
+        slack_api.drop_connection("chat.postMessage")  # now the second question
+        await requester.say("Bounding box", root)
+        note = (await slack_api.wait_for("chat.postEphemeral"))[0].args
+        assert note["user"] == REQUESTER and note["thread_ts"] == root.ts
+        assert "connection to Slack broke" in note["text"] and "the next question" in note["text"]
+        assert len([m for m in slack_api.thread(CHANNEL, root.ts) if "(2 of" in text_of(m)]) == 1
+
+
+async def test_a_step_slack_refuses_is_explained_to_the_requester_once(make_settings, slack_api):
+    async with serve_http(make_settings(), port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        requester = Person(REQUESTER, HttpSlack([server.url], http), slack_api)
+        await requester.hire(DEMO)
+        root = await eventually(lambda: root_of(slack_api), "the root message")
+        await eventually(lambda: in_thread(slack_api, root, "(1 of"), "the first question")
+
+        slack_api.fail("chat.postMessage", "fatal_error")  # the second question
+        await requester.say("Bounding box", root)
+        note = (await slack_api.wait_for("chat.postEphemeral"))[0].args
+        assert (note["channel"], note["user"], note["thread_ts"]) == (CHANNEL, REQUESTER, root.ts)
+        assert "the next question" in note["text"] and "`fatal_error`" in note["text"]
+        assert "something broke on Slack's side" in note["text"] and not in_thread(slack_api, root, "(2 of")
+
+        # A refused answer posts two messages (why, and the question again): both fail, one note.
+        slack_api.fail("chat.postMessage", "msg_too_long", times=2)
+        await requester.say("banana", root)
+        second = (await slack_api.wait_for("chat.postEphemeral", 2))[1].args
+        assert "`msg_too_long` (the message was too long)" in second["text"]
+        await requester.say("1", root)
+        await eventually(lambda: in_thread(slack_api, root, "Review your job"), "the review card")
+        assert len(slack_api.calls_to("chat.postEphemeral")) == 2
+
+
+async def test_a_claim_dm_slack_refuses_is_explained_in_the_channel(make_settings, slack_api):
+    slack_api.bot_cannot_post_in(slack_api.dm_channel(REQUESTER), "messages_tab_disabled")
+    async with serve_http(make_settings(), port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        root = await publish_a_job(Person(REQUESTER, HttpSlack([server.url], http), slack_api), slack_api)
+        note = (await slack_api.wait_for("chat.postEphemeral"))[0].args
+        assert (note["channel"], note["user"], note["thread_ts"]) == (CHANNEL, REQUESTER, root.ts)
+        assert "direct messages" in note["text"] and "`messages_tab_disabled`" in note["text"]
+        assert not in_thread(slack_api, root, "I sent you the details")  # no DM was sent: the thread doesn't say so

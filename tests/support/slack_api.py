@@ -3,7 +3,8 @@
 Covers what hirebot calls: auth.test, chat.postMessage (returns ts), chat.update, chat.postEphemeral,
 conversations.open, users.info (with profile.email), views.open, apps.connections.open (-> a local websocket URL).
 Failures are scriptable: an error code for the next N calls of a method, a channel the bot cannot post in
-(`not_in_channel`, `channel_not_found`), or HTTP 429 with Retry-After.
+(`not_in_channel`, `channel_not_found`), or HTTP 429 with Retry-After. A failure can also follow the call taking
+effect (a post is posted, then the answer is an error or never comes).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class _Failure:
     error: str
     status: int = 200
     retry_after: int | None = None
+    drop: bool = False  # the call takes effect, then the connection dies before the answer
+    take_effect: bool = False  # the call takes effect, then answers the error anyway
 
 
 @dataclass
@@ -82,6 +85,15 @@ class SlackApiStandIn:
     def rate_limit(self, method: str, *, retry_after: int = 0, times: int = 1) -> None:
         """The next `times` calls of `method` answer HTTP 429 with a Retry-After header."""
         self._failures[method].extend(_Failure("ratelimited", 429, retry_after) for _ in range(times))
+
+    def fail_after_effect(self, method: str, error: str, *, status: int = 200, times: int = 1) -> None:
+        """The next `times` calls of `method` take effect (a post is posted), then answer `error` with HTTP `status`,
+        as when Slack fails after doing the work."""
+        self._failures[method].extend(_Failure(error, status, take_effect=True) for _ in range(times))
+
+    def drop_connection(self, method: str, *, times: int = 1) -> None:
+        """The next `times` calls of `method` take effect (a post is posted), then the connection drops unanswered."""
+        self._failures[method].extend(_Failure("", drop=True) for _ in range(times))
 
     def bot_cannot_post_in(self, channel: str, error: str = "not_in_channel") -> None:
         """Every post to `channel` fails, as when the bot is not a member or it is a DM between people."""
@@ -172,11 +184,20 @@ class SlackApiStandIn:
         failures = self._failures.get(method)
         if failures:
             failure = failures.popleft()
+            if failure.drop:
+                self._take_effect_then_drop(request, method, args)
+            if failure.take_effect:
+                getattr(self, "_api_" + method.replace(".", "_"))(args)
             headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else None
             return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
         handler = getattr(self, "_api_" + method.replace(".", "_"), None)
         body = handler(args) if handler else {"ok": False, "error": "unknown_method"}
         return web.json_response(body)
+
+    def _take_effect_then_drop(self, request: web.Request, method: str, args: dict[str, Any]) -> None:
+        getattr(self, "_api_" + method.replace(".", "_"))(args)
+        request.transport.abort()  # the client sees the connection die without a response
+        raise asyncio.CancelledError
 
     # --- methods ---------------------------------------------------------------------------------------------
     def _api_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -138,7 +138,9 @@ def notice(view: Notice) -> SlackMessage:
 
 
 def question(view: Question, conversation_id: str) -> SlackMessage:
-    lines = [f"*{escape(view.label)}* ({escape(view.position)})", escape(view.text)]
+    # A field re-opened with `edit` has no position ("2 of 5"): nothing to show then.
+    position = f" ({view.position})" if view.position else ""
+    lines = [f"*{escape(view.label)}*{escape(position)}", escape(view.text)]
     if view.current:
         lines.append(f"Current value: `{escape(view.current)}`")
     blocks = [section("\n".join(lines))]
@@ -147,7 +149,7 @@ def question(view: Question, conversation_id: str) -> SlackMessage:
         blocks.append(context(escape(" · ".join(hints))))
     if view.choices:
         blocks.append(_choice_block(view, conversation_id))
-    fallback = f"{view.label} ({view.position}): {view.text}"
+    fallback = f"{view.label}{position}: {view.text}"
     if view.choices:
         fallback += " Options: " + ", ".join(label for _, label in view.choices[:MAX_OPTIONS])
     return SlackMessage(text=clip(fallback, 3000), blocks=blocks)
