@@ -6,8 +6,10 @@ channel and message ts travel in the conversation's surface metadata.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -42,3 +44,6 @@ class SlackClaimObserver:
                                                     text=note.text, blocks=note.blocks)
         except SlackApiError as exc:
             log.error("claim DM update failed: %s", exc.response.get("error"))
+        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
+            # Writes are not retried after a broken connection (Slack may have posted); the claim itself moved on.
+            log.error("claim DM update failed: connection to Slack lost (%s)", type(exc).__name__)

@@ -6,7 +6,10 @@ import aiohttp
 import pytest
 from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryState
 
+from bot.hiring.engine import ConversationRef
+from bot.hiring.views import ClaimInstructions
 from bot.slack.app import build_web_client
+from bot.slack.observer import SlackClaimObserver
 
 BROKEN_AFTER_SENDING = [aiohttp.ServerDisconnectedError(), aiohttp.ClientOSError(104, "Connection reset by peer")]
 NEVER_CONNECTED = aiohttp.ClientConnectorError(None, ConnectionRefusedError(111, "refused"))  # type: ignore[arg-type]
@@ -36,3 +39,12 @@ async def test_calls_that_never_reached_slack_and_rate_limits_are_sent_again(mak
     rate_limited = HttpResponse(status_code=429, headers={"Retry-After": ["1"]}, body={"ok": False})
     assert await sent_again(client, "chat.postMessage", response=rate_limited)
     assert not await sent_again(client, "chat.postMessage", response=HttpResponse(status_code=200, headers={}))
+
+
+async def test_a_claim_dm_lost_with_its_connection_does_not_break_the_claim_poll(make_settings, slack_api):
+    observer = SlackClaimObserver(build_web_client(make_settings()))
+    slack_api.drop_connection("chat.update")
+    claimed = ClaimInstructions(state="claimed", email="owner@example.com")
+    surface = {"dm_channel": "DUREQ", "claim_ts": "1.000001", "requester": "UREQ"}
+    await observer.claim_changed(ConversationRef("T1", "C1:1.1"), claimed, surface)  # logged, not raised
+    assert len(slack_api.calls_to("chat.update")) == 1  # and not sent again
