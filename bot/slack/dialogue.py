@@ -326,27 +326,27 @@ class SlackDialogue:
     async def _find_root(self, channel_id: str, user_id: str, start_id: str) -> tuple[str, str] | None:
         """Where an earlier run posted the root of `start_id`: the channel, or the DM when it could not post there."""
         try:
-            ts = await self._root_in(channel_id, start_id)
+            return await self._root_in(channel_id, start_id)
         except SlackApiError as exc:
             if slack_error(exc) not in CANNOT_POST_ERRORS:
                 log.warning("cannot look for an unfinished /hire in %s (%s)", channel_id, slack_error(exc))
                 return None
-            dm_channel = await self._open_dm(user_id)
-            try:
-                ts = await self._root_in(dm_channel, start_id) if dm_channel else None
-            except SlackApiError as dm_exc:
-                log.warning("cannot look for an unfinished /hire in a DM (%s)", slack_error(dm_exc))
-                return None
-            return (dm_channel, ts) if dm_channel and ts else None
-        return (channel_id, ts) if ts else None
+        dm_channel = await self._open_dm(user_id)
+        if not dm_channel:
+            return None
+        try:
+            return await self._root_in(dm_channel, start_id)
+        except SlackApiError as exc:
+            log.warning("cannot look for an unfinished /hire in a DM (%s)", slack_error(exc))
+            return None
 
-    async def _root_in(self, channel: str, start_id: str) -> str | None:
+    async def _root_in(self, channel: str, start_id: str) -> tuple[str, str] | None:
         # The newest messages suffice: the root was posted moments before its process died.
         page = await self._client.conversations_history(channel=channel, include_all_metadata=True,
                                                         limit=ROOT_LOOKUP_LIMIT)
         for message in page.get("messages") or []:
             if ((message.get("metadata") or {}).get("event_payload") or {}).get("start_id") == start_id:
-                return str(message["ts"])
+                return channel, str(message["ts"])
         return None
 
     async def _post_or_raise(self, channel: str, message: SlackMessage, thread_ts: str | None = None, *,

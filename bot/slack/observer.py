@@ -6,16 +6,14 @@ channel and message ts travel in the conversation's surface metadata.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-import aiohttp
-from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.hiring.engine import ConversationRef
 from bot.hiring.views import ClaimInstructions
 from bot.slack.blocks.conversation import claim_dm, plain
+from bot.slack.dialogue import SLACK_CALL_ERRORS, failure_code
 
 log = logging.getLogger(__name__)
 
@@ -42,8 +40,5 @@ class SlackClaimObserver:
                 note = plain("The OpenTrain account is claimed: hiring from this job is unlocked.")
                 await self._client.chat_postMessage(channel=surface["channel"], thread_ts=surface["thread_ts"],
                                                     text=note.text, blocks=note.blocks)
-        except SlackApiError as exc:
-            log.error("claim DM update failed: %s", exc.response.get("error"))
-        except (aiohttp.ClientError, asyncio.TimeoutError) as exc:
-            # Writes are not retried after a broken connection (Slack may have posted); the claim itself moved on.
-            log.error("claim DM update failed: connection to Slack lost (%s)", type(exc).__name__)
+        except SLACK_CALL_ERRORS as exc:  # the claim itself moved on; only its DM is stale
+            log.error("claim DM update failed: %s", failure_code(exc))
