@@ -225,7 +225,7 @@ def set_latency(sandbox_url: str, latency_ms: int) -> None:
 
 
 async def cleanup(namespace: str) -> None:
-    from bot.storage import connect
+    from bot.infra.storage import connect
 
     redis = connect(test_redis_url())
     keys = [k async for k in redis.scan_iter(match=f"{namespace}:*", count=1000)]

@@ -7,8 +7,8 @@ import asyncio
 import os
 import sys
 
-from bot.logs import configure_logging
-from bot.settings import SettingsError, load_settings, warn_if_encryption_key_is_per_machine
+from bot.infra.logs import configure_logging
+from bot.infra.settings import SettingsError, load_settings, warn_if_encryption_key_is_per_machine
 
 
 def _parser() -> argparse.ArgumentParser:

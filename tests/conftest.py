@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from bot.storage import connect
+from bot.infra.storage import connect
 from tests.support.clock import HandClock
 from tests.support.redis_server import test_redis_url
 

@@ -16,8 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.opentrain.client import OpenTrainClient
-from bot.secretbox import SecretBox
-from bot.storage import key
+from bot.infra.secretbox import SecretBox
+from bot.infra.storage import key
 
 log = logging.getLogger(__name__)
 

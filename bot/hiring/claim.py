@@ -18,7 +18,7 @@ from bot.hiring.accounts import Accounts
 from bot.hiring.store import ConversationRef, ConversationStore
 from bot.hiring.views import ClaimInstructions
 from bot.opentrain import errors
-from bot.storage import key
+from bot.infra.storage import key
 
 log = logging.getLogger(__name__)
 

@@ -31,7 +31,7 @@ from bot.opentrain import errors
 from bot.opentrain.client import OpenTrainClient
 from bot.opentrain.fields import DOCUMENTED_KEY_TYPES, MAX_RAW_DESCRIPTION_CHARS
 from bot.opentrain.models import DraftReport
-from bot.secretbox import SecretBox
+from bot.infra.secretbox import SecretBox
 
 __all__ = ["HiringEngine", "ConversationRef", "ClaimObserver", "IllegalTransition"]
 

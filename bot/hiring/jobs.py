@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from bot.hiring.store import ConversationRef
-from bot.storage import key
+from bot.infra.storage import key
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple
 
-from bot.storage import key
+from bot.infra.storage import key
 
 PROCESSED_MEMORY = 200  # message ids remembered per conversation for dedupe
 

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from bot.logs import redact
+from bot.infra.logs import redact
 from bot.opentrain.models import MissingField, OAuthErrorBody, PublicErrorBody, Validation
 
 

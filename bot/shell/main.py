@@ -19,8 +19,8 @@ import httpx
 from bot.hiring.engine import ConversationRef, HiringEngine
 from bot.hiring.views import ClaimInstructions, Reply
 from bot.shell.render import render
-from bot.storage import connect_from_settings, key
-from bot.workers.scheduler import Scheduler
+from bot.infra.storage import connect_from_settings, key
+from bot.infra.scheduler import Scheduler
 
 DEMO_CLAIM_INTERVAL_SECONDS = 1
 END_OF_INPUT_WAIT_SECONDS = 30.0

@@ -17,7 +17,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.settings import Settings
+from bot.infra.settings import Settings
 from bot.slack.dedupe import EventDeduper
 from bot.slack.dialogue import SlackDialogue
 from bot.slack.inbox import SlackInbox

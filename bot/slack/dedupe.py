@@ -6,7 +6,7 @@ import logging
 
 from redis.exceptions import RedisError
 
-from bot.storage import key
+from bot.infra.storage import key
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from bot.slack.work import SlowWork
-from bot.workers.scheduler import ScheduledItem, Scheduler
+from bot.infra.scheduler import ScheduledItem, Scheduler
 
 log = logging.getLogger(__name__)
 

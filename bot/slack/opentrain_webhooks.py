@@ -25,8 +25,8 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from bot.opentrain import errors
-from bot.secretbox import SecretBox
-from bot.storage import key
+from bot.infra.secretbox import SecretBox
+from bot.infra.storage import key
 
 log = logging.getLogger(__name__)
 

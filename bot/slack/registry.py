@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from bot.storage import key
+from bot.infra.storage import key
 
 RECENT_PER_USER = 20
 

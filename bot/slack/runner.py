@@ -23,7 +23,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.hiring.engine import HiringEngine
-from bot.settings import Settings
+from bot.infra.settings import Settings
 from bot.slack.app import SlackDeps, build_app, build_web_client, secret
 from bot.slack.dedupe import EventDeduper
 from bot.slack.dialogue import SlackDialogue
@@ -32,9 +32,9 @@ from bot.slack.listeners.proposal_actions import ProposalDesk
 from bot.slack.observer import SlackClaimObserver
 from bot.slack.registry import SlackRegistry
 from bot.slack.work import SlowWork
-from bot.storage import connect_from_settings
+from bot.infra.storage import connect_from_settings
 from bot.workers.runner import proposal_work
-from bot.workers.scheduler import Scheduler
+from bot.infra.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 

@@ -34,7 +34,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.slack.blocks.conversation import SlackMessage
 from bot.slack.blocks.proposals import MAX_DIGEST_ENTRIES, ProposalCard, proposal_card, proposal_digest
-from bot.storage import key
+from bot.infra.storage import key
 
 log = logging.getLogger(__name__)
 

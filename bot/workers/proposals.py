@@ -26,7 +26,7 @@ from bot.hiring.jobs import JobRecord, lookup_job
 from bot.opentrain import errors
 from bot.opentrain.models import Event
 from bot.slack.blocks.proposals import ProposalCard
-from bot.storage import key
+from bot.infra.storage import key
 from bot.workers.outbox import CardAction, Destination, Outbox
 
 log = logging.getLogger(__name__)

@@ -16,13 +16,13 @@ import httpx
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.hiring.jobs import list_workspaces_with_jobs
-from bot.secretbox import SecretBox
-from bot.settings import Settings
+from bot.infra.secretbox import SecretBox
+from bot.infra.settings import Settings
 from bot.slack.opentrain_webhooks import WebhookReceiver, WebhookStore, WebhookSubscriptions
-from bot.storage import connect_from_settings
+from bot.infra.storage import connect_from_settings
 from bot.workers.outbox import Outbox
 from bot.workers.proposals import LEDGER_KIND, ProposalLedger
-from bot.workers.scheduler import Scheduler
+from bot.infra.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
 

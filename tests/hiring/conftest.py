@@ -13,8 +13,8 @@ from bot.hiring.accounts import Accounts
 from bot.hiring.engine import ConversationRef, HiringEngine
 from bot.hiring.views import ClaimInstructions, Reply
 from bot.opentrain.client import OpenTrainClient
-from bot.secretbox import SecretBox
-from bot.workers.scheduler import Scheduler
+from bot.infra.secretbox import SecretBox
+from bot.infra.scheduler import Scheduler
 from tests.support.clock import HandClock
 
 DEMO = "We need 10 annotators for 50,000 dashcam images, $18/hour, English"

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.settings import Settings, load_settings
+from bot.infra.settings import Settings, load_settings
 from tests.support import slack_signing as signing
 from tests.support.slack_api import PostedMessage, SlackApiStandIn
 from tests.support.socket_mode import SocketModeServer

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from bot.embedded_redis import ensure_embedded_redis
+from bot.infra.embedded_redis import ensure_embedded_redis
 
 TEST_DATA_DIR = Path(__file__).resolve().parents[2] / ".hirebot" / "test"
 

@@ -12,12 +12,12 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.hiring.accounts import Accounts
 from bot.opentrain.client import OpenTrainClient
-from bot.secretbox import SecretBox
+from bot.infra.secretbox import SecretBox
 from bot.slack.blocks.proposals import HIRE_MODAL, OPEN_CONVERSATION, REQUEST_HIRE, ProposalCard
 from bot.slack.listeners.proposal_actions import ProposalDesk, register
-from bot.storage import key
+from bot.infra.storage import key
 from bot.workers.outbox import CardAction, Destination, Lane, Outbox
-from bot.workers.scheduler import Scheduler
+from bot.infra.scheduler import Scheduler
 from tests.support import slack_signing as signing
 from tests.workers.conftest import CHANNEL, ROOT_TS, TEAM, slack_client
 from tests.workers.market import Market, seed_job

@@ -19,12 +19,12 @@ from cryptography.fernet import Fernet
 
 from bot.hiring.accounts import Accounts
 from bot.opentrain.client import OpenTrainClient
-from bot.secretbox import SecretBox
-from bot.storage import connect
+from bot.infra.secretbox import SecretBox
+from bot.infra.storage import connect
 from bot.workers.outbox import Outbox
 from bot.workers import proposals as ledger_module
 from bot.workers.proposals import LEDGER_KIND, ProposalLedger
-from bot.workers.scheduler import Scheduler
+from bot.infra.scheduler import Scheduler
 from tests.workers.conftest import CHANNEL, ROOT_TS, TEAM, slack_client
 from tests.workers.market import Market, seed_job
 

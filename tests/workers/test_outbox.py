@@ -9,9 +9,9 @@ from collections import Counter
 
 import pytest
 
-from bot.storage import key
+from bot.infra.storage import key
 from bot.workers.outbox import CardAction, Destination, Lane, Outbox
-from bot.workers.scheduler import Scheduler
+from bot.infra.scheduler import Scheduler
 from tests.workers.conftest import CHANNEL, ROOT_TS, TEAM, make_card, slack_client
 
 LANE = Lane(TEAM, CHANNEL)

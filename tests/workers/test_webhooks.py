@@ -15,7 +15,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.hiring.accounts import Accounts
 from bot.opentrain.client import OpenTrainClient
-from bot.secretbox import SecretBox
+from bot.infra.secretbox import SecretBox
 from bot.slack.opentrain_webhooks import (
     WEBHOOK_PATH,
     WebhookReceiver,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import redis.asyncio as aioredis
 
-from bot.embedded_redis import redis_url_for
+from bot.infra.embedded_redis import redis_url_for
 
 
 def key(namespace: str, *parts: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from bot.storage import key
+from bot.infra.storage import key
 
 log = logging.getLogger(__name__)
 

@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import redis
 
-from bot.embedded_redis import ensure_embedded_redis, stop_embedded_redis
+from bot.infra.embedded_redis import ensure_embedded_redis, stop_embedded_redis
 
 
 def test_embedded_redis_is_reused_and_keeps_data_across_restarts(tmp_path):

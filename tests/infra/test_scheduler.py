@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from bot.storage import connect
-from bot.workers.scheduler import Scheduler
+from bot.infra.storage import connect
+from bot.infra.scheduler import Scheduler
 from tests.support.clock import HandClock
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.logs import RedactingFilter, redact
-from bot.secretbox import SecretBox, SecretBoxError
-from bot.settings import SettingsError, load_settings, warn_if_encryption_key_is_per_machine
+from bot.infra.logs import RedactingFilter, redact
+from bot.infra.secretbox import SecretBox, SecretBoxError
+from bot.infra.settings import SettingsError, load_settings, warn_if_encryption_key_is_per_machine
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.parametrize(
@@ -51,11 +51,11 @@ def test_a_valid_encryption_key_is_accepted_and_an_empty_one_counts_as_unset():
 
 def test_a_shared_redis_without_encryption_key_warns_at_start_up(caplog):
     shared_redis = "redis://redis.internal:6379/0"
-    with caplog.at_level(logging.WARNING, logger="bot.settings"):
+    with caplog.at_level(logging.WARNING, logger="bot.infra.settings"):
         warn_if_encryption_key_is_per_machine(load_settings(redis_url=shared_redis, encryption_key=None))
     assert len(caplog.records) == 1 and "ENCRYPTION_KEY" in caplog.text
     caplog.clear()
-    with caplog.at_level(logging.WARNING, logger="bot.settings"):
+    with caplog.at_level(logging.WARNING, logger="bot.infra.settings"):
         key = Fernet.generate_key().decode()
         warn_if_encryption_key_is_per_machine(load_settings(redis_url=shared_redis, encryption_key=key))
         warn_if_encryption_key_is_per_machine(load_settings(redis_url=None, encryption_key=None))  # embedded Redis

@@ -11,7 +11,7 @@ from pathlib import Path
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.secretbox import is_fernet_key
+from bot.infra.secretbox import is_fernet_key
 
 log = logging.getLogger(__name__)
 

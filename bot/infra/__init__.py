@@ -1,0 +1,1 @@
+"""Infrastructure: settings, logging, Redis, secrets and the leased scheduler. Imports nothing else of the bot."""
