@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
+from bot.hiring.wording import Explained, feature_off, missing_scopes
 from bot.opentrain.client import OpenTrainClient
 from bot.infra.secretbox import SecretBox
 from bot.infra.storage import key
@@ -42,7 +43,7 @@ FEATURE_OF_CAPABILITY = {
 }
 
 
-class AccountProblem(Exception):
+class AccountProblem(Explained):
     """Something the requester must hear in plain words (a disabled feature, a missing scope); never a secret."""
 
 
@@ -140,11 +141,10 @@ class Accounts:
         report counts as on unless `unreported_ok` is False (for optional features the bot only uses when sure)."""
         who = await self.me(workspace_id)
         if not has_scope(who["scopes"], scope):
-            return f"The OpenTrain token is missing the `{scope}` scope, so I can't do that."
+            return missing_scopes([scope])
         enabled = (await self.capabilities(workspace_id))["capabilities"].get(capability)
         if (enabled is False) if unreported_ok else (enabled is not True):
-            feature = FEATURE_OF_CAPABILITY.get(capability, capability)
-            return f"The OpenTrain feature `{feature}` is not enabled for this account."
+            return feature_off(FEATURE_OF_CAPABILITY.get(capability, capability))
         return None
 
     async def _access_token(self, workspace_id: str) -> str:

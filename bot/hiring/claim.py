@@ -120,7 +120,7 @@ class ClaimService:
     async def _start_refused(self, workspace_id: str, base: dict, exc: errors.InvalidRequest) -> ClaimInstructions:
         """Claim start said invalid_request, which covers several causes (contract §2.1.2). Only a closed window ends
         the account; otherwise an attempt still waiting for the human keeps going and the requester hears why."""
-        if _already_claimed(exc):
+        if exc.already_claimed:
             return await self._collect_grant(workspace_id, base)
         if not exc.email_already_registered and await self._window_closed(workspace_id):
             return await self._close_window(workspace_id, base)
@@ -172,7 +172,7 @@ class ClaimService:
         try:
             grant = await client.poll_claim(claim_token)
         except errors.AuthorizationPending as exc:
-            if "attempt_expired" in _description(exc):
+            if exc.attempt_expired:
                 return await self._finish(workspace_id, record, "expired", ATTEMPT_EXPIRED)
             return now + record["interval"]
         except errors.SlowDown:
@@ -223,20 +223,6 @@ class ClaimService:
             if await self._store.save(conversation):
                 return conversation.surface
         return {}
-
-
-def _already_claimed(exc: errors.InvalidRequest) -> bool:
-    """Claim start refused because the human already confirmed. The contract names no code for this, so the
-    description is read (the sandbox says "account already claimed")."""
-    return "already claimed" in (exc.description or "")
-
-
-def _description(exc: Exception) -> str:
-    """The OAuth `error_description`, wherever the client keeps it (the sandbox marks a lapsed attempt there)."""
-    for name in ("description", "error_description", "message"):
-        if text := getattr(exc, name, None):
-            return str(text)
-    return ""
 
 
 def _instructions(record: dict[str, Any]) -> ClaimInstructions:

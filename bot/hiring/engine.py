@@ -25,6 +25,7 @@ from bot.hiring.answers import Accepted, enum_label, parse_answer
 from bot.hiring.claim import ClaimObserver, ClaimService
 from bot.hiring.report import read_report
 from bot.hiring.store import Conversation, ConversationRef, ConversationStore
+from bot.hiring.wording import refusal
 from bot.hiring.views import (EmailRequest, Notice, Published, Question, Reply, ReviewCard,
                               ReviewField, Status, UnmappedField, View)
 from bot.opentrain import errors
@@ -304,18 +305,9 @@ class HiringEngine:
         return [Notice(f"{reason} Type `retry` to try again.", "error")]
 
     async def _plain_error(self, workspace_id: str, exc: Exception) -> str:
-        if isinstance(exc, AccountProblem):
-            return str(exc)
-        details = getattr(exc, "details", None) or {}
         if isinstance(exc, errors.FeatureDisabled):
             await self._refresh_capabilities(workspace_id)
-            return f"The OpenTrain feature `{details.get('featureKey', 'unknown')}` is not enabled for this account."
-        if isinstance(exc, errors.MissingScope):
-            missing = details.get("requiredScopes") or []
-            return f"The OpenTrain token is missing the scope {', '.join(f'`{s}`' for s in missing)}."
-        if isinstance(exc, errors.TransportError):
-            return "I couldn't reach OpenTrain."
-        return f"OpenTrain said: {exc.message}"
+        return refusal(exc)
 
     async def _refresh_capabilities(self, workspace_id: str) -> None:
         try:

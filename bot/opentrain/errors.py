@@ -1,8 +1,32 @@
 """Typed errors the bot branches on, built from an HTTP status and OpenTrain's error envelope.
 
+    OpenTrainError                 status, code, request_id, details, reason; the message never holds a token
+    ├── TransportError             no answer: refused, dropped or timed out
+    ├── Unauthorized               401: token missing, invalid, expired or revoked
+    ├── Forbidden                  403 for any other reason
+    │   ├── MissingScope           .required_scopes, .granted_scopes
+    │   ├── FeatureDisabled        .feature_key, .mode
+    │   ├── ClaimRequired          .claim_url, .action
+    │   └── ModerationBlocked      .reasons
+    ├── BadRequest                 400: .issues (zod)
+    │   └── NotPublishReady        400 on publish: .validation, .missing_fields
+    ├── NotFound                   404
+    ├── Conflict                   409: .payment_method_required, .billing_url
+    ├── RateLimited                429: .retry_after (seconds)
+    ├── ServerError                5xx
+    └── OAuthError                 agent auth: .error (code), .description
+        ├── AuthorizationPending   .attempt_expired
+        ├── SlowDown
+        ├── ExpiredToken
+        ├── InvalidGrant
+        ├── InvalidRequest         .email_already_registered, .already_claimed
+        ├── UnsupportedGrantType, UnsupportedIdentityType, AnonymousNotEnabled
+        └── OAuthRateLimited       (also a RateLimited)
+
 Two wire shapes exist (contract §4.1): the public envelope `{error, code, requestId, details}` and, on the agent-auth
 endpoints, the OAuth shape `{error, error_description}`. Exception text is the API's message, its code and request
-id, passed through `redact` so a token can never leak into a log line or a traceback.
+id, passed through `redact` so a token can never leak into a log line or a traceback. Callers branch on these types
+and properties, never on the text of a message.
 """
 
 from __future__ import annotations
@@ -118,7 +142,16 @@ class NotFound(OpenTrainError):
 
 
 class Conflict(OpenTrainError):
-    pass
+    """409. A hire or a milestone funding refused for want of a way to pay says so in `details.reason`."""
+
+    @property
+    def payment_method_required(self) -> bool:
+        return self.reason == "payment_method_required"
+
+    @property
+    def billing_url(self) -> str | None:
+        url = self.details.get("billingUrl")
+        return str(url) if url else None
 
 
 class RateLimited(OpenTrainError):
@@ -148,7 +181,11 @@ class OAuthError(OpenTrainError):
 
 
 class AuthorizationPending(OAuthError):
-    pass
+    @property
+    def attempt_expired(self) -> bool:
+        """Still pending, but this attempt's code lapsed: only a new claim start helps. The contract names no code
+        for it; OpenTrain marks it in `error_description`."""
+        return "attempt_expired" in (self.description or "")
 
 
 class SlowDown(OAuthError):
@@ -176,9 +213,16 @@ class AnonymousNotEnabled(OAuthError):
 
 
 class InvalidRequest(OAuthError):
+    """`invalid_request` covers several causes (contract §2.1.2); `error_description` tells them apart."""
+
     @property
     def email_already_registered(self) -> bool:
         return "email_already_registered" in (self.description or "")
+
+    @property
+    def already_claimed(self) -> bool:
+        """Claim start refused because the human already confirmed an earlier code (no code is documented for it)."""
+        return "already claimed" in (self.description or "")
 
 
 class OAuthRateLimited(OAuthError, RateLimited):

@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.hiring.jobs import lookup_job
+from bot.hiring.wording import refusal
 from bot.opentrain import errors
 from bot.slack.blocks.proposals import (
     DIGEST_MENU,
@@ -196,18 +197,14 @@ async def _request_hire(desk: ProposalDesk | None, client: AsyncWebClient, click
 
 
 async def _failure_text(desk: ProposalDesk, click: Click, exc: errors.OpenTrainError, doing: str) -> str:
-    details = getattr(exc, "details", None) or {}
     if isinstance(exc, errors.ClaimRequired):
         return unclaimed_notice(await _claim_hint(desk, click))
-    if isinstance(exc, errors.FeatureDisabled):
-        return f"I couldn't {doing}: the OpenTrain feature `{details.get('featureKey', 'needed')}` is off for this account."
-    if isinstance(exc, errors.MissingScope):
-        return f"I couldn't {doing}: the OpenTrain token lacks {', '.join(details.get('requiredScopes', []))}."
-    if details.get("reason") == "payment_method_required":
-        return (f"I couldn't {doing}: OpenTrain needs a payment method or enough credit first"
-                + (f" (<{details['billingUrl']}|billing>)." if details.get("billingUrl") else "."))
-    log.warning("could not %s for proposal %s: %s", doing, click.proposal_id, type(exc).__name__)
-    return f"I couldn't {doing}: OpenTrain said “{getattr(exc, 'message', '') or type(exc).__name__}”."
+    if not isinstance(exc, (errors.Forbidden, errors.Conflict)):
+        log.warning("could not %s for proposal %s: %s", doing, click.proposal_id, type(exc).__name__)
+    text = f"I couldn't {doing}. {refusal(exc)}"
+    if isinstance(exc, errors.Conflict) and exc.billing_url:
+        text += f" <{exc.billing_url}|Billing>"
+    return text
 
 
 async def _ephemeral(client: AsyncWebClient, click: Click, text: str) -> None:
