@@ -42,14 +42,14 @@ from bot.hiring.accounts import Accounts  # noqa: E402
 from bot.opentrain.client import OpenTrainClient  # noqa: E402
 from bot.sandbox.server import SandboxThread  # noqa: E402
 from bot.infra.secretbox import SecretBox  # noqa: E402
-from bot.slack.opentrain_webhooks import WebhookReceiver, WebhookStore, WebhookSubscriptions  # noqa: E402
 from bot.infra.storage import connect  # noqa: E402
-from bot.workers.outbox import Outbox  # noqa: E402
-from bot.workers.proposals import LEDGER_KIND, ProposalLedger  # noqa: E402
+from bot.ledger.reader import LEDGER_KIND, ProposalLedger  # noqa: E402
+from bot.ledger.webhooks import WebhookReceiver, WebhookStore, WebhookSubscriptions  # noqa: E402
 from bot.infra.scheduler import Scheduler  # noqa: E402
+from bot.slack.outbox import Outbox  # noqa: E402
 from tests.support.redis_server import test_redis_url  # noqa: E402
 from tests.support.slack_api import SlackApiStandIn, StandInThread  # noqa: E402
-from tests.workers.market import READY_FIELDS, seed_job  # noqa: E402
+from tests.support.market import READY_FIELDS, seed_job  # noqa: E402
 
 TEAM = "TBENCH"
 CHANNELS = 50

@@ -13,28 +13,16 @@ from dataclasses import dataclass
 
 import aiohttp
 import httpx
-from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.hiring.jobs import list_workspaces_with_jobs
 from bot.infra.secretbox import SecretBox
 from bot.infra.settings import Settings
-from bot.slack.opentrain_webhooks import WebhookReceiver, WebhookStore, WebhookSubscriptions
+from bot.ledger.reader import LEDGER_KIND, ProposalLedger
+from bot.ledger.webhooks import WebhookReceiver, WebhookStore, WebhookSubscriptions
 from bot.infra.storage import connect_from_settings
-from bot.workers.outbox import Outbox
-from bot.workers.proposals import LEDGER_KIND, ProposalLedger
+from bot.slack.outbox import Outbox, outbox_web_client
 from bot.infra.scheduler import Scheduler
 
 log = logging.getLogger(__name__)
-
-SLACK_TIMEOUT_SECONDS = 15
-
-
-def outbox_web_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
-    # No automatic retries: a repeated chat.postMessage could post twice. The outbox retries on its own terms.
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return AsyncWebClient(token=token, base_url=settings.slack_url, session=session, timeout=SLACK_TIMEOUT_SECONDS,
-                          retry_handlers=[])
-
 
 @dataclass
 class ProposalWork:
@@ -53,9 +41,7 @@ class ProposalWork:
 
     async def resume(self) -> None:
         """After a restart: read every known ledger now and finish any half-sent lane."""
-        for workspace_id in await list_workspaces_with_jobs(self.redis, self.namespace):
-            await self.scheduler.schedule(LEDGER_KIND, workspace_id)
-        await self.outbox.wake_pending()
+        await self.ledger.resume(self.scheduler)
 
 
 def proposal_work(settings: Settings, redis, scheduler: Scheduler, accounts,
@@ -63,9 +49,9 @@ def proposal_work(settings: Settings, redis, scheduler: Scheduler, accounts,
     namespace = settings.redis_namespace
     store = WebhookStore(redis, namespace, SecretBox.from_settings(settings))
     public_url = str(settings.public_url) if settings.public_url else None
-    outbox = Outbox(redis, namespace, outbox_web_client(settings, session), scheduler)
+    outbox = Outbox(redis, namespace, outbox_web_client(settings, session), scheduler,
+                    proposals_channel=settings.proposals_channel, in_thread=settings.proposals_in_thread)
     ledger = ProposalLedger(redis, namespace, accounts, outbox, poll_seconds=settings.opentrain_poll_seconds,
-                            proposals_channel=settings.proposals_channel, in_thread=settings.proposals_in_thread,
                             subscriptions=WebhookSubscriptions(store, accounts, public_url))
 
     async def ring(workspace_id: str) -> None:

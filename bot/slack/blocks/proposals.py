@@ -1,18 +1,14 @@
 """Proposal cards: one candidate per message, or a digest listing a burst. Block Kit plus a plain-text fallback.
 
-`ProposalCard` is what the bot shows about a proposal, taken from the `Proposal`/`ProposalDetail` model (which reads
-every documented variant, e.g. status as object or string); `lastNameInitial` comes with or without its dot and scores
-on any scale. Only the masked name, title, country, bid, scores and status are kept: never contact details, photos or
-profile links.
+The card's data (`ProposalCard`, masked name and no contact details) comes from the ledger.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
 from typing import Any
 
-from bot.opentrain.models import Candidate, Proposal, ProposalStatus
+from bot.ledger.cards import ProposalCard
 from bot.slack.blocks.conversation import (
     MAX_BLOCKS,
     SlackMessage,
@@ -24,7 +20,6 @@ from bot.slack.blocks.conversation import (
     section,
 )
 
-OPENTRAIN_APP_URL = "https://app.opentrain.ai"
 # action_ids of the card's elements (the conversation's own start with "hire:").
 OPEN_CONVERSATION = "proposal:open"
 REQUEST_HIRE = "proposal:hire"
@@ -36,65 +31,6 @@ HIRED = "HIRED"
 MAX_DIGEST_ENTRIES = MAX_BLOCKS - 3
 
 UNIT_WORDS = {"PER_HOUR": "per hour", "PER_LABEL": "per label", "FIXED_PRICE": "fixed price", "PER_TASK": "per task"}
-
-
-@dataclass(frozen=True)
-class ProposalCard:
-    proposal_id: str
-    job_id: str
-    job_title: str
-    name: str
-    title: str
-    country: str
-    bid_amount: float | None
-    bid_unit: str
-    interview_score: float | None
-    match_score: float | None
-    status: str  # the raw enum value, e.g. "SHORTLISTED"
-    status_label: str
-    review_url: str
-
-    @classmethod
-    def read(cls, proposal: Proposal, *, job_url: str | None = None) -> "ProposalCard":
-        """From a `GET /proposals/{id}` answer (ProposalDetail) or a list entry."""
-        candidate, job_id = proposal.candidate, proposal.job_id or ""
-        status_raw, status_label = _status(proposal.status)
-        return cls(
-            proposal_id=proposal.id, job_id=job_id, job_title=proposal.job_title or "",
-            name=_masked_name(candidate), title=candidate.profile_title or "",
-            country=candidate.country or candidate.country_code or "",
-            bid_amount=proposal.bid.amount_usd, bid_unit=proposal.bid.unit or "",
-            interview_score=proposal.metrics.interview_score, match_score=proposal.metrics.match_score,
-            status=status_raw, status_label=status_label,
-            review_url=review_url(job_url, job_id, proposal.id),
-        )
-
-    def to_json(self) -> str:
-        return json.dumps(asdict(self), separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, raw: str) -> "ProposalCard":
-        return cls(**json.loads(raw))
-
-
-def review_url(job_url: str | None, job_id: str, proposal_id: str) -> str:
-    # No proposal page is documented; the job's page plus the proposal id is where OpenTrain lists it [inferred].
-    base = (job_url or f"{OPENTRAIN_APP_URL}/jobs/{job_id}").rstrip("/")
-    return f"{base}/proposals/{proposal_id}"
-
-
-def _status(status: ProposalStatus | None) -> tuple[str, str]:
-    if status is None:
-        return "", ""
-    return status.raw.upper(), status.label or status.raw.replace("_", " ").capitalize()
-
-
-def _masked_name(candidate: Candidate) -> str:
-    if candidate.display_name:
-        return candidate.display_name
-    first = candidate.first_name or ""
-    initial = (candidate.last_name_initial or "").rstrip(".")
-    return f"{first} {initial}.".strip() if initial else (first or "A candidate")
 
 
 def money(amount: float | None) -> str:

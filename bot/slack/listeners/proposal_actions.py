@@ -19,18 +19,18 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.hiring.jobs import lookup_job
 from bot.hiring.wording import refusal
 from bot.opentrain import errors
+from bot.opentrain.links import conversation_page
 from bot.slack.blocks.proposals import (
     DIGEST_MENU,
     HIRE_MODAL,
     OPEN_CONVERSATION,
-    OPENTRAIN_APP_URL,
     REQUEST_HIRE,
     REVIEW_LINK,
     hire_modal,
     parse_action_value,
     unclaimed_notice,
 )
-from bot.workers.outbox import stored_card
+from bot.slack.outbox import stored_card
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +161,7 @@ async def _open_conversation(desk: ProposalDesk | None, client: AsyncWebClient, 
     except errors.OpenTrainError as exc:
         await _ephemeral(client, click, await _failure_text(desk, click, exc, "open the conversation"))
         return
-    link = f"{OPENTRAIN_APP_URL}/messages?conversationId={opened.conversation_id}"  # [inferred] messages page
+    link = conversation_page(opened.conversation_id)
     verb = "is open" if opened.created else "was already open"
     await _ephemeral(client, click, f"The conversation with {await _candidate(desk, click)} {verb} in OpenTrain: "
                                     f"<{link}|write the first message>. They can reply once you have.")

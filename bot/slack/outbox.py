@@ -14,8 +14,10 @@ sent again at once; after any other outcome (a 5xx, `internal_error`, no answer,
 message carrying its post id in the thread or channel (`conversations.replies` / `.history` with metadata) and only
 posts when none is found. Slack writes are never retried blindly by the client.
 
-The ledger reader hands over a whole page of card actions together with its cursor in one Lua script, so the cursor
-moves exactly when the cards are safely queued (and only if no other reader moved it meanwhile).
+The outbox is the ledger's `ProposalSink` for Slack: it decides where each card goes (the job's thread, the
+PROPOSALS_CHANNEL, or the job's channel at the top level) and takes a whole page of cards together with the ledger's
+cursor in one Lua script, so the cursor moves exactly when the cards are safely queued (and only if no other reader
+moved it meanwhile).
 """
 
 from __future__ import annotations
@@ -25,20 +27,26 @@ import json
 import logging
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import aiohttp
+from redis.asyncio import Redis
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.slack.blocks.conversation import SlackMessage
-from bot.slack.blocks.proposals import MAX_DIGEST_ENTRIES, ProposalCard, proposal_card, proposal_digest
+from bot.hiring.jobs import JobRecord
+from bot.infra.scheduler import Scheduler
+from bot.infra.settings import Settings
 from bot.infra.storage import key
+from bot.ledger.cards import ProposalCard, ProposalUpdate
+from bot.slack.blocks.conversation import SlackMessage
+from bot.slack.blocks.proposals import MAX_DIGEST_ENTRIES, proposal_card, proposal_digest
 
 log = logging.getLogger(__name__)
 
 OUTBOX_KIND = "outbox"
+SLACK_TIMEOUT_SECONDS = 15
 SEND_INTERVAL_SECONDS = 1.0  # Slack allows about one chat.postMessage per second per channel
 DIGEST_MIN = 3  # this many new proposals waiting for one thread become a digest
 DIGEST_SCAN = 200  # queue entries looked at when gathering a digest
@@ -97,7 +105,7 @@ class Destination:
 
 @dataclass(frozen=True)
 class CardAction:
-    """What the ledger wants shown: a new card (`destination` set) or a fresher version of a posted one."""
+    """What to show in Slack: a new card (`destination` set) or a fresher version of a posted one."""
 
     workspace_id: str
     card: ProposalCard
@@ -126,21 +134,31 @@ class Lane:
         return cls(workspace_id, channel)
 
 
+def outbox_web_client(settings: Settings, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+    # No automatic retries: a repeated chat.postMessage could post twice. The outbox retries on its own terms.
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    return AsyncWebClient(token=token, base_url=settings.slack_url, session=session, timeout=SLACK_TIMEOUT_SECONDS,
+                          retry_handlers=[])
+
+
 class Outbox:
-    def __init__(self, redis, namespace: str, slack: AsyncWebClient, scheduler, *,
+    def __init__(self, redis: Redis, namespace: str, slack: AsyncWebClient, scheduler: Scheduler, *,
+                 proposals_channel: str | None = None, in_thread: bool = True,
                  clock: Callable[[], float] = time.time, send_interval: float = SEND_INTERVAL_SECONDS,
                  digest_min: int = DIGEST_MIN):
         self._redis = redis
         self._namespace = namespace
         self._slack = slack
         self._scheduler = scheduler
+        self._channel = proposals_channel
+        self._in_thread = in_thread
         self._clock = clock
         self._interval = send_interval
         self._digest_min = digest_min
         self._commit_page = redis.register_script(_COMMIT_PAGE)
         self._forget_if_idle = redis.register_script(_FORGET_IF_IDLE)
 
-    def register(self, scheduler) -> None:
+    def register(self, scheduler: Scheduler) -> None:
         scheduler.register(OUTBOX_KIND, lambda item: self.run_lane(Lane.parse(item.item_id)))
 
     # ---- keys ----------------------------------------------------------------------------------------------------
@@ -162,6 +180,25 @@ class Outbox:
         return key(self._namespace, "outbox", "pending")
 
     # ---- the ledger's side ---------------------------------------------------------------------------------------
+
+    def shows(self, job: JobRecord) -> bool:
+        return self.destination(job) is not None
+
+    def destination(self, job: JobRecord) -> Destination | None:
+        """The job's thread (default), PROPOSALS_CHANNEL, or the job's channel at the top level."""
+        channel, thread_ts = _slack_location(job)
+        if channel is None:
+            return None  # published from the shell: not a Slack workspace
+        if self._channel:
+            return Destination(self._channel, None)
+        return Destination(channel, thread_ts if self._in_thread else None)
+
+    async def commit_page(self, cursor_key: str, expected_cursor: str | None, new_cursor: str,
+                          updates: Sequence[ProposalUpdate]) -> bool:
+        """The ledger's page: a new proposal is posted where its job's cards go, a status change edits its card."""
+        actions = [CardAction(update.workspace_id, update.card, destination if update.received else None)
+                   for update in updates if (destination := self.destination(update.job)) is not None]
+        return await self.commit(cursor_key, expected_cursor, new_cursor, actions)
 
     async def commit(self, cursor_key: str, expected_cursor: str | None, new_cursor: str,
                      actions: list[CardAction]) -> bool:
@@ -385,7 +422,18 @@ def _rate_limited(exc: SlackApiError) -> bool:
     return status == 429 or str(exc.response.get("error")) in RATE_LIMIT_ERRORS
 
 
-async def stored_card(redis, namespace: str, workspace_id: str, proposal_id: str) -> ProposalCard | None:
+def _slack_location(job: JobRecord) -> tuple[str | None, str | None]:
+    """(channel, root ts) of the job's root message: from the surface, else the "{channel}:{thread_ts}" ref."""
+    surface = job.surface or {}
+    if surface.get("channel") and surface.get("thread_ts"):
+        return surface["channel"], surface["thread_ts"]
+    channel, _, thread_ts = job.ref.conversation_id.partition(":")
+    if channel and thread_ts and channel != "shell":
+        return channel, thread_ts
+    return None, None
+
+
+async def stored_card(redis: Redis, namespace: str, workspace_id: str, proposal_id: str) -> ProposalCard | None:
     """The latest card the outbox holds for a proposal (for the card's buttons)."""
     raw = await redis.hget(key(namespace, "ws", workspace_id, "proposal", proposal_id), "card")
     return ProposalCard.from_json(raw) if raw else None

@@ -10,9 +10,9 @@ from collections import Counter
 import pytest
 
 from bot.infra.storage import key
-from bot.workers.outbox import CardAction, Destination, Lane, Outbox
+from bot.slack.outbox import CardAction, Destination, Lane, Outbox
 from bot.infra.scheduler import Scheduler
-from tests.workers.conftest import CHANNEL, ROOT_TS, TEAM, make_card, slack_client
+from tests.support.proposals import CHANNEL, ROOT_TS, TEAM, make_card, slack_client
 
 LANE = Lane(TEAM, CHANNEL)
 THREAD = Destination(CHANNEL, ROOT_TS)

@@ -1,26 +1,19 @@
-"""Proposal-notification fixtures: the Slack stand-in, a hand-moved clock, and cards made like OpenTrain's."""
+"""Proposal-notification helpers shared by the ledger and Slack tests: where the job lives in Slack, a Web API client
+for the Slack stand-in, and cards made like OpenTrain's."""
 
 from __future__ import annotations
 
 import itertools
 
-import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.ledger.cards import ProposalCard
 from bot.opentrain.models import ProposalDetail
-from bot.slack.blocks.proposals import ProposalCard
 from tests.support.slack_api import SlackApiStandIn
-from tests.support.clock import HandClock
 
 TEAM = "T1"
 CHANNEL = "CHIRING"
 ROOT_TS = "1699999999.000100"
-
-
-@pytest.fixture
-async def slack_api():
-    async with SlackApiStandIn(team_id=TEAM) as api:
-        yield api
 
 
 def slack_client(api: SlackApiStandIn) -> AsyncWebClient:

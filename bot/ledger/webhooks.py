@@ -7,8 +7,9 @@ schedules a ledger read for the workspace named in the subscription URL, answeri
 remembered only after the read is scheduled, so a delivery answered 5xx rings again when OpenTrain retries it (a
 second ring only schedules a read that is already due).
 
-`WebhookSubscriptions` keeps one subscription per workspace (secret encrypted at rest) and replaces it when
-OpenTrain reports it disabled or gone; `WEBHOOK_PATH` is mounted in the `serve` aiohttp app.
+`WebhookReceiver.receive` is that check, free of any web framework; `mount` puts it on an aiohttp app at
+`WEBHOOK_PATH` (the `serve` web server does). `WebhookSubscriptions` keeps one subscription per workspace (secret
+encrypted at rest) and replaces it when OpenTrain reports it disabled or gone.
 """
 
 from __future__ import annotations
@@ -21,12 +22,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from urllib.parse import quote
 
+from typing import Any
+
 from aiohttp import web
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.opentrain import errors
+from bot.hiring.accounts import Accounts
 from bot.infra.secretbox import SecretBox
 from bot.infra.storage import key
+from bot.opentrain import errors
+from bot.opentrain.client import OpenTrainClient
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +78,7 @@ class StoredSubscription:
 class WebhookStore:
     """`{ns}:ws:{ws}:webhook` = {id, url, secret (encrypted), checked_at}."""
 
-    def __init__(self, redis, namespace: str, box: SecretBox):
+    def __init__(self, redis: Redis, namespace: str, box: SecretBox):
         self._redis = redis
         self._namespace = namespace
         self._box = box
@@ -116,6 +122,14 @@ def subscription_url(public_url: str, workspace_id: str) -> str:
     return f"{public_url.rstrip('/')}{WEBHOOK_PATH}?workspace={quote(workspace_id, safe='')}"
 
 
+@dataclass(frozen=True)
+class WebhookAnswer:
+    """The HTTP answer to a delivery: its status code and JSON body."""
+
+    status: int
+    body: dict[str, Any]
+
+
 class WebhookReceiver:
     def __init__(self, store: WebhookStore, doorbell: Doorbell, *, clock: Callable[[], float] = time.time):
         self._store = store
@@ -126,17 +140,22 @@ class WebhookReceiver:
         app.router.add_post(WEBHOOK_PATH, self.handle)
 
     async def handle(self, request: web.Request) -> web.Response:
-        raw_body = await request.read()  # the signature covers these exact bytes
-        workspace_id = request.query.get("workspace", "")
+        answer = await self.receive(
+            request.query.get("workspace", ""), await request.read(),  # the signature covers these exact bytes
+            signature=request.headers.get("X-OpenTrain-Signature"),
+            delivery_id=request.headers.get("X-OpenTrain-Delivery", ""))
+        return web.json_response(answer.body, status=answer.status)
+
+    async def receive(self, workspace_id: str, raw_body: bytes, *, signature: str | None,
+                      delivery_id: str) -> WebhookAnswer:
+        """Verify, drop a repeated delivery, ring the doorbell."""
         try:
             subscription = await self._store.load(workspace_id) if workspace_id else None
-            if subscription is None or not verify_signature(
-                    subscription.secret, raw_body, request.headers.get("X-OpenTrain-Signature"),
-                    now=self._clock()):
-                return web.json_response({"ok": False, "error": "invalid signature"}, status=400)
-            delivery_id = request.headers.get("X-OpenTrain-Delivery", "")
+            if subscription is None or not verify_signature(subscription.secret, raw_body, signature,
+                                                            now=self._clock()):
+                return WebhookAnswer(400, {"ok": False, "error": "invalid signature"})
             if delivery_id and await self._store.delivery_seen(workspace_id, delivery_id):
-                return web.json_response({"ok": True, "duplicate": True})
+                return WebhookAnswer(200, {"ok": True, "duplicate": True})
             await self._doorbell(workspace_id)
             # Remembered only once it rang: a delivery answered 5xx must ring when OpenTrain sends it again.
             if delivery_id:
@@ -144,14 +163,14 @@ class WebhookReceiver:
         except RedisError as exc:
             # 5xx asks OpenTrain to deliver again later; the ledger catches up either way.
             log.warning("webhook delivery for %s not recorded (%s)", workspace_id, type(exc).__name__)
-            return web.json_response({"ok": False}, status=503)
-        return web.json_response({"ok": True, "duplicate": False})
+            return WebhookAnswer(503, {"ok": False})
+        return WebhookAnswer(200, {"ok": True, "duplicate": False})
 
 
 class WebhookSubscriptions:
     """Keeps a workspace's subscription alive when PUBLIC_URL is set and the token may manage webhooks."""
 
-    def __init__(self, store: WebhookStore, accounts, public_url: str | None, *,
+    def __init__(self, store: WebhookStore, accounts: Accounts, public_url: str | None, *,
                  clock: Callable[[], float] = time.time, check_seconds: float = STATUS_CHECK_SECONDS):
         self._store = store
         self._accounts = accounts
@@ -159,7 +178,7 @@ class WebhookSubscriptions:
         self._clock = clock
         self._check_seconds = check_seconds
 
-    async def ensure(self, workspace_id: str, client) -> bool:
+    async def ensure(self, workspace_id: str, client: OpenTrainClient) -> bool:
         """True when an active subscription rings the doorbell for this workspace."""
         if not self._public_url or await self._store.paused(workspace_id) or not await self._allowed(workspace_id):
             return False
@@ -193,7 +212,7 @@ class WebhookSubscriptions:
             return False
         return problem is None
 
-    async def _still_active(self, workspace_id: str, client, stored: StoredSubscription) -> bool:
+    async def _still_active(self, workspace_id: str, client: OpenTrainClient, stored: StoredSubscription) -> bool:
         try:
             webhook = await client.get_webhook(stored.webhook_id)
         except errors.NotFound:
@@ -206,7 +225,7 @@ class WebhookSubscriptions:
         await self._store.mark_checked(workspace_id, self._clock())
         return True
 
-    async def _create(self, workspace_id: str, client, url: str) -> None:
+    async def _create(self, workspace_id: str, client: OpenTrainClient, url: str) -> None:
         # A subscription to our URL that we hold no secret for (a crash right after creating it) only fails.
         for existing in await client.list_webhooks():
             if existing.url == url:
@@ -216,7 +235,7 @@ class WebhookSubscriptions:
         log.info("registered webhook %s for workspace %s", created.webhook.id, workspace_id)
 
 
-async def _delete_quietly(client, webhook_id: str) -> None:
+async def _delete_quietly(client: OpenTrainClient, webhook_id: str) -> None:
     try:
         await client.delete_webhook(webhook_id)
     except errors.NotFound:

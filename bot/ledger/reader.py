@@ -1,10 +1,10 @@
-"""The `/updates` ledger reader: proposal events of a workspace's OpenTrain account become Slack cards, exactly once.
+"""The `/updates` ledger reader: proposal events of a workspace's OpenTrain account become cards, exactly once.
 
 OpenTrain's advice, followed literally: the `/updates` feed is the ledger and a webhook is only the doorbell. Each
 workspace's read is scheduled work (kind "ledger", item = workspace id), so the scheduler's lease lets only one
 process read a ledger at a time. A read takes a page from the cursor kept in Redis, fetches each new proposal
-(`GET /proposals/{id}`) for jobs published from Slack, and hands the cards to the outbox together with the new
-cursor in one atomic step. Nothing polls a job's proposal list: the cost follows the number of events.
+(`GET /proposals/{id}`) for jobs the sink shows, and hands the cards to the sink together with the new cursor in one
+atomic step. Nothing polls a job's proposal list: the cost follows the number of events.
 
 A proposal OpenTrain will not serve (404, 403, 400, 409, an unreadable answer) gets no card and the read moves past
 its event: retrying could not help, and holding the page would keep every later card of the workspace back. When a
@@ -22,12 +22,17 @@ import logging
 import time
 from collections.abc import Callable
 
-from bot.hiring.jobs import JobRecord, lookup_job
-from bot.opentrain import errors
-from bot.opentrain.models import Event
-from bot.slack.blocks.proposals import ProposalCard
+from redis.asyncio import Redis
+
+from bot.hiring.accounts import Accounts
+from bot.hiring.jobs import JobRecord, list_workspaces_with_jobs, lookup_job
+from bot.infra.scheduler import Scheduler
 from bot.infra.storage import key
-from bot.workers.outbox import CardAction, Destination, Outbox
+from bot.ledger.cards import ProposalCard, ProposalSink, ProposalUpdate
+from bot.ledger.webhooks import Doorbell, WebhookSubscriptions
+from bot.opentrain import errors
+from bot.opentrain.client import OpenTrainClient
+from bot.opentrain.models import Event
 
 log = logging.getLogger(__name__)
 
@@ -41,28 +46,32 @@ TRANSIENT = (errors.RateLimited, errors.ServerError, errors.TransportError)
 
 
 class ProposalLedger:
-    def __init__(self, redis, namespace: str, accounts, outbox: Outbox, *, poll_seconds: float = 30.0,
-                 proposals_channel: str | None = None, in_thread: bool = True, subscriptions=None,
+    def __init__(self, redis: Redis, namespace: str, accounts: Accounts, sink: ProposalSink, *,
+                 poll_seconds: float = 30.0, subscriptions: WebhookSubscriptions | None = None,
                  clock: Callable[[], float] = time.time):
         self._redis = redis
         self._namespace = namespace
         self._accounts = accounts
-        self._outbox = outbox
+        self._sink = sink
         self._poll = poll_seconds
-        self._channel = proposals_channel
-        self._in_thread = in_thread
         self._subscriptions = subscriptions
         self._clock = clock
 
-    def register(self, scheduler) -> None:
+    def register(self, scheduler: Scheduler) -> None:
         scheduler.register(LEDGER_KIND, lambda item: self.read(item.item_id))
+
+    async def resume(self, scheduler: Scheduler) -> None:
+        """After a restart: read every known ledger now and finish whatever the sink left half-sent."""
+        for workspace_id in await list_workspaces_with_jobs(self._redis, self._namespace):
+            await scheduler.schedule(LEDGER_KIND, workspace_id)
+        await self._sink.wake_pending()
 
     def _key(self, workspace_id: str, part: str) -> str:
         return key(self._namespace, "ws", workspace_id, "ledger", part)
 
     async def read(self, workspace_id: str) -> float:
         """Read the ledger up to its end (bounded); returns when to read it next."""
-        await self._outbox.wake_pending()
+        await self._sink.wake_pending()
         client = await self._accounts.client_for(workspace_id)
         doorbell = bool(self._subscriptions) and await self._subscriptions.ensure(workspace_id, client)
         handled, more = 0, False
@@ -101,45 +110,45 @@ class ProposalLedger:
             return self._clock() + max(WEBHOOK_SAFETY_SECONDS, self._poll)
         return self._clock() + self._poll * min(2 ** idle, IDLE_BACKOFF_FACTOR)
 
-    async def _read_page(self, workspace_id: str, client) -> tuple[int, bool]:
+    async def _read_page(self, workspace_id: str, client: OpenTrainClient) -> tuple[int, bool]:
         """One page: (events consumed, whether more is waiting). A transient fetch failure is raised once the events
         before it are committed, so the read resumes from that event when the failure allows."""
         cursor_key = self._key(workspace_id, "cursor")
         cursor = await self._redis.get(cursor_key)
         page = await client.updates(cursor=cursor, limit=PAGE_SIZE)
         events = page.events
-        actions: list[CardAction] = []
+        updates: list[ProposalUpdate] = []
         consumed = 0
         interrupted: errors.OpenTrainError | None = None
         for event in events:
             try:
-                action = await self._card_action(workspace_id, client, event)
+                update = await self._update(workspace_id, client, event)
             except TRANSIENT as exc:
                 log.info("proposal fetch failed (%s); the ledger resumes from event %s", type(exc).__name__,
                          event.id)
                 interrupted = exc
                 break
-            if action is not None:
-                actions.append(action)
+            if update is not None:
+                updates.append(update)
             consumed += 1
-        committed = bool(consumed) and await self._outbox.commit(cursor_key, cursor, events[consumed - 1].id, actions)
+        committed = bool(consumed) and await self._sink.commit_page(cursor_key, cursor, events[consumed - 1].id,
+                                                                    updates)
         if consumed and not committed:
             log.info("ledger of workspace %s moved by another reader; this page is theirs", workspace_id)
         if interrupted is not None:
             raise interrupted
         return (consumed, page.has_more) if committed else (0, False)
 
-    async def _card_action(self, workspace_id: str, client, event: Event) -> CardAction | None:
+    async def _update(self, workspace_id: str, client: OpenTrainClient, event: Event) -> ProposalUpdate | None:
         if event.type not in (RECEIVED, STATUS_CHANGED):
             return None
         # `data` is the event's free-form payload, camelCase on the wire (contract §2.12.1).
         proposal_id = event.data.get("proposalId") or event.resource_id
         job = await self._job(event.job_id or event.data.get("jobId"))
         if not proposal_id or job is None or job.workspace_id != workspace_id:
-            return None  # not a job published from this workspace's Slack
-        destination = self._destination(job)
-        if destination is None:
-            return None
+            return None  # not a job published from this workspace
+        if not self._sink.shows(job):
+            return None  # e.g. published from the shell: no card, so no fetch
         try:
             detail = await client.get_proposal(proposal_id)
         except (*TRANSIENT, errors.Unauthorized):
@@ -150,28 +159,17 @@ class ProposalLedger:
                         exc.status)
             return None
         card = ProposalCard.read(detail, job_url=job.job_url)
-        # A status change for a proposal never carded is harmless: the outbox ignores updates of unknown cards.
-        return CardAction(workspace_id, card, destination if event.type == RECEIVED else None)
+        # A status change for a proposal never carded is harmless: the sink ignores updates of unknown cards.
+        return ProposalUpdate(workspace_id, job, card, received=event.type == RECEIVED)
 
     async def _job(self, job_id: str | None) -> JobRecord | None:
         return await lookup_job(self._redis, self._namespace, str(job_id)) if job_id else None
 
-    def _destination(self, job: JobRecord) -> Destination | None:
-        """The job's thread (default), PROPOSALS_CHANNEL, or the job's channel at the top level."""
-        channel, thread_ts = _slack_location(job)
-        if channel is None:
-            return None  # published from the shell: not a Slack workspace
-        if self._channel:
-            return Destination(self._channel, None)
-        return Destination(channel, thread_ts if self._in_thread else None)
 
+def doorbell(scheduler: Scheduler) -> Doorbell:
+    """What a webhook delivery does: the workspace's ledger is read now instead of at the next poll."""
 
-def _slack_location(job: JobRecord) -> tuple[str | None, str | None]:
-    """(channel, root ts) of the job's root message: from the surface, else the "{channel}:{thread_ts}" ref."""
-    surface = job.surface or {}
-    if surface.get("channel") and surface.get("thread_ts"):
-        return surface["channel"], surface["thread_ts"]
-    channel, _, thread_ts = job.ref.conversation_id.partition(":")
-    if channel and thread_ts and channel != "shell":
-        return channel, thread_ts
-    return None, None
+    async def ring(workspace_id: str) -> None:
+        await scheduler.schedule(LEDGER_KIND, workspace_id)
+
+    return ring

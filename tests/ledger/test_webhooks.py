@@ -16,15 +16,15 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from bot.hiring.accounts import Accounts
 from bot.opentrain.client import OpenTrainClient
 from bot.infra.secretbox import SecretBox
-from bot.slack.opentrain_webhooks import (
+from bot.ledger.webhooks import (
     WEBHOOK_PATH,
     WebhookReceiver,
     WebhookStore,
     WebhookSubscriptions,
     verify_signature,
 )
-from tests.workers.conftest import TEAM
-from tests.workers.market import Market
+from tests.support.market import Market
+from tests.support.proposals import TEAM
 
 SECRET = "whsec_test-secret"
 

@@ -13,14 +13,15 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.hiring.accounts import Accounts
 from bot.opentrain.client import OpenTrainClient
 from bot.infra.secretbox import SecretBox
-from bot.slack.blocks.proposals import HIRE_MODAL, OPEN_CONVERSATION, REQUEST_HIRE, ProposalCard
+from bot.ledger.cards import ProposalCard
+from bot.slack.blocks.proposals import HIRE_MODAL, OPEN_CONVERSATION, REQUEST_HIRE
 from bot.slack.listeners.proposal_actions import ProposalDesk, register
 from bot.infra.storage import key
-from bot.workers.outbox import CardAction, Destination, Lane, Outbox
+from bot.slack.outbox import CardAction, Destination, Lane, Outbox
 from bot.infra.scheduler import Scheduler
 from tests.support import slack_signing as signing
-from tests.workers.conftest import CHANNEL, ROOT_TS, TEAM, slack_client
-from tests.workers.market import Market, seed_job
+from tests.support.market import Market, seed_job
+from tests.support.proposals import CHANNEL, ROOT_TS, TEAM, slack_client
 
 SIGNING_SECRET = "test-signing-secret"
 REQUESTER, TEAMMATE = "UREQ", "UMATE"

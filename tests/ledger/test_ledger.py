@@ -21,12 +21,12 @@ from bot.hiring.accounts import Accounts
 from bot.opentrain.client import OpenTrainClient
 from bot.infra.secretbox import SecretBox
 from bot.infra.storage import connect
-from bot.workers.outbox import Outbox
-from bot.workers import proposals as ledger_module
-from bot.workers.proposals import LEDGER_KIND, ProposalLedger
+from bot.slack.outbox import Outbox
+from bot.ledger import reader as ledger_module
+from bot.ledger.reader import LEDGER_KIND, ProposalLedger
 from bot.infra.scheduler import Scheduler
-from tests.workers.conftest import CHANNEL, ROOT_TS, TEAM, slack_client
-from tests.workers.market import Market, seed_job
+from tests.support.market import Market, seed_job
+from tests.support.proposals import CHANNEL, ROOT_TS, TEAM, slack_client
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,10 +41,10 @@ class Worker:
         self.opentrain = OpenTrainClient(sandbox_url, max_attempts=1)
         accounts = Accounts(self.redis, namespace, self.opentrain, SecretBox(Fernet.generate_key()), app_token=token)
         self.scheduler = Scheduler(self.redis, namespace, lease_seconds=lease_seconds, clock=clock)
-        self.outbox = Outbox(self.redis, namespace, slack_client(slack_api), self.scheduler, clock=clock,
-                             send_interval=send_interval)
+        self.outbox = Outbox(self.redis, namespace, slack_client(slack_api), self.scheduler,
+                             proposals_channel=proposals_channel, clock=clock, send_interval=send_interval)
         self.ledger = ProposalLedger(self.redis, namespace, accounts, self.outbox, poll_seconds=poll_seconds,
-                                     proposals_channel=proposals_channel, clock=clock)
+                                     clock=clock)
         self.ledger.register(self.scheduler)
         self.outbox.register(self.scheduler)
 
