@@ -17,10 +17,12 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.hiring.proposals import ProposalDesk
 from bot.infra.settings import Settings
 from bot.slack.dedupe import EventDeduper
 from bot.slack.dialogue import SlackDialogue
 from bot.slack.inbox import SlackInbox
+from bot.slack.outbox import Outbox
 from bot.slack.registry import SlackRegistry
 from bot.slack.work import SlowWork
 
@@ -58,7 +60,8 @@ class SlackDeps:
     dialogue: SlackDialogue
     work: SlowWork
     inbox: SlackInbox
-    proposals: Any = None  # bot.slack.listeners.proposal_actions.ProposalDesk, for the proposal cards' buttons
+    proposals: ProposalDesk  # what the proposal cards' buttons do
+    outbox: Outbox  # holds the card each button belongs to
 
 
 def secret(value) -> str:

@@ -223,6 +223,11 @@ class Outbox:
         channel, ts = await self._redis.hmget(self._record(workspace_id, proposal_id), "channel", "ts")
         return (channel, ts) if channel and ts else None
 
+    async def stored_card(self, workspace_id: str, proposal_id: str) -> ProposalCard | None:
+        """The latest card held for a proposal (for the card's buttons)."""
+        raw = await self._redis.hget(self._record(workspace_id, proposal_id), "card")
+        return ProposalCard.from_json(raw) if raw else None
+
     # ---- the sender's side ---------------------------------------------------------------------------------------
 
     async def run_lane(self, lane: Lane) -> float | None:
@@ -431,9 +436,3 @@ def _slack_location(job: JobRecord) -> tuple[str | None, str | None]:
     if channel and thread_ts and channel != "shell":
         return channel, thread_ts
     return None, None
-
-
-async def stored_card(redis: Redis, namespace: str, workspace_id: str, proposal_id: str) -> ProposalCard | None:
-    """The latest card the outbox holds for a proposal (for the card's buttons)."""
-    raw = await redis.hget(key(namespace, "ws", workspace_id, "proposal", proposal_id), "card")
-    return ProposalCard.from_json(raw) if raw else None

@@ -23,12 +23,12 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
 from bot.hiring.engine import HiringEngine
+from bot.hiring.proposals import ProposalDesk
 from bot.infra.settings import Settings
 from bot.slack.app import SlackDeps, build_app, build_web_client, secret
 from bot.slack.dedupe import EventDeduper
 from bot.slack.dialogue import SlackDialogue
 from bot.slack.inbox import SlackInbox
-from bot.slack.listeners.proposal_actions import ProposalDesk
 from bot.slack.observer import SlackClaimObserver
 from bot.slack.registry import SlackRegistry
 from bot.slack.work import SlowWork
@@ -61,6 +61,7 @@ class SlackRuntime:
         self.scheduler = Scheduler(self.redis, namespace)
         self.engine = HiringEngine.from_settings(settings, self.redis, self.scheduler, http=self.http)
         self.engine.add_claim_observer(SlackClaimObserver(self.client))
+        self.proposal_work = proposal_work(settings, self.redis, self.scheduler, self.engine.accounts, self.session)
         registry = SlackRegistry(self.redis, namespace, ttl_seconds=settings.conversation_idle_seconds * 2)
         work = SlowWork()
         self.deps = SlackDeps(
@@ -72,9 +73,9 @@ class SlackRuntime:
             work=work,
             inbox=SlackInbox(self.scheduler, work),
             proposals=ProposalDesk(self.redis, namespace, self.engine.accounts),
+            outbox=self.proposal_work.outbox,
         )
         self.app = build_app(self.deps)
-        self.proposal_work = proposal_work(settings, self.redis, self.scheduler, self.engine.accounts, self.session)
         # Slack answers left by a stopped process are always replayed by a Slack-facing process.
         self.deps.inbox.register(self.scheduler)
         if self.run_worker:

@@ -11,11 +11,12 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.hiring.accounts import Accounts
+from bot.hiring.proposals import ProposalDesk
 from bot.opentrain.client import OpenTrainClient
 from bot.infra.secretbox import SecretBox
 from bot.ledger.cards import ProposalCard
 from bot.slack.blocks.proposals import HIRE_MODAL, OPEN_CONVERSATION, REQUEST_HIRE
-from bot.slack.listeners.proposal_actions import ProposalDesk, register
+from bot.slack.listeners.proposal_actions import register
 from bot.infra.storage import key
 from bot.slack.outbox import CardAction, Destination, Lane, Outbox
 from bot.infra.scheduler import Scheduler
@@ -30,9 +31,9 @@ REQUESTER, TEAMMATE = "UREQ", "UMATE"
 class Bot:
     """The proposal-action listeners in a bolt app whose Web API calls reach the Slack stand-in."""
 
-    def __init__(self, slack_api, desk: ProposalDesk):
+    def __init__(self, slack_api, desk: ProposalDesk, outbox: Outbox):
         self.app = AsyncApp(signing_secret=SIGNING_SECRET, client=slack_client(slack_api))
-        register(self.app, SimpleNamespace(client=self.app.client, proposals=desk))
+        register(self.app, SimpleNamespace(client=self.app.client, proposals=desk, outbox=outbox))
 
     async def deliver(self, payload: dict) -> tuple[int, str]:
         raw = urlencode({"payload": json.dumps(payload)})
@@ -57,6 +58,10 @@ def submission(private_metadata: str, user: str, *, name: str, amount: str, due:
                      "state": {"values": values}}}
 
 
+def outbox_for(redis, namespace, slack_api) -> Outbox:
+    return Outbox(redis, namespace, slack_client(slack_api), Scheduler(redis, namespace))
+
+
 async def posted_card(redis, namespace, sandbox_url, slack_api, token, market) -> tuple[str, dict[str, str]]:
     """A real proposal's card in the job thread: (its ts, button values by action id)."""
     job_id, job_url = market.publish_job(token)
@@ -65,7 +70,7 @@ async def posted_card(redis, namespace, sandbox_url, slack_api, token, market) -
     [proposal_id] = market.propose(job_id)
     async with OpenTrainClient(sandbox_url, token) as opentrain:
         card = ProposalCard.read(await opentrain.get_proposal(proposal_id), job_url=job_url)
-    outbox = Outbox(redis, namespace, slack_client(slack_api), Scheduler(redis, namespace))
+    outbox = outbox_for(redis, namespace, slack_api)
     await outbox.commit(key(namespace, "test-cursor"), None, "1", [CardAction(TEAM, card, Destination(CHANNEL, ROOT_TS))])
     await outbox.run_lane(Lane(TEAM, CHANNEL))
     channel, ts = await outbox.location(TEAM, proposal_id)
@@ -78,7 +83,7 @@ async def test_claimed_account_opens_a_conversation_and_requests_a_hire(redis, n
     token = market.account()
     opentrain = OpenTrainClient(sandbox_url)
     accounts = Accounts(redis, namespace, opentrain, SecretBox(Fernet.generate_key()), app_token=token)
-    bot = Bot(slack_api, ProposalDesk(redis, namespace, accounts))
+    bot = Bot(slack_api, ProposalDesk(redis, namespace, accounts), outbox_for(redis, namespace, slack_api))
     card_ts, values = await posted_card(redis, namespace, sandbox_url, slack_api, token, market)
 
     await bot.click(card_ts, OPEN_CONVERSATION, values[OPEN_CONVERSATION], TEAMMATE)
@@ -111,7 +116,7 @@ async def test_unclaimed_account_points_to_the_claim_instead(redis, namespace, s
     # No app token: the workspace's own agent account, not claimed yet.
     await redis.hset(key(namespace, "ws", TEAM, "account"), mapping={"claimed": "0"})
     accounts = Accounts(redis, namespace, opentrain, SecretBox(Fernet.generate_key()))
-    bot = Bot(slack_api, ProposalDesk(redis, namespace, accounts))
+    bot = Bot(slack_api, ProposalDesk(redis, namespace, accounts), outbox_for(redis, namespace, slack_api))
     card_ts, values = await posted_card(redis, namespace, sandbox_url, slack_api, token, market)
 
     await bot.click(card_ts, REQUEST_HIRE, values[REQUEST_HIRE], TEAMMATE)

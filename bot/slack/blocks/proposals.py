@@ -1,6 +1,7 @@
 """Proposal cards: one candidate per message, or a digest listing a burst. Block Kit plus a plain-text fallback.
 
-The card's data (`ProposalCard`, masked name and no contact details) comes from the ledger.
+The card's data (`ProposalCard`, masked name and no contact details) comes from the ledger; the proposal actions'
+outcomes (`bot.hiring.proposals`) are rendered here as mrkdwn.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.hiring.proposals import Link, Mention, Strong, Words
 from bot.ledger.cards import ProposalCard
 from bot.slack.blocks.conversation import (
     MAX_BLOCKS,
@@ -109,9 +111,19 @@ def proposal_digest(cards: list[ProposalCard]) -> SlackMessage:
     return SlackMessage(text=clip(text, 3900), blocks=blocks)
 
 
-def unclaimed_notice(claim_dm_hint: str) -> str:
-    return ("This OpenTrain account isn't claimed yet, so it can't talk to or hire candidates. A human must claim "
-            f"it first: {claim_dm_hint}")
+def mrkdwn(words: Words) -> str:
+    """A proposal action's outcome as Slack text: links, mentions and bold in Slack's own markup."""
+    return "".join(_mrkdwn(part) for part in words)
+
+
+def _mrkdwn(part: str | Link | Mention | Strong) -> str:
+    if isinstance(part, Link):
+        return f"<{part.url}|{part.label}>"
+    if isinstance(part, Mention):
+        return f"<@{part.user_id}>"
+    if isinstance(part, Strong):
+        return f"*{part.text}*"
+    return part
 
 
 def hire_modal(card_ref: str, candidate: str) -> dict[str, Any]:
