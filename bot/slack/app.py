@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -17,14 +16,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.hiring.proposals import ProposalDesk
 from bot.infra.settings import Settings
-from bot.slack.dedupe import EventDeduper
-from bot.slack.dialogue import SlackDialogue
-from bot.slack.inbox import SlackInbox
-from bot.slack.outbox import Outbox
-from bot.slack.registry import SlackRegistry
-from bot.slack.work import SlowWork
+from bot.slack.deps import SlackDeps
+from bot.slack.listeners import register_all
 
 log = logging.getLogger(__name__)
 bolt_log = logging.getLogger("bot.slack.bolt")
@@ -47,21 +41,6 @@ REPEATABLE_METHODS = frozenset({
     "auth.test", "users.info", "conversations.open", "conversations.history", "conversations.replies",
     "apps.connections.open",
 })
-
-
-@dataclass
-class SlackDeps:
-    """What listeners need; built once per process by `bot.slack.runner`."""
-
-    settings: Settings
-    client: AsyncWebClient
-    deduper: EventDeduper
-    registry: SlackRegistry
-    dialogue: SlackDialogue
-    work: SlowWork
-    inbox: SlackInbox
-    proposals: ProposalDesk  # what the proposal cards' buttons do
-    outbox: Outbox  # holds the card each button belongs to
 
 
 def secret(value) -> str:
@@ -103,8 +82,6 @@ def build_web_client(settings: Settings, *, token: str | None = None, session: a
 
 def build_app(deps: SlackDeps) -> AsyncApp:
     """An AsyncApp with every listener module registered; it acks first and works after (no FaaS mode)."""
-    from bot.slack.listeners import register_all
-
     app = AsyncApp(
         signing_secret=secret(deps.settings.slack_signing_secret),
         client=deps.client,

@@ -25,8 +25,9 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from bot.hiring.engine import HiringEngine
 from bot.hiring.proposals import ProposalDesk
 from bot.infra.settings import Settings
-from bot.slack.app import SlackDeps, build_app, build_web_client, secret
+from bot.slack.app import build_app, build_web_client, secret
 from bot.slack.dedupe import EventDeduper
+from bot.slack.deps import SlackDeps
 from bot.slack.dialogue import SlackDialogue
 from bot.slack.inbox import SlackInbox
 from bot.slack.observer import SlackClaimObserver

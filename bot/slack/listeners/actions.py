@@ -10,7 +10,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.app import SlackDeps
+from bot.slack.deps import SlackDeps
 from bot.slack.blocks.conversation import ACTION_PREFIX, parse_action_value
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.app import SlackDeps
+from bot.slack.deps import SlackDeps
 from bot.slack.registry import SlackConversation
 
 log = logging.getLogger(__name__)

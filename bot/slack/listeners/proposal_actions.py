@@ -17,7 +17,6 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.hiring.proposals import Milestone, ProposalAsk, Words
-from bot.slack.app import SlackDeps
 from bot.slack.blocks.proposals import (
     DIGEST_MENU,
     HIRE_MODAL,
@@ -28,6 +27,7 @@ from bot.slack.blocks.proposals import (
     mrkdwn,
     parse_action_value,
 )
+from bot.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
 
