@@ -8,7 +8,7 @@ import os
 import sys
 
 from bot.infra.logs import configure_logging
-from bot.infra.settings import SettingsError, load_settings, warn_if_encryption_key_is_per_machine
+from bot.infra.settings import Settings, SettingsError, load_settings, warn_if_encryption_key_is_per_machine
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,24 +52,13 @@ def _log_level(command: str, configured: str) -> str:
     return configured
 
 
-async def _run(args: argparse.Namespace, settings) -> None:
+async def _run(args: argparse.Namespace, settings: Settings) -> None:
     if args.command == "sandbox":
         from bot.sandbox.server import serve_forever
 
         await serve_forever(host=args.host, port=args.port)
-    elif args.command == "shell":
-        from bot.shell.main import run_shell
+        return
+    from bot import app  # the composition root; `sandbox` runs without it
 
-        await run_shell(settings)
-    elif args.command == "serve":
-        from bot.slack.runner import run_http
-
-        await run_http(settings)
-    elif args.command == "socket":
-        from bot.slack.runner import run_socket
-
-        await run_socket(settings)
-    elif args.command == "worker":
-        from bot.workers.runner import run_workers
-
-        await run_workers(settings)
+    commands = {"shell": app.run_shell, "serve": app.run_http, "socket": app.run_socket, "worker": app.run_worker}
+    await commands[args.command](settings)

@@ -30,3 +30,10 @@ def connect(url: str) -> aioredis.Redis:
 
 def connect_from_settings(settings) -> aioredis.Redis:
     return connect(redis_url_for(settings))
+
+
+async def drop_namespace(redis: aioredis.Redis, namespace: str) -> None:
+    """Delete every key of a namespace (a throwaway run's data)."""
+    keys = [k async for k in redis.scan_iter(match=f"{namespace}:*", count=500)]
+    if keys:
+        await redis.delete(*keys)

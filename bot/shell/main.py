@@ -1,28 +1,26 @@
 """`python -m bot shell`: the hiring conversation in the terminal, over the same engine Slack uses.
 
-With no OpenTrain token and no OPENTRAIN_BASE_URL it starts the sandbox in-process (short claim interval) and talks
-to it; otherwise it talks to the configured API. It reads a terminal or a pipe; at the end of piped input it waits a
-bounded time for a claim still being polled, so a scripted run ends with the claim's outcome.
+The composition root (`bot.app`) builds the engine and chooses the OpenTrain it talks to (a sandbox in-process when
+nothing else is configured); this is the terminal side. It reads a terminal or a pipe; at the end of piped input it
+waits a bounded time for a claim still being polled, so a scripted run ends with the claim's outcome.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import httpx
+from redis.asyncio import Redis
 
 from bot.hiring.engine import ConversationRef, HiringEngine
 from bot.hiring.views import ClaimInstructions, Reply
+from bot.infra.storage import key
 from bot.shell.render import render
-from bot.infra.storage import connect_from_settings, key
-from bot.infra.scheduler import Scheduler
 
-DEMO_CLAIM_INTERVAL_SECONDS = 1
 END_OF_INPUT_WAIT_SECONDS = 30.0
 SHELL_USER = "shell-user"
 
@@ -47,7 +45,7 @@ class ShellObserver:
 
 
 class Shell:
-    def __init__(self, engine: HiringEngine, redis, namespace: str, workspace_id: str, *,
+    def __init__(self, engine: HiringEngine, redis: Redis, namespace: str, workspace_id: str, *,
                  sandbox_url: str | None = None, emit: Callable[[str], None] = print):
         self._engine = engine
         self._redis = redis
@@ -112,7 +110,21 @@ class Shell:
         self._emit("(stopped waiting for the claim; it continues the next time the bot runs)")
 
 
-async def read_lines(echo: bool):
+def greeting(opentrain_url: str, sandbox_url: str | None) -> str:
+    if sandbox_url:
+        return f"hirebot shell on the OpenTrain sandbox at {sandbox_url} (type `help`)"
+    return f"hirebot shell on {opentrain_url} (type `help`)"
+
+
+async def converse(shell: Shell) -> None:
+    """Every input line until `:quit` or the end of input; then a claim still being polled gets to finish."""
+    async for line in read_lines(echo=not sys.stdin.isatty()):
+        if not await shell.handle_line(line):
+            return
+    await shell.wait_for_claim()
+
+
+async def read_lines(echo: bool) -> AsyncIterator[str]:
     loop = asyncio.get_running_loop()
     while True:
         if not echo:
@@ -123,55 +135,3 @@ async def read_lines(echo: bool):
         if echo:
             print(f"you> {line.rstrip()}", flush=True)
         yield line
-
-
-def uses_sandbox(settings) -> bool:
-    return settings.opentrain_api_token is None and "opentrain_base_url" not in settings.model_fields_set
-
-
-async def run_shell(settings) -> None:
-    sandbox = None
-    if uses_sandbox(settings):
-        from bot.sandbox.server import start_sandbox
-
-        sandbox = await start_sandbox()
-        async with httpx.AsyncClient(timeout=10) as http:
-            (await http.post(f"{sandbox.url}/_sandbox/config",
-                             json={"claimIntervalSeconds": DEMO_CLAIM_INTERVAL_SECONDS})).raise_for_status()
-        settings = settings.model_copy(update={"opentrain_base_url": sandbox.url})
-        print(f"hirebot shell on the OpenTrain sandbox at {sandbox.url} (type `help`)")
-    else:
-        print(f"hirebot shell on {settings.opentrain_url} (type `help`)")
-    if sandbox:
-        # A fresh sandbox knows nothing of earlier runs, so a sandbox run keeps its Redis data apart and drops it.
-        settings = settings.model_copy(update={"redis_namespace": f"{settings.redis_namespace}-sandbox-{uuid.uuid4().hex[:8]}"})
-    namespace = settings.redis_namespace
-    redis = connect_from_settings(settings)
-    scheduler = Scheduler(redis, namespace)
-    engine = HiringEngine.from_settings(settings, redis, scheduler)
-    engine.register_workers(scheduler)
-    shell = Shell(engine, redis, namespace, "shell", sandbox_url=sandbox.url if sandbox else None,
-                  emit=lambda text: print(text, flush=True))
-    stop = asyncio.Event()
-    worker = asyncio.create_task(scheduler.run_forever(stop, idle_sleep=0.2))
-    try:
-        async for line in read_lines(echo=not sys.stdin.isatty()):
-            if not await shell.handle_line(line):
-                break
-        else:
-            await shell.wait_for_claim()
-    finally:
-        stop.set()
-        with contextlib.suppress(asyncio.CancelledError):
-            await worker
-        await engine.accounts.aclose()
-        if sandbox:
-            await drop_namespace(redis, namespace)
-            await sandbox.close()
-        await redis.aclose()
-
-
-async def drop_namespace(redis, namespace: str) -> None:
-    keys = [k async for k in redis.scan_iter(match=f"{namespace}:*", count=500)]
-    if keys:
-        await redis.delete(*keys)

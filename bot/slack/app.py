@@ -1,11 +1,17 @@
-"""The bolt AsyncApp factory: signing secret, bot token, and a Web API client pointed at SLACK_API_URL."""
+"""The bolt AsyncApp factory (signing secret, bot token, a Web API client pointed at SLACK_API_URL) and the two ways
+Slack reaches it: POST /slack/events over HTTP, or Socket Mode."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+from aiohttp import web
+from pydantic import SecretStr
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
@@ -43,7 +49,7 @@ REPEATABLE_METHODS = frozenset({
 })
 
 
-def secret(value) -> str:
+def secret(value: SecretStr | None) -> str:
     return value.get_secret_value() if value is not None else ""
 
 
@@ -91,6 +97,22 @@ def build_app(deps: SlackDeps) -> AsyncApp:
     app.error(_log_error)
     register_all(app, deps)
     return app
+
+
+def events_endpoint(app: AsyncApp) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The aiohttp handler of POST /slack/events: bolt checks the signature and dispatches."""
+
+    async def slack_events(request: web.Request) -> web.Response:
+        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+
+    return slack_events
+
+
+def socket_mode(app: AsyncApp, app_token: str, settings: Settings,
+                session: aiohttp.ClientSession) -> AsyncSocketModeHandler:
+    """The same app over Socket Mode: it connects with the app-level token via apps.connections.open."""
+    connections = build_web_client(settings, token=app_token, session=session)
+    return AsyncSocketModeHandler(app, app_token, web_client=connections)
 
 
 async def _log_error(error: Exception, body: dict[str, Any]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.infra.storage import key
@@ -15,7 +16,7 @@ DEFAULT_TTL_SECONDS = 3600
 
 
 class EventDeduper:
-    def __init__(self, redis, namespace: str, ttl_seconds: int = DEFAULT_TTL_SECONDS):
+    def __init__(self, redis: Redis, namespace: str, ttl_seconds: int = DEFAULT_TTL_SECONDS):
         self._redis = redis
         self._namespace = namespace
         self._ttl = ttl_seconds

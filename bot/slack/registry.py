@@ -9,6 +9,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from redis.asyncio import Redis
+
 from bot.infra.storage import key
 
 RECENT_PER_USER = 20
@@ -45,7 +47,7 @@ class SlackConversation:
 
 
 class SlackRegistry:
-    def __init__(self, redis, namespace: str, ttl_seconds: int):
+    def __init__(self, redis: Redis, namespace: str, ttl_seconds: int):
         self._redis = redis
         self._namespace = namespace
         self._ttl = ttl_seconds

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import httpx
 
-from bot.slack.runner import serve_http
+from bot.app import serve_http
 from tests.slack.conftest import REQUESTER, REQUESTER_EMAIL, HttpSlack, Person, labels, text_of
 from tests.slack.story import CODE, claim_dm, confirm_claim, eventually, publish_a_job
 

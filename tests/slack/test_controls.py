@@ -8,7 +8,7 @@ import pytest
 
 from bot.sandbox import catalog
 from bot.slack.blocks.conversation import parse_action_value
-from bot.slack.runner import serve_http
+from bot.app import serve_http
 from tests.slack.conftest import DEMO, REQUESTER, STRANGER, HttpSlack, Person, controls, labels, text_of
 from tests.slack.story import eventually, in_thread, root_of
 from tests.support.slack_api import PostedMessage, SlackApiStandIn

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.slack import inbox
-from bot.slack.runner import serve_http
+from bot.app import serve_http
 from tests.slack.conftest import DEMO, REQUESTER, TEAM, HttpSlack, Person, text_of
 from tests.slack.story import eventually, in_thread, root_of
 from tests.support.slack_api import PostedMessage, SlackApiStandIn

@@ -10,7 +10,7 @@ import time
 import httpx
 
 from bot.slack.dedupe import EventDeduper
-from bot.slack.runner import serve_http
+from bot.app import serve_http
 from tests.slack.conftest import (
     CHANNEL, DEMO, REQUESTER, SIGNING_SECRET, STRANGER, TEAM, HttpSlack, Person, labels, text_of,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from bot.slack.runner import serve_http, serve_socket_mode
+from bot.app import serve_http, serve_socket_mode
 from tests.slack.conftest import APP_TOKEN, BOT_TOKEN, REQUESTER, HttpSlack, Person, SocketSlack
 from tests.slack.story import run_story
 from tests.support.socket_mode import SocketModeServer

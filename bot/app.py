@@ -1,0 +1,295 @@
+"""The composition root: the one place that builds the bot's objects from Settings, once per process.
+
+`open_core` builds what every command shares: Redis, one httpx pool for OpenTrain, the tokenless OpenTrain client,
+the SecretBox, Accounts, the Scheduler and the HiringEngine. A command only chooses what runs on top of it:
+
+- `serve`: the Slack listener behind the web server (POST /slack/events, GET /healthz, POST /opentrain/webhooks)
+  and, unless SERVE_RUNS_WORKER=false, the background work;
+- `socket`: the Slack listener over Socket Mode, and the background work likewise;
+- `worker`: the background work alone;
+- `shell`: the terminal conversation and claim polling. With no OpenTrain token and no OPENTRAIN_BASE_URL it plays
+  against a sandbox started in-process, with its own throwaway Redis namespace.
+
+The background work is claim polling (its outcome DMed in Slack) and the proposal cards: the ledger reader fills the
+Slack outbox. Every item of it is leased in Redis by the scheduler, so any number of processes may run it at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp
+import httpx
+from redis.asyncio import Redis
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.hiring.accounts import Accounts
+from bot.hiring.engine import HiringEngine
+from bot.hiring.proposals import ProposalDesk
+from bot.infra.scheduler import Scheduler
+from bot.infra.secretbox import SecretBox
+from bot.infra.settings import Settings
+from bot.infra.storage import connect_from_settings, drop_namespace
+from bot.ledger.reader import ProposalLedger, doorbell
+from bot.ledger.webhooks import WebhookReceiver, WebhookStore, WebhookSubscriptions
+from bot.opentrain.client import OpenTrainClient
+from bot.sandbox.server import RunningSandbox, start_sandbox
+from bot.shell.main import Shell, converse, greeting
+from bot.slack.app import build_app, build_web_client, secret, socket_mode
+from bot.slack.dedupe import EventDeduper
+from bot.slack.deps import SlackDeps
+from bot.slack.dialogue import SlackDialogue
+from bot.slack.inbox import SlackInbox
+from bot.slack.observer import SlackClaimObserver
+from bot.slack.outbox import Outbox, outbox_web_client
+from bot.slack.registry import SlackRegistry
+from bot.slack.work import SlowWork
+from bot.web import listening, web_application
+
+log = logging.getLogger(__name__)
+
+DRAIN_SECONDS = 10.0
+DEMO_CLAIM_INTERVAL_SECONDS = 1
+SHELL_WORKSPACE = "shell"
+
+
+@dataclass
+class Core:
+    settings: Settings
+    redis: Redis
+    http: httpx.AsyncClient  # OpenTrain's pool; every workspace's client shares it
+    secretbox: SecretBox
+    accounts: Accounts
+    scheduler: Scheduler
+    engine: HiringEngine
+
+
+@contextlib.asynccontextmanager
+async def open_core(settings: Settings) -> AsyncIterator[Core]:
+    namespace = settings.redis_namespace
+    redis = connect_from_settings(settings)
+    http = httpx.AsyncClient(timeout=settings.opentrain_timeout_seconds)
+    try:
+        opentrain = OpenTrainClient(settings.opentrain_url, http=http, timeout=settings.opentrain_timeout_seconds)
+        app_token = settings.opentrain_api_token.get_secret_value() if settings.opentrain_api_token else None
+        secretbox = SecretBox.from_settings(settings)
+        accounts = Accounts(redis, namespace, opentrain, secretbox, app_token=app_token)
+        scheduler = Scheduler(redis, namespace)
+        engine = HiringEngine(redis, namespace, accounts, scheduler, idle_seconds=settings.conversation_idle_seconds,
+                              allow_anyone_to_answer=settings.allow_anyone_to_answer)
+        yield Core(settings, redis, http, secretbox, accounts, scheduler, engine)
+    finally:
+        await http.aclose()
+        await redis.aclose()
+
+
+@dataclass
+class ProposalWork:
+    """The proposal cards: the ledger reader and the Slack outbox it fills."""
+
+    ledger: ProposalLedger
+    outbox: Outbox
+
+
+def proposal_work(core: Core, session: aiohttp.ClientSession) -> ProposalWork:
+    settings, namespace = core.settings, core.settings.redis_namespace
+    outbox = Outbox(core.redis, namespace, outbox_web_client(settings, session), core.scheduler,
+                    proposals_channel=settings.proposals_channel, in_thread=settings.proposals_in_thread)
+    public_url = str(settings.public_url) if settings.public_url else None
+    subscriptions = WebhookSubscriptions(WebhookStore(core.redis, namespace, core.secretbox), core.accounts,
+                                         public_url)
+    ledger = ProposalLedger(core.redis, namespace, core.accounts, outbox, poll_seconds=settings.opentrain_poll_seconds,
+                            subscriptions=subscriptions)
+    return ProposalWork(ledger, outbox)
+
+
+async def run_background(core: Core, work: ProposalWork) -> None:
+    """Claim polling and proposal cards in this process; after a restart, every known ledger is read at once."""
+    core.engine.register_workers(core.scheduler)
+    work.ledger.register(core.scheduler)
+    work.outbox.register(core.scheduler)
+    await work.ledger.resume(core.scheduler)
+
+
+def slack_deps(core: Core, client: AsyncWebClient, outbox: Outbox) -> SlackDeps:
+    settings, namespace = core.settings, core.settings.redis_namespace
+    registry = SlackRegistry(core.redis, namespace, ttl_seconds=settings.conversation_idle_seconds * 2)
+    work = SlowWork()
+    return SlackDeps(
+        settings=settings,
+        client=client,
+        deduper=EventDeduper(core.redis, namespace),
+        registry=registry,
+        dialogue=SlackDialogue(core.engine, registry, client),
+        work=work,
+        inbox=SlackInbox(core.scheduler, work),
+        proposals=ProposalDesk(core.redis, namespace, core.accounts),
+        outbox=outbox,
+    )
+
+
+class SlackRuntime:
+    """Everything one process needs to answer Slack: `async with SlackRuntime(settings) as runtime:`.
+
+    The scheduler runs in the background: Slack steps left by a stopped process are always replayed here, and claim
+    polling and proposal cards too unless `run_worker` (default SERVE_RUNS_WORKER) is False.
+    """
+
+    def __init__(self, settings: Settings, *, run_worker: bool | None = None):
+        self.settings = settings
+        self.run_worker = settings.serve_runs_worker if run_worker is None else run_worker
+        self._stop = asyncio.Event()
+        self._resources = contextlib.AsyncExitStack()
+
+    async def __aenter__(self) -> SlackRuntime:
+        try:
+            await self._start()
+        except BaseException:
+            await self._resources.aclose()
+            raise
+        return self
+
+    async def _start(self) -> None:
+        self.core = await self._resources.enter_async_context(open_core(self.settings))
+        # One pool for every Slack Web API call of this process.
+        self.session = await self._resources.enter_async_context(aiohttp.ClientSession())
+        client = build_web_client(self.settings, session=self.session)
+        self.core.engine.add_claim_observer(SlackClaimObserver(client))
+        self.work = proposal_work(self.core, self.session)
+        self.deps = slack_deps(self.core, client, self.work.outbox)
+        self.app: AsyncApp = build_app(self.deps)
+        self.deps.inbox.register(self.core.scheduler)
+        if self.run_worker:
+            await run_background(self.core, self.work)
+        self._scheduler = asyncio.create_task(self.core.scheduler.run_forever(self._stop), name="scheduler")
+
+    @property
+    def redis(self) -> Redis:
+        return self.core.redis
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.deps.work.drain(timeout=DRAIN_SECONDS)
+        self._stop.set()
+        await asyncio.wait([self._scheduler], timeout=10)
+        self._scheduler.cancel()
+        await self._resources.aclose()
+
+
+@dataclass
+class RunningServer:
+    url: str
+    runtime: SlackRuntime
+
+
+@contextlib.asynccontextmanager
+async def serve_http(settings: Settings, *, host: str = "127.0.0.1", port: int | None = None,
+                     run_worker: bool | None = None) -> AsyncIterator[RunningServer]:
+    """The HTTP app in this event loop; port 0 picks a free one (tests), None uses PORT."""
+    async with SlackRuntime(settings, run_worker=run_worker) as runtime:
+        core = runtime.core
+        receiver = WebhookReceiver(WebhookStore(core.redis, settings.redis_namespace, core.secretbox),
+                                   doorbell(core.scheduler))
+        app = web_application(runtime.app, receiver, core.redis, core.http, settings.opentrain_url)
+        async with listening(app, host, settings.port if port is None else port) as url:
+            yield RunningServer(url=url, runtime=runtime)
+
+
+@contextlib.asynccontextmanager
+async def serve_socket_mode(settings: Settings, *, run_worker: bool | None = None) -> AsyncIterator[SlackRuntime]:
+    """The same app over Socket Mode: connects with SLACK_APP_TOKEN via apps.connections.open."""
+    app_token = secret(settings.slack_app_token)
+    if not app_token:
+        raise SystemExit("hirebot: SLACK_APP_TOKEN is required for socket mode")
+    async with SlackRuntime(settings, run_worker=run_worker) as runtime:
+        handler = socket_mode(runtime.app, app_token, settings, runtime.session)
+        await handler.connect_async()
+        try:
+            yield runtime
+        finally:
+            await handler.close_async()
+
+
+async def run_http(settings: Settings) -> None:
+    async with serve_http(settings, host="0.0.0.0") as server:
+        log.info("hirebot listening on port %s (POST /slack/events, GET /healthz)", settings.port)
+        await stop_on_signals().wait()
+        log.info("hirebot stopping (%s)", server.url)
+
+
+async def run_socket(settings: Settings) -> None:
+    async with serve_socket_mode(settings):
+        log.info("hirebot connected over Socket Mode")
+        await stop_on_signals().wait()
+
+
+async def run_worker(settings: Settings) -> None:
+    """Background work only, with no Slack listener in the process; runs until SIGINT/SIGTERM."""
+    stop = stop_on_signals()
+    async with open_core(settings) as core, aiohttp.ClientSession() as session:
+        core.engine.add_claim_observer(SlackClaimObserver(build_web_client(settings, session=session)))
+        await run_background(core, proposal_work(core, session))
+        log.info("hirebot worker running (claim polling, proposal notifications)")
+        await core.scheduler.run_forever(stop)
+
+
+def uses_sandbox(settings: Settings) -> bool:
+    """Nothing says which OpenTrain to use: the demo plays against its own sandbox."""
+    return settings.opentrain_api_token is None and "opentrain_base_url" not in settings.model_fields_set
+
+
+async def run_shell(settings: Settings) -> None:
+    sandbox = await start_demo_sandbox() if uses_sandbox(settings) else None
+    try:
+        if sandbox:
+            # A fresh sandbox knows nothing of earlier runs, so a sandbox run keeps its Redis data apart and drops it.
+            settings = settings.model_copy(update={
+                "opentrain_base_url": sandbox.url,
+                "redis_namespace": f"{settings.redis_namespace}-sandbox-{uuid.uuid4().hex[:8]}"})
+        print(greeting(settings.opentrain_url, sandbox.url if sandbox else None))
+        async with open_core(settings) as core:
+            await _converse_in_shell(core, sandbox)
+    finally:
+        if sandbox:
+            await sandbox.close()
+
+
+async def _converse_in_shell(core: Core, sandbox: RunningSandbox | None) -> None:
+    namespace = core.settings.redis_namespace
+    core.engine.register_workers(core.scheduler)
+    shell = Shell(core.engine, core.redis, namespace, SHELL_WORKSPACE, sandbox_url=sandbox.url if sandbox else None,
+                  emit=lambda text: print(text, flush=True))
+    stop = asyncio.Event()
+    polling = asyncio.create_task(core.scheduler.run_forever(stop, idle_sleep=0.2))
+    try:
+        await converse(shell)
+    finally:
+        stop.set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await polling
+        if sandbox:
+            await drop_namespace(core.redis, namespace)
+
+
+async def start_demo_sandbox() -> RunningSandbox:
+    """The OpenTrain simulator in this process, with a claim interval short enough to watch."""
+    sandbox = await start_sandbox()
+    async with httpx.AsyncClient(timeout=10) as http:
+        (await http.post(f"{sandbox.url}/_sandbox/config",
+                         json={"claimIntervalSeconds": DEMO_CLAIM_INTERVAL_SECONDS})).raise_for_status()
+    return sandbox
+
+
+def stop_on_signals() -> asyncio.Event:
+    """An event set by SIGINT or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    return stop

@@ -1,1 +1,0 @@
-"""Background work shared by every bot process: scheduled jobs with leases, proposal notifications."""
