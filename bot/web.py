@@ -37,7 +37,7 @@ async def redis_health(redis: Redis) -> str:
     try:
         await asyncio.wait_for(redis.ping(), HEALTH_TIMEOUT_SECONDS)
         return "ok"
-    except (RedisError, OSError, asyncio.TimeoutError):
+    except (TimeoutError, RedisError, OSError):
         return "unreachable"
 
 

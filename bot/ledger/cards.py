@@ -35,7 +35,7 @@ class ProposalCard:
     review_url: str
 
     @classmethod
-    def read(cls, proposal: Proposal, *, job_url: str | None = None) -> "ProposalCard":
+    def read(cls, proposal: Proposal, *, job_url: str | None = None) -> ProposalCard:
         """From a `GET /proposals/{id}` answer (ProposalDetail) or a list entry."""
         candidate, job_id = proposal.candidate, proposal.job_id or ""
         status_raw, status_label = _status(proposal.status)
@@ -53,7 +53,7 @@ class ProposalCard:
         return json.dumps(asdict(self), separators=(",", ":"))
 
     @classmethod
-    def from_json(cls, raw: str) -> "ProposalCard":
+    def from_json(cls, raw: str) -> ProposalCard:
         return cls(**json.loads(raw))
 
 

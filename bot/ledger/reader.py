@@ -73,7 +73,7 @@ class ProposalLedger:
         """Read the ledger up to its end (bounded); returns when to read it next."""
         await self._sink.wake_pending()
         client = await self._accounts.client_for(workspace_id)
-        doorbell = bool(self._subscriptions) and await self._subscriptions.ensure(workspace_id, client)
+        doorbell = self._subscriptions is not None and await self._subscriptions.ensure(workspace_id, client)
         handled, more = 0, False
         for _ in range(MAX_PAGES_PER_READ):
             try:

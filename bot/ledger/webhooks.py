@@ -20,9 +20,8 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from urllib.parse import quote
-
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp import web
 from redis.asyncio import Redis

@@ -14,7 +14,6 @@ from cryptography.fernet import Fernet
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot.hiring.accounts import Accounts
-from bot.opentrain.client import OpenTrainClient
 from bot.infra.secretbox import SecretBox
 from bot.ledger.webhooks import (
     WEBHOOK_PATH,
@@ -23,6 +22,7 @@ from bot.ledger.webhooks import (
     WebhookSubscriptions,
     verify_signature,
 )
+from bot.opentrain.client import OpenTrainClient
 from tests.support.market import Market
 from tests.support.proposals import TEAM
 
