@@ -2,8 +2,9 @@
 
 One claim per workspace, kept in Redis (`{ns}:ws:{ws}:claim`; its verification link is sealed with the accounts'
 SecretBox, as it embeds an attempt token). Polling is scheduled work (kind "claim", item id = workspace id), so it
-survives restarts and runs once across processes. Every state change reaches the front ends through the registered
-observers, together with the surface metadata stored in the conversation that started it.
+survives restarts and runs once across processes. When a claim ends, the conversation that started it hears the
+outcome through `settle` (the engine decides what that means for the conversation), then the front ends through the
+registered observers, with the surface metadata that conversation keeps.
 """
 
 from __future__ import annotations
@@ -11,14 +12,15 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
 from bot.hiring.accounts import Accounts
-from bot.hiring.store import ConversationRef, ConversationStore
+from bot.hiring.record import ConversationRef
 from bot.hiring.views import ClaimInstructions
+from bot.infra.scheduler import ScheduledItem, Scheduler
+from bot.infra.storage import Redis, key
 from bot.opentrain import errors
-from bot.infra.storage import key
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +29,6 @@ DEFAULT_INTERVAL_SECONDS = 5.0
 DEFAULT_ATTEMPT_SECONDS = 1800.0
 SLOW_DOWN_EXTRA_SECONDS = 5.0
 OUTAGE_RETRY_SECONDS = 15.0
-CONVERSATION_WRITE_ATTEMPTS = 5
 SEALED_URI = "sealed_verification_uri"  # the stored record's field for the encrypted verification_uri
 
 ATTEMPT_EXPIRED = "This claim code expired before it was used. Type `restart` for a new code."
@@ -49,14 +50,18 @@ class ClaimObserver(Protocol):
     async def claim_changed(self, ref: ConversationRef, claim: ClaimInstructions, surface: dict) -> None: ...
 
 
+# The conversation that started a claim hears its end: (its ref, the outcome) -> its surface metadata.
+Settle = Callable[[ConversationRef, ClaimInstructions], Awaitable[dict[str, Any]]]
+
+
 class ClaimService:
-    def __init__(self, redis, namespace: str, accounts: Accounts, store: ConversationStore, scheduler, *,
+    def __init__(self, redis: Redis, namespace: str, accounts: Accounts, scheduler: Scheduler, *, settle: Settle,
                  clock: Callable[[], float] = time.time):
         self._redis = redis
         self._namespace = namespace
         self._accounts = accounts
         self._box = accounts.secretbox
-        self._store = store
+        self._settle = settle
         self._scheduler = scheduler
         self._clock = clock
         self._observers: list[ClaimObserver] = []
@@ -64,8 +69,11 @@ class ClaimService:
     def add_observer(self, observer: ClaimObserver) -> None:
         self._observers.append(observer)
 
-    def register(self, scheduler) -> None:
-        scheduler.register(CLAIM_KIND, lambda item: self.poll(item.item_id))
+    def register(self, scheduler: Scheduler) -> None:
+        async def poll(item: ScheduledItem) -> float | None:
+            return await self.poll(item.item_id)
+
+        scheduler.register(CLAIM_KIND, poll)
 
     def _key(self, workspace_id: str) -> str:
         return key(self._namespace, "ws", workspace_id, "claim")
@@ -201,28 +209,13 @@ class ClaimService:
         await self._save(workspace_id, record)
         instructions = _instructions(record)
         ref = ConversationRef(*record["ref"])
-        surface = await self._settle_conversation(ref, instructions)
+        surface = await self._settle(ref, instructions)
         for observer in self._observers:
             try:
                 await observer.claim_changed(ref, instructions, surface)
             except Exception:
                 log.exception("claim observer %s failed", type(observer).__name__)
         return None
-
-    async def _settle_conversation(self, ref: ConversationRef, claim: ClaimInstructions) -> dict:
-        """Move the conversation that started the claim to its outcome; returns its surface metadata."""
-        for _ in range(CONVERSATION_WRITE_ATTEMPTS):
-            conversation = await self._store.load(ref)
-            if conversation is None:
-                return {}
-            if conversation.state != "claim_pending" or claim.state not in ("claimed", "failed"):
-                return conversation.surface
-            conversation.state = "claimed" if claim.state == "claimed" else "failed"
-            if claim.state == "failed":
-                conversation.failure = {"reason": claim.message, "retry": None}
-            if await self._store.save(conversation):
-                return conversation.surface
-        return {}
 
 
 def _instructions(record: dict[str, Any]) -> ClaimInstructions:

@@ -6,8 +6,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.hiring.store import ConversationRef
+from bot.hiring.record import ConversationRef
 from bot.infra.storage import key
+
+# The scheduled-work kind that reads a workspace's OpenTrain ledger (proposals and what follows them). Publishing a
+# job schedules it at once; the ledger reader registers the handler.
+LEDGER_KIND = "ledger"
 
 
 @dataclass(frozen=True)

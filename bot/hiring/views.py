@@ -1,9 +1,15 @@
-"""Slack-free view models: what the engine wants the requester to see. Front ends render them (Block Kit, text)."""
+"""Slack-free view models: what the engine wants the requester to see. Front ends render them (Block Kit, text).
+
+Views carry plain words and ids (user ids, job ids, URLs), never a front end's markup: Slack writes `<@U1>` for a
+user id, the terminal writes the id.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Literal, Union
+
+from bot.hiring.states import State
 
 NoticeLevel = Literal["info", "error"]
 ClaimState = Literal["waiting", "claimed", "expired", "needs_email", "failed"]
@@ -89,20 +95,28 @@ class ClaimInstructions:
 
 
 @dataclass(frozen=True)
+class OnlyRequester:
+    """Someone other than the requester wrote in the conversation (unless ALLOW_ANYONE_TO_ANSWER)."""
+
+    requester: str  # the user id that may answer
+
+
+@dataclass(frozen=True)
 class Status:
-    state: str
+    state: State
     job_id: str | None
     fields: list[ReviewField]
     missing: list[str]
 
 
-View = Union[Notice, Question, ReviewCard, Published, EmailRequest, ClaimInstructions, Status]
+View = Union[Notice, Question, ReviewCard, Published, EmailRequest, ClaimInstructions, Status, OnlyRequester]
 
 
 @dataclass(frozen=True)
 class Reply:
-    """Everything one incoming message produced. `duplicate`: this message was already handled; show nothing."""
+    """Everything one incoming message produced. `duplicate`: this message was already handled; show nothing.
+    `state` is the conversation's state after the message, None when there is no conversation."""
 
     views: list[View]
-    state: str
+    state: State | None
     duplicate: bool = False

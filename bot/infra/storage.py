@@ -7,12 +7,15 @@ import redis.asyncio as aioredis
 from bot.infra.embedded_redis import redis_url_for
 
 
+Redis = aioredis.Redis  # the handle every module takes (decoded strings)
+
+
 def key(namespace: str, *parts: str) -> str:
     """`key("hirebot", "ws", "T1", "conv", "C1:1700.1")` -> "hirebot:ws:T1:conv:C1:1700.1"."""
     return ":".join((namespace, *parts))
 
 
-def connect(url: str) -> aioredis.Redis:
+def connect(url: str) -> Redis:
     # Short socket timeouts turn a lost Redis into a prompt RedisError instead of a hang.
     # A blocking pool: under a burst (hundreds of conversations at once) callers wait briefly for a free
     # connection instead of failing with "Too many connections" (redis-py's default pool stops at 100).
@@ -28,5 +31,5 @@ def connect(url: str) -> aioredis.Redis:
     return aioredis.Redis.from_pool(pool)
 
 
-def connect_from_settings(settings) -> aioredis.Redis:
+def connect_from_settings(settings) -> Redis:
     return connect(redis_url_for(settings))
