@@ -13,7 +13,9 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, Field
 
 from bot.hiring.wording import Explained, feature_off, missing_scopes
 from bot.opentrain.client import OpenTrainClient
@@ -41,6 +43,25 @@ FEATURE_OF_CAPABILITY = {
     "draftUpdate": "public_api_job_drafting",
     "publish": "public_api_job_publishing",
 }
+
+
+class Features(BaseModel):
+    """What `GET /capabilities` says the token may use, and the draft vocabulary (cached per workspace)."""
+
+    capabilities: dict[str, Any] = Field(default_factory=dict)  # camelCase flags, as `lacks` names them
+    update_keys: list[str] = Field(default_factory=list)
+    enums: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Actor(BaseModel):
+    """Who the token acts for (`GET /auth/me`, cached per workspace)."""
+
+    email: str | None = None
+    name: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+
+
+Probe = TypeVar("Probe", Features, Actor)
 
 
 class AccountProblem(Explained):
@@ -112,22 +133,22 @@ class Accounts:
     async def forget_capabilities(self, workspace_id: str) -> None:
         await self._redis.delete(self._key(workspace_id, "capabilities"))
 
-    async def capabilities(self, workspace_id: str, refresh: bool = False) -> dict[str, Any]:
-        """`{"capabilities": {...}, "update_keys": [...], "enums": {...}}`, probed once and cached."""
-        return await self._probed(workspace_id, "capabilities", refresh, _read_capabilities)
+    async def capabilities(self, workspace_id: str, refresh: bool = False) -> Features:
+        """Probed once and cached."""
+        return await self._probed(workspace_id, "capabilities", refresh, Features, _read_capabilities)
 
-    async def me(self, workspace_id: str, refresh: bool = False) -> dict[str, Any]:
-        """Who the token acts for and its scopes: `{"email", "name", "scopes"}`."""
-        return await self._probed(workspace_id, "me", refresh, _read_me)
+    async def me(self, workspace_id: str, refresh: bool = False) -> Actor:
+        """Who the token acts for and its scopes."""
+        return await self._probed(workspace_id, "me", refresh, Actor, _read_me)
 
-    async def _probed(self, workspace_id: str, name: str, refresh: bool,
-                      read: Callable[[OpenTrainClient], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    async def _probed(self, workspace_id: str, name: str, refresh: bool, kind: type[Probe],
+                      read: Callable[[OpenTrainClient], Awaitable[Probe]]) -> Probe:
         """A discovery answer of OpenTrain's, cached per workspace for PROBE_TTL_SECONDS."""
         cache = self._key(workspace_id, name)
         if not refresh and (cached := await self._redis.get(cache)):
-            return json.loads(cached)
+            return kind.model_validate_json(cached)
         probed = await read(await self.client_for(workspace_id))
-        await self._redis.set(cache, json.dumps(probed), ex=PROBE_TTL_SECONDS)
+        await self._redis.set(cache, probed.model_dump_json(), ex=PROBE_TTL_SECONDS)
         return probed
 
     async def check_ready(self, workspace_id: str, *, scope: str, capability: str) -> None:
@@ -140,9 +161,9 @@ class Accounts:
         """What stops the token from using `capability` (a plain sentence), or None. A capability the probe does not
         report counts as on unless `unreported_ok` is False (for optional features the bot only uses when sure)."""
         who = await self.me(workspace_id)
-        if not has_scope(who["scopes"], scope):
+        if not has_scope(who.scopes, scope):
             return missing_scopes([scope])
-        enabled = (await self.capabilities(workspace_id))["capabilities"].get(capability)
+        enabled = (await self.capabilities(workspace_id)).capabilities.get(capability)
         if (enabled is False) if unreported_ok else (enabled is not True):
             return feature_off(FEATURE_OF_CAPABILITY.get(capability, capability))
         return None
@@ -207,15 +228,12 @@ def _epoch(timestamp: str | None) -> float | None:
         return None
 
 
-async def _read_capabilities(client: OpenTrainClient) -> dict[str, Any]:
+async def _read_capabilities(client: OpenTrainClient) -> Features:
     probe = await client.capabilities()
-    return {
-        "capabilities": probe.capabilities.model_dump(by_alias=True),  # camelCase flags, as `lacks` names them
-        "update_keys": list(probe.draft.update_keys),
-        "enums": dict(probe.draft.enums),
-    }
+    return Features(capabilities=probe.capabilities.model_dump(by_alias=True), update_keys=list(probe.draft.update_keys),
+                    enums=dict(probe.draft.enums))
 
 
-async def _read_me(client: OpenTrainClient) -> dict[str, Any]:
+async def _read_me(client: OpenTrainClient) -> Actor:
     me = await client.me()
-    return {"email": me.actor.email, "name": me.actor.full_name, "scopes": list(me.token.scopes)}
+    return Actor(email=me.actor.email, name=me.actor.full_name, scopes=list(me.token.scopes))

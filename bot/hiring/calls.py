@@ -105,7 +105,7 @@ class Calls:
         capabilities = await self._accounts.capabilities(workspace)
         client = await self._accounts.client_for(workspace)
         report = await client.create_draft(conversation.description, idempotency_key=conversation.idempotency_key)
-        probed = Report(enums=capabilities["enums"], update_keys=capabilities["update_keys"])
+        probed = Report(enums=capabilities.enums, update_keys=capabilities.update_keys)
         conversation.report = read_report(report, probed)
         conversation.job_id = conversation.report.job_id
         conversation.failure = None
