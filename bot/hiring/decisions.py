@@ -118,7 +118,7 @@ def publish(conversation: Conversation, _: str) -> Decision:
 
 
 def review_help(conversation: Conversation, _: str) -> Decision:
-    return Decision([Notice(wording.HELP["review"])])
+    return Decision([Notice(wording.HELP[State.REVIEW])])
 
 
 # ---- a failed step
@@ -139,7 +139,7 @@ RETRY_FROM = {Op.CREATE: State.DRAFTING, Op.PUBLISH: State.PUBLISHING, Op.CLAIM_
 def failure_notice(conversation: Conversation, _: str) -> Decision:
     failure = conversation.failure
     reason = (failure.reason if failure else None) or "The last step failed."
-    more = wording.HELP["failed"] if failure and failure.retry else wording.FINISHED.format(state="over")
+    more = wording.HELP[State.FAILED] if failure and failure.retry else wording.FINISHED.format(state="over")
     return Decision([Notice(f"{reason} {more}")])
 
 
@@ -157,4 +157,4 @@ def claim_email(conversation: Conversation, email: str) -> Decision:
 
 
 def claim_help(conversation: Conversation, _: str) -> Decision:
-    return Decision([Notice(wording.HELP["claim_pending"])])
+    return Decision([Notice(wording.HELP[State.CLAIM_PENDING])])

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.hiring.states import State
 from bot.opentrain import errors
 from bot.opentrain.fields import MAX_RAW_DESCRIPTION_CHARS
 
@@ -52,11 +53,11 @@ def refusal(exc: Exception) -> str:
 # ---- the conversation -------------------------------------------------------------------------------------------
 
 HELP = {
-    "asking": "Answer the question, or type `back` (change your previous answer), `status`, `cancel`.",
-    "review": ("Type `publish` to post the job, `edit <field>` to change a field, `confirm <field>` for each "
+    State.ASKING: "Answer the question, or type `back` (change your previous answer), `status`, `cancel`.",
+    State.REVIEW: ("Type `publish` to post the job, `edit <field>` to change a field, `confirm <field>` for each "
                "flagged field, `back`, `status`, or `cancel`."),
-    "claim_pending": "Type the email that should own the OpenTrain account, `restart` for a new claim code, or `status`.",
-    "failed": "Type `retry` to try the last step again, `status`, or `cancel`.",
+    State.CLAIM_PENDING: "Type the email that should own the OpenTrain account, `restart` for a new claim code, or `status`.",
+    State.FAILED: "Type `retry` to try the last step again, `status`, or `cancel`.",
 }
 FINISHED = "This hiring conversation is {state}. Start a new one with `/hire <description>`."
 ALREADY_HERE = "There's already a hiring conversation here; type `status` to see it or `cancel` to stop it."
@@ -74,11 +75,11 @@ CLAIM_OFFER = ("To hire from this job, a human must claim the bot's OpenTrain ac
                "(It must not have an OpenTrain account yet.)")
 
 
-def help_for(state: str) -> str:
+def help_for(state: State) -> str:
     return HELP.get(state, FINISHED.format(state=state))
 
 
-def no_longer_applies(state: str) -> str:
+def no_longer_applies(state: State) -> str:
     return f"That no longer applies: this conversation is {state.replace('_', ' ')}."
 
 

@@ -106,7 +106,7 @@ def test_publish_waits_for_flagged_fields_then_missing_ones_then_calls():
 
 def test_review_explains_itself_for_words_it_does_not_know():
     talk = conversation(State.REVIEW, missing=[])
-    assert table.take(talk, "ship it").views == [Notice(wording.HELP["review"])]
+    assert table.take(talk, "ship it").views == [Notice(wording.HELP[State.REVIEW])]
     assert "isn't flagged" in notices(table.take(talk, "confirm headcount").views)
 
 
@@ -137,7 +137,7 @@ def test_the_claim_takes_an_email_or_restart():
     assert decision.call == Call(Op.CLAIM_START, CallArgs(email="owner@example.com"))
     assert talk.claim_email == "owner@example.com"
     assert table.take(talk, "restart").call == decision.call
-    assert table.take(talk, "not an email").views == [Notice(wording.HELP["claim_pending"])]
+    assert table.take(talk, "not an email").views == [Notice(wording.HELP[State.CLAIM_PENDING])]
     assert "nothing to cancel" in notices(table.take(talk, "cancel").views)
 
 
