@@ -39,14 +39,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.hiring.accounts import Accounts  # noqa: E402
+from bot.infra.scheduler import Scheduler  # noqa: E402
+from bot.infra.secretbox import SecretBox  # noqa: E402
+from bot.infra.storage import connect  # noqa: E402
 from bot.opentrain.client import OpenTrainClient  # noqa: E402
 from bot.sandbox.server import SandboxThread  # noqa: E402
-from bot.infra.secretbox import SecretBox  # noqa: E402
 from bot.slack.opentrain_webhooks import WebhookReceiver, WebhookStore, WebhookSubscriptions  # noqa: E402
-from bot.infra.storage import connect  # noqa: E402
 from bot.workers.outbox import Outbox  # noqa: E402
 from bot.workers.proposals import LEDGER_KIND, ProposalLedger  # noqa: E402
-from bot.infra.scheduler import Scheduler  # noqa: E402
 from tests.support.redis_server import test_redis_url  # noqa: E402
 from tests.support.slack_api import SlackApiStandIn, StandInThread  # noqa: E402
 from tests.workers.market import READY_FIELDS, seed_job  # noqa: E402
@@ -206,7 +206,7 @@ async def run_naive(args, sandbox_url: str, token: str, jobs: list[str], phase: 
             await asyncio.gather(*(poll(job_id, False) for job_id in jobs))
             try:
                 await asyncio.wait_for(stop.wait(), max(0.0, args.interval - (time.monotonic() - started)))
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     stop = asyncio.Event()

@@ -160,7 +160,7 @@ class Scheduler:
             if not ran:
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=idle_sleep)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     async def _claim_next(self, kind: str, passed_over: list[str]) -> ScheduledItem | None:

@@ -33,7 +33,7 @@ class SecretBox:
             raise SecretBoxError("stored credential cannot be decrypted with the configured ENCRYPTION_KEY") from None
 
     @classmethod
-    def from_settings(cls, settings) -> "SecretBox":
+    def from_settings(cls, settings) -> SecretBox:
         # Settings has already checked the key (is_fernet_key), so a bad one never gets this far.
         if settings.encryption_key is not None:
             return cls(settings.encryption_key.get_secret_value().encode())

@@ -13,7 +13,7 @@ from typing import Any
 
 from bot.sandbox import catalog
 from bot.sandbox import vocabulary as vocab
-from bot.sandbox.parser import ParsedDraft, experience_level, parse_description, preview
+from bot.sandbox.parser import ParsedDraft, experience_level, parse_description
 
 MAX_PAYLOAD_CHARS = 200_000
 MAX_UNMAPPED = 25

@@ -9,7 +9,7 @@ import fnmatch
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 APP_URL = "https://app.opentrain.ai"
 CLAIM_GRANT_TYPE = "urn:opentrain:agent-auth:grant-type:claim"
@@ -106,7 +106,7 @@ def new_id(prefix: str) -> str:
 def iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
-    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

@@ -7,8 +7,8 @@ import html
 
 from aiohttp import web
 
-from bot.sandbox.routes_public import read_json
 from bot.sandbox.records import Fault, PublicError, bad_request, iso
+from bot.sandbox.routes_public import read_json
 from bot.sandbox.world import World
 
 CLAIM_PAGE = """<!doctype html>

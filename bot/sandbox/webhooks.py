@@ -135,7 +135,7 @@ class WebhookDispatcher:
             async with self._client().post(subscription.url, data=raw_body, headers=headers, timeout=timeout,
                                            allow_redirects=False) as response:
                 return response.status, None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None, "timeout"
         except aiohttp.ClientError as exc:
             return None, type(exc).__name__

@@ -12,17 +12,45 @@ import math
 import random
 import secrets
 from collections import deque
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from bot.sandbox import catalog, moderation
 from bot.sandbox.parser import ParsedDraft
 from bot.sandbox.proposals import fake_proposal
 from bot.sandbox.records import (
-    ALL_SCOPES, ANONYMOUS_REGISTRATION, APP_URL, APPROVAL_LIFETIME_SECONDS, CLAIM_GRANT_TYPE, DEFAULT_CONFIG,
-    EVENT_SCOPES, FEATURE_CAPABILITIES, JOB_STATUSES, LOCAL_HOSTS, MAX_ACTIVE_TOKENS, MAX_WEBHOOKS,
-    POST_CLAIM_SCOPES, PRE_CLAIM_SCOPES, PROPOSAL_STATUSES, Account, Claim, ClaimAttempt, Clock, Event, Fault, Job,
-    OAuthError, Proposal, PublicError, Token, bad_request, conflict, effective_scopes, forbidden, iso, new_id,
+    ALL_SCOPES,
+    ANONYMOUS_REGISTRATION,
+    APP_URL,
+    APPROVAL_LIFETIME_SECONDS,
+    CLAIM_GRANT_TYPE,
+    DEFAULT_CONFIG,
+    EVENT_SCOPES,
+    FEATURE_CAPABILITIES,
+    JOB_STATUSES,
+    LOCAL_HOSTS,
+    MAX_ACTIVE_TOKENS,
+    MAX_WEBHOOKS,
+    POST_CLAIM_SCOPES,
+    PRE_CLAIM_SCOPES,
+    PROPOSAL_STATUSES,
+    Account,
+    Claim,
+    ClaimAttempt,
+    Clock,
+    Event,
+    Fault,
+    Job,
+    OAuthError,
+    Proposal,
+    PublicError,
+    Token,
+    bad_request,
+    conflict,
+    effective_scopes,
+    forbidden,
+    iso,
+    new_id,
     not_found,
 )
 from bot.sandbox.webhooks import Subscription, WebhookDispatcher
@@ -192,7 +220,7 @@ class World:
         except ValueError:
             raise bad_request("expiresAt must be an ISO 8601 timestamp.", field="expiresAt") from None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         if moment.timestamp() <= self.now():
             raise bad_request("expiresAt must be in the future.", field="expiresAt")
         return moment.timestamp()
@@ -363,9 +391,9 @@ class World:
 
     def _count_publish(self, account: Account) -> None:
         now = self.now()
-        today = datetime.fromtimestamp(now, tz=timezone.utc).date()
+        today = datetime.fromtimestamp(now, tz=UTC).date()
         published_today = [t for t in account.publish_times
-                           if datetime.fromtimestamp(t, tz=timezone.utc).date() == today]
+                           if datetime.fromtimestamp(t, tz=UTC).date() == today]
         limit = self.config["publishLimitClaimed" if account.claimed else "publishLimitUnclaimed"]
         if len(published_today) >= limit:
             retry_after = max(1, math.ceil(86400 - now % 86400))

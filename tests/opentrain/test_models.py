@@ -6,8 +6,23 @@ import pytest
 
 from bot.opentrain import errors
 from bot.opentrain.models import (
-    AuthMe, Capabilities, ClaimGrant, ClaimStart, CloseResult, ConversationOpened, DraftReport, HireApproval, MyJob,
-    OAuthErrorBody, Proposal, ProposalDetail, PublicErrorBody, PublishResult, Registration, TokenRecord, UpdatesPage,
+    AuthMe,
+    Capabilities,
+    ClaimGrant,
+    ClaimStart,
+    CloseResult,
+    ConversationOpened,
+    DraftReport,
+    HireApproval,
+    MyJob,
+    OAuthErrorBody,
+    Proposal,
+    ProposalDetail,
+    PublicErrorBody,
+    PublishResult,
+    Registration,
+    TokenRecord,
+    UpdatesPage,
     WebhookCreated,
 )
 from tests.opentrain import payloads

@@ -50,7 +50,7 @@ def test_proposals_arrive_and_page_newest_first(http):
     stranger = bearer(app_token(http))
     assert http.get(f"{PUBLIC}/jobs/{job_id}/proposals", headers=stranger).status_code == 403
     assert http.get(f"{PUBLIC}/proposals/{created[0]['id']}", headers=stranger).status_code == 403
-    assert http.post(f"/_sandbox/jobs/job_missing/proposals", json={"count": 1}).status_code == 404
+    assert http.post("/_sandbox/jobs/job_missing/proposals", json={"count": 1}).status_code == 404
 
 
 def test_updates_ledger_cursor_and_scope_filtering(http):
