@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import redis.asyncio as aioredis
 
 from bot.infra.embedded_redis import redis_url_for
+
+if TYPE_CHECKING:
+    from bot.infra.settings import Settings
 
 
 def key(namespace: str, *parts: str) -> str:
@@ -28,5 +33,5 @@ def connect(url: str) -> aioredis.Redis:
     return aioredis.Redis.from_pool(pool)
 
 
-def connect_from_settings(settings) -> aioredis.Redis:
+def connect_from_settings(settings: Settings) -> aioredis.Redis:
     return connect(redis_url_for(settings))

@@ -294,7 +294,8 @@ class SlackApiStandIn:
             profile["email"] = user.email
         return {
             "ok": True,
-            "user": {"id": user.user_id, "team_id": self.team_id, "name": user.name, "is_bot": user.is_bot, "profile": profile},
+            "user": {"id": user.user_id, "team_id": self.team_id, "name": user.name, "is_bot": user.is_bot,
+                     "profile": profile},
         }
 
     def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
