@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import redis.asyncio as aioredis
 
 from bot.infra.embedded_redis import redis_url_for
+
+if TYPE_CHECKING:
+    from bot.infra.settings import Settings
 
 
 Redis = aioredis.Redis  # the handle every module takes (decoded strings)
@@ -31,5 +36,5 @@ def connect(url: str) -> Redis:
     return aioredis.Redis.from_pool(pool)
 
 
-def connect_from_settings(settings) -> Redis:
+def connect_from_settings(settings: Settings) -> Redis:
     return connect(redis_url_for(settings))
