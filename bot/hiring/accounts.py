@@ -15,12 +15,12 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from bot.hiring.wording import Explained, feature_off, missing_scopes
-from bot.opentrain.client import OpenTrainClient
 from bot.infra.secretbox import SecretBox
-from bot.infra.storage import key
+from bot.infra.storage import Redis, key
+from bot.opentrain.client import OpenTrainClient
 
 log = logging.getLogger(__name__)
 
@@ -74,7 +74,8 @@ def has_scope(granted: list[str], needed: str) -> bool:
 
 
 class Accounts:
-    def __init__(self, redis, namespace: str, base_client, secretbox: SecretBox, *, app_token: str | None = None,
+    def __init__(self, redis: Redis, namespace: str, base_client: OpenTrainClient, secretbox: SecretBox, *,
+                 app_token: str | None = None,
                  agent_name: str = "hirebot"):
         self._redis = redis
         self._namespace = namespace
@@ -97,19 +98,19 @@ class Accounts:
     def _key(self, workspace_id: str, part: str) -> str:
         return key(self._namespace, "ws", workspace_id, part)
 
-    async def client_for(self, workspace_id: str):
+    async def client_for(self, workspace_id: str) -> OpenTrainClient:
         return self._base.with_token(await self._access_token(workspace_id))
 
     async def is_claimed(self, workspace_id: str) -> bool:
         if self._app_token:
             return True
-        return await self._redis.hget(self._key(workspace_id, "account"), "claimed") == "1"
+        return bool(await self._redis.hget(self._key(workspace_id, "account"), "claimed") == "1")
 
     async def claim_token(self, workspace_id: str) -> str | None:
         if self._app_token:
             return None
         sealed = await self._redis.hget(self._key(workspace_id, "account"), "claim_token")
-        return self._box.decrypt(sealed) if sealed else None
+        return self._box.decrypt(str(sealed)) if sealed else None
 
     async def claim_window_closes_at(self, workspace_id: str) -> float | None:
         """When the claim token stops working (epoch s, from registration), or None when unknown."""
@@ -172,9 +173,7 @@ class Accounts:
         if self._app_token:
             return self._app_token
         sealed = await self._redis.hget(self._key(workspace_id, "account"), "access_token")
-        if sealed is None:
-            sealed = await self._register_once(workspace_id)
-        return self._box.decrypt(sealed)
+        return self._box.decrypt(str(sealed) if sealed is not None else await self._register_once(workspace_id))
 
     async def _register_once(self, workspace_id: str) -> str:
         account, lock = self._key(workspace_id, "account"), self._key(workspace_id, "account-lock")
@@ -183,14 +182,14 @@ class Accounts:
         while not await self._redis.set(lock, holder, nx=True, px=REGISTRATION_LOCK_MS):
             # Another process is registering this workspace: wait for its result instead of registering again.
             if sealed := await self._redis.hget(account, "access_token"):
-                return sealed
+                return str(sealed)
             if waited >= REGISTRATION_WAIT_SECONDS:
                 raise AccountProblem("Connecting to OpenTrain is taking too long; please try again in a minute.")
             await asyncio.sleep(0.1)
             waited += 0.1
         try:
             if sealed := await self._redis.hget(account, "access_token"):
-                return sealed
+                return str(sealed)
             return await self._register(workspace_id, account)
         finally:
             if await self._redis.get(lock) == holder:
@@ -209,11 +208,11 @@ class Accounts:
             log.warning("workspace %s was registered twice (a slow registration outlived its lock); "
                         "keeping the first account", workspace_id)
             await self._revoke_quietly(registration.access_token)
-            return stored
+            return str(stored)
         log.info("registered an OpenTrain agent account for workspace %s", workspace_id)
         return sealed
 
-    async def _revoke_quietly(self, token) -> None:
+    async def _revoke_quietly(self, token: SecretStr) -> None:
         try:
             await self._base.revoke_token(token)
         except Exception as exc:  # an unused account left behind costs nothing; the workspace is already served
@@ -222,16 +221,18 @@ class Accounts:
 
 def _epoch(timestamp: str | None) -> float | None:
     """An ISO 8601 time such as `2026-06-13T09:00:00.000Z` as epoch seconds; None when absent or unreadable."""
+    if timestamp is None:
+        return None
     try:
         return datetime.fromisoformat(timestamp).timestamp()
-    except (TypeError, ValueError):
+    except ValueError:
         return None
 
 
 async def _read_capabilities(client: OpenTrainClient) -> Features:
     probe = await client.capabilities()
-    return Features(capabilities=probe.capabilities.model_dump(by_alias=True), update_keys=list(probe.draft.update_keys),
-                    enums=dict(probe.draft.enums))
+    return Features(capabilities=probe.capabilities.model_dump(by_alias=True),
+                    update_keys=list(probe.draft.update_keys), enums=dict(probe.draft.enums))
 
 
 async def _read_me(client: OpenTrainClient) -> Actor:

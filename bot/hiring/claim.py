@@ -223,7 +223,10 @@ class ClaimService:
         await self._accounts.replace_token(workspace_id, grant.access_token.get_secret_value(), grant.scopes)
         return await self._finish(workspace_id, record, "claimed", None)
 
-    async def _finish(self, workspace_id: str, record: ClaimRecord, state: ClaimState, message: str | None) -> None:
+    async def _finish(self, workspace_id: str, record: ClaimRecord, state: ClaimState,
+                      message: str | None) -> float | None:
+        """The claim reached an end: record it, settle its conversation, tell the observers. Returns None, the
+        poll's "no next poll"."""
         record = record.model_copy(update={"state": state, "message": message})
         await self._save(workspace_id, record)
         instructions = record.instructions

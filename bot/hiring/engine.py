@@ -48,7 +48,7 @@ class HiringEngine:
                             pending_lease_seconds=pending_lease_seconds, clock=clock)
 
     @classmethod
-    def from_settings(cls, settings, redis, scheduler, *, http=None) -> "HiringEngine":  # TEMP until the root lands
+    def from_settings(cls, settings, redis, scheduler, *, http=None) -> HiringEngine:  # TEMP until the root lands
         from bot.infra.secretbox import SecretBox
         from bot.opentrain.client import OpenTrainClient
 

@@ -82,7 +82,7 @@ class Steps:
             views = recovered + decision.views + await self._calls.run(conversation)
             if await self._store.save(conversation):
                 return Reply(views, conversation.state)
-            return Reply(views + [Notice(wording.CHANGED_MEANWHILE)], conversation.state)
+            return Reply([*views, Notice(wording.CHANGED_MEANWHILE)], conversation.state)
         return Reply([Notice(wording.BUSY, "error")], None)
 
     async def _refusal(self, conversation: Conversation, user_id: str, fresh_start: bool) -> Reply | None:

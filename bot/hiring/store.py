@@ -35,7 +35,7 @@ class ConversationStore:
         stored = await self._redis.hgetall(self.record_key(ref))
         if not stored.get("data"):
             return None
-        return Conversation.from_json(stored["data"], int(stored["version"]))
+        return Conversation.from_json(str(stored["data"]), int(stored["version"]))
 
     async def save(self, conversation: Conversation) -> bool:
         """Write `conversation` if nobody wrote since it was read; on success its version moves on by one."""

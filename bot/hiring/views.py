@@ -6,8 +6,9 @@ user id, the terminal writes the id.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, Union
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
 
 from bot.hiring.states import State
 
@@ -33,7 +34,8 @@ class Question:
     position: str  # "2 of 5"
     hint: str | None = None
     example: str | None = None
-    choices: list[tuple[str, str]] = field(default_factory=list)  # (value, label); answer by value, label or number
+    # (value, label): the answer can be the value, the label or the 1-based number
+    choices: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     current: str | None = None  # the value already set, when re-asking (back / edit)
 
 
@@ -57,11 +59,11 @@ class UnmappedField:
 class ReviewCard:
     job_id: str
     fields: list[ReviewField]
-    warnings: list[str] = field(default_factory=list)
-    unmapped: list[UnmappedField] = field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    unmapped: list[UnmappedField] = dataclasses.field(default_factory=list)
     review_url: str | None = None
     publish_ready: bool = True
-    missing: list[str] = field(default_factory=list)  # fields the API still reports missing
+    missing: list[str] = dataclasses.field(default_factory=list)  # fields the API still reports missing
 
     @property
     def unconfirmed(self) -> list[str]:
@@ -73,7 +75,7 @@ class Published:
     job_id: str
     job_url: str | None
     already_published: bool = False
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -109,7 +111,7 @@ class Status:
     missing: list[str]
 
 
-View = Union[Notice, Question, ReviewCard, Published, EmailRequest, ClaimInstructions, Status, OnlyRequester]
+View = Notice | Question | ReviewCard | Published | EmailRequest | ClaimInstructions | Status | OnlyRequester
 
 
 @dataclass(frozen=True)

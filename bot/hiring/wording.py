@@ -56,7 +56,8 @@ HELP = {
     State.ASKING: "Answer the question, or type `back` (change your previous answer), `status`, `cancel`.",
     State.REVIEW: ("Type `publish` to post the job, `edit <field>` to change a field, `confirm <field>` for each "
                "flagged field, `back`, `status`, or `cancel`."),
-    State.CLAIM_PENDING: "Type the email that should own the OpenTrain account, `restart` for a new claim code, or `status`.",
+    State.CLAIM_PENDING: ("Type the email that should own the OpenTrain account, `restart` for a new claim code, "
+                          "or `status`."),
     State.FAILED: "Type `retry` to try the last step again, `status`, or `cancel`.",
 }
 FINISHED = "This hiring conversation is {state}. Start a new one with `/hire <description>`."

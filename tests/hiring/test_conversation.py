@@ -6,12 +6,20 @@ import asyncio
 
 import pytest
 
-from bot.hiring.states import IllegalTransition, Op, State
-from bot.hiring.table import move
 from bot.hiring.jobs import lookup_job
 from bot.hiring.record import PendingCall
-from bot.hiring.views import (ClaimInstructions, EmailRequest, Notice, OnlyRequester, Published, Question, ReviewCard,
-                              Status)
+from bot.hiring.states import IllegalTransition, Op, State
+from bot.hiring.table import move
+from bot.hiring.views import (
+    ClaimInstructions,
+    EmailRequest,
+    Notice,
+    OnlyRequester,
+    Published,
+    Question,
+    ReviewCard,
+    Status,
+)
 from tests.hiring.conftest import DEMO, REQUESTER
 
 SAMPLE_ANSWERS = {"enum": "1", "number": "20", "integer": "4", "array": "Bounding box", "boolean": "yes"}
@@ -169,7 +177,6 @@ async def test_payment_type_change_back_edit_and_cancel(bot):
 
 
 async def test_moderation_block_and_daily_limit_keep_the_draft(make_harness):
-    from bot.hiring.engine import ConversationRef
 
     bot = make_harness()
     reply = await answer_until_review(bot, await bot.hire())

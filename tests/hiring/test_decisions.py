@@ -1,4 +1,4 @@
-"""The conversation's decisions as pure logic: state × words → what to show, where to move, which call to make.
+"""The conversation's decisions as pure logic: state x words -> what to show, where to move, which call to make.
 
 No Redis, no OpenTrain: a record is built by hand and `table.take` decides. The scenario tests in
 test_conversation.py drive the same table through the sandbox.
@@ -47,7 +47,8 @@ def notices(views) -> str:
 def test_an_answer_becomes_one_patch_and_stays_asking_until_the_api_answers():
     talk = conversation(State.ASKING)
     decision = table.take(talk, "Bounding box, Polygon")
-    assert decision.call == Call(Op.PATCH, CallArgs(field="labelTypes", fields={"labelTypes": ["Bounding box", "Polygon"]}))
+    answered = CallArgs(field="labelTypes", fields={"labelTypes": ["Bounding box", "Polygon"]})
+    assert decision.call == Call(Op.PATCH, answered)
     assert decision.to is None and talk.state == State.ASKING and decision.views == []
 
 
@@ -174,7 +175,7 @@ def shaped(state: State, missing: list[FieldSpec], flagged: bool, retry: Op | No
 
 
 def test_every_word_in_every_state_moves_only_where_its_route_says():
-    """State × words, exhaustively: take() never raises, and a call only starts in the state it runs in."""
+    """State x words, exhaustively: take() never raises, and a call only starts in the state it runs in."""
     for state, missing, flagged, retry, text in itertools.product(State, SHAPES, (False, True), (None, *Op), WORDS):
         talk = shaped(state, missing, flagged, retry)
         decision = table.take(talk, text)
