@@ -223,12 +223,14 @@ async def run_naive(args, sandbox_url: str, token: str, jobs: list[str], phase: 
 
 async def drain(done, timeout: float) -> None:
     deadline = time.monotonic() + timeout
-    while not done() and time.monotonic() < deadline:
+    # The condition changes on other threads (the Slack stand-in, the sandbox): no asyncio.Event to wait on.
+    while not done() and time.monotonic() < deadline:  # noqa: ASYNC110
         await asyncio.sleep(0.1)
 
 
 def report(phases: list[Phase], args) -> None:
-    print(f"\n{args.jobs} open jobs, proposals at {args.rate}/s for {args.duration:.0f} s, interval {args.interval:.0f} s")
+    print(f"\n{args.jobs} open jobs, proposals at {args.rate}/s for {args.duration:.0f} s, "
+          f"interval {args.interval:.0f} s")
     print(f"{'approach':<18} {'OpenTrain req/min':>17} {'cards':>7} {'delay p50':>10} {'p95':>8} {'max':>8}")
     for phase in phases:
         delays = sorted(phase.seen_at[p] - phase.created_at[p] for p in phase.created_at if p in phase.seen_at)
@@ -242,8 +244,9 @@ def report(phases: list[Phase], args) -> None:
 
 async def main(args) -> None:
     with SandboxThread() as sandbox, StandInThread(TimedSlack()) as slack:
-        httpx.post(f"{sandbox.url}/_sandbox/config", json={"publishLimitClaimed": 100_000}).raise_for_status()
-        token = httpx.post(f"{sandbox.url}/_sandbox/tokens", json={}).json()["token"]
+        async with httpx.AsyncClient(base_url=sandbox.url) as control:
+            (await control.post("/_sandbox/config", json={"publishLimitClaimed": 100_000})).raise_for_status()
+            token = (await control.post("/_sandbox/tokens", json={})).json()["token"]
         print(f"publishing {args.jobs} jobs…", flush=True)
         jobs = [job_id for job_id, _ in await publish_jobs(sandbox.url, token, args.jobs)]
         phases = [Phase("ledger (poll)"), Phase("ledger (webhook)"), Phase("naive per-job poll")]

@@ -13,12 +13,14 @@ import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, Field, SecretStr
 
 from bot.hiring.wording import Explained, feature_off, missing_scopes
-from bot.opentrain.client import OpenTrainClient
 from bot.infra.secretbox import SecretBox
-from bot.infra.storage import key
+from bot.infra.storage import Redis, key
+from bot.opentrain.client import OpenTrainClient
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +45,25 @@ FEATURE_OF_CAPABILITY = {
 }
 
 
+class Features(BaseModel):
+    """What `GET /capabilities` says the token may use, and the draft vocabulary (cached per workspace)."""
+
+    capabilities: dict[str, Any] = Field(default_factory=dict)  # camelCase flags, as `lacks` names them
+    update_keys: list[str] = Field(default_factory=list)
+    enums: dict[str, list[str]] = Field(default_factory=dict)
+
+
+class Actor(BaseModel):
+    """Who the token acts for (`GET /auth/me`, cached per workspace)."""
+
+    email: str | None = None
+    name: str | None = None
+    scopes: list[str] = Field(default_factory=list)
+
+
+Probe = TypeVar("Probe", Features, Actor)
+
+
 class AccountProblem(Explained):
     """Something the requester must hear in plain words (a disabled feature, a missing scope); never a secret."""
 
@@ -53,7 +74,8 @@ def has_scope(granted: list[str], needed: str) -> bool:
 
 
 class Accounts:
-    def __init__(self, redis, namespace: str, base_client, secretbox: SecretBox, *, app_token: str | None = None,
+    def __init__(self, redis: Redis, namespace: str, base_client: OpenTrainClient, secretbox: SecretBox, *,
+                 app_token: str | None = None,
                  agent_name: str = "hirebot"):
         self._redis = redis
         self._namespace = namespace
@@ -76,19 +98,19 @@ class Accounts:
     def _key(self, workspace_id: str, part: str) -> str:
         return key(self._namespace, "ws", workspace_id, part)
 
-    async def client_for(self, workspace_id: str):
+    async def client_for(self, workspace_id: str) -> OpenTrainClient:
         return self._base.with_token(await self._access_token(workspace_id))
 
     async def is_claimed(self, workspace_id: str) -> bool:
         if self._app_token:
             return True
-        return await self._redis.hget(self._key(workspace_id, "account"), "claimed") == "1"
+        return bool(await self._redis.hget(self._key(workspace_id, "account"), "claimed") == "1")
 
     async def claim_token(self, workspace_id: str) -> str | None:
         if self._app_token:
             return None
         sealed = await self._redis.hget(self._key(workspace_id, "account"), "claim_token")
-        return self._box.decrypt(sealed) if sealed else None
+        return self._box.decrypt(str(sealed)) if sealed else None
 
     async def claim_window_closes_at(self, workspace_id: str) -> float | None:
         """When the claim token stops working (epoch s, from registration), or None when unknown."""
@@ -112,22 +134,22 @@ class Accounts:
     async def forget_capabilities(self, workspace_id: str) -> None:
         await self._redis.delete(self._key(workspace_id, "capabilities"))
 
-    async def capabilities(self, workspace_id: str, refresh: bool = False) -> dict[str, Any]:
-        """`{"capabilities": {...}, "update_keys": [...], "enums": {...}}`, probed once and cached."""
-        return await self._probed(workspace_id, "capabilities", refresh, _read_capabilities)
+    async def capabilities(self, workspace_id: str, refresh: bool = False) -> Features:
+        """Probed once and cached."""
+        return await self._probed(workspace_id, "capabilities", refresh, Features, _read_capabilities)
 
-    async def me(self, workspace_id: str, refresh: bool = False) -> dict[str, Any]:
-        """Who the token acts for and its scopes: `{"email", "name", "scopes"}`."""
-        return await self._probed(workspace_id, "me", refresh, _read_me)
+    async def me(self, workspace_id: str, refresh: bool = False) -> Actor:
+        """Who the token acts for and its scopes."""
+        return await self._probed(workspace_id, "me", refresh, Actor, _read_me)
 
-    async def _probed(self, workspace_id: str, name: str, refresh: bool,
-                      read: Callable[[OpenTrainClient], Awaitable[dict[str, Any]]]) -> dict[str, Any]:
+    async def _probed(self, workspace_id: str, name: str, refresh: bool, kind: type[Probe],
+                      read: Callable[[OpenTrainClient], Awaitable[Probe]]) -> Probe:
         """A discovery answer of OpenTrain's, cached per workspace for PROBE_TTL_SECONDS."""
         cache = self._key(workspace_id, name)
         if not refresh and (cached := await self._redis.get(cache)):
-            return json.loads(cached)
+            return kind.model_validate_json(cached)
         probed = await read(await self.client_for(workspace_id))
-        await self._redis.set(cache, json.dumps(probed), ex=PROBE_TTL_SECONDS)
+        await self._redis.set(cache, probed.model_dump_json(), ex=PROBE_TTL_SECONDS)
         return probed
 
     async def check_ready(self, workspace_id: str, *, scope: str, capability: str) -> None:
@@ -140,9 +162,9 @@ class Accounts:
         """What stops the token from using `capability` (a plain sentence), or None. A capability the probe does not
         report counts as on unless `unreported_ok` is False (for optional features the bot only uses when sure)."""
         who = await self.me(workspace_id)
-        if not has_scope(who["scopes"], scope):
+        if not has_scope(who.scopes, scope):
             return missing_scopes([scope])
-        enabled = (await self.capabilities(workspace_id))["capabilities"].get(capability)
+        enabled = (await self.capabilities(workspace_id)).capabilities.get(capability)
         if (enabled is False) if unreported_ok else (enabled is not True):
             return feature_off(FEATURE_OF_CAPABILITY.get(capability, capability))
         return None
@@ -151,9 +173,7 @@ class Accounts:
         if self._app_token:
             return self._app_token
         sealed = await self._redis.hget(self._key(workspace_id, "account"), "access_token")
-        if sealed is None:
-            sealed = await self._register_once(workspace_id)
-        return self._box.decrypt(sealed)
+        return self._box.decrypt(str(sealed) if sealed is not None else await self._register_once(workspace_id))
 
     async def _register_once(self, workspace_id: str) -> str:
         account, lock = self._key(workspace_id, "account"), self._key(workspace_id, "account-lock")
@@ -162,14 +182,14 @@ class Accounts:
         while not await self._redis.set(lock, holder, nx=True, px=REGISTRATION_LOCK_MS):
             # Another process is registering this workspace: wait for its result instead of registering again.
             if sealed := await self._redis.hget(account, "access_token"):
-                return sealed
+                return str(sealed)
             if waited >= REGISTRATION_WAIT_SECONDS:
                 raise AccountProblem("Connecting to OpenTrain is taking too long; please try again in a minute.")
             await asyncio.sleep(0.1)
             waited += 0.1
         try:
             if sealed := await self._redis.hget(account, "access_token"):
-                return sealed
+                return str(sealed)
             return await self._register(workspace_id, account)
         finally:
             if await self._redis.get(lock) == holder:
@@ -188,11 +208,11 @@ class Accounts:
             log.warning("workspace %s was registered twice (a slow registration outlived its lock); "
                         "keeping the first account", workspace_id)
             await self._revoke_quietly(registration.access_token)
-            return stored
+            return str(stored)
         log.info("registered an OpenTrain agent account for workspace %s", workspace_id)
         return sealed
 
-    async def _revoke_quietly(self, token) -> None:
+    async def _revoke_quietly(self, token: SecretStr) -> None:
         try:
             await self._base.revoke_token(token)
         except Exception as exc:  # an unused account left behind costs nothing; the workspace is already served
@@ -201,21 +221,20 @@ class Accounts:
 
 def _epoch(timestamp: str | None) -> float | None:
     """An ISO 8601 time such as `2026-06-13T09:00:00.000Z` as epoch seconds; None when absent or unreadable."""
+    if timestamp is None:
+        return None
     try:
         return datetime.fromisoformat(timestamp).timestamp()
-    except (TypeError, ValueError):
+    except ValueError:
         return None
 
 
-async def _read_capabilities(client: OpenTrainClient) -> dict[str, Any]:
+async def _read_capabilities(client: OpenTrainClient) -> Features:
     probe = await client.capabilities()
-    return {
-        "capabilities": probe.capabilities.model_dump(by_alias=True),  # camelCase flags, as `lacks` names them
-        "update_keys": list(probe.draft.update_keys),
-        "enums": dict(probe.draft.enums),
-    }
+    return Features(capabilities=probe.capabilities.model_dump(by_alias=True),
+                    update_keys=list(probe.draft.update_keys), enums=dict(probe.draft.enums))
 
 
-async def _read_me(client: OpenTrainClient) -> dict[str, Any]:
+async def _read_me(client: OpenTrainClient) -> Actor:
     me = await client.me()
-    return {"email": me.actor.email, "name": me.actor.full_name, "scopes": list(me.token.scopes)}
+    return Actor(email=me.actor.email, name=me.actor.full_name, scopes=list(me.token.scopes))

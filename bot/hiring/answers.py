@@ -151,8 +151,8 @@ def _numbered(values: list[str]) -> str:
 
 
 _NUMBER_WORDS = {word: n for n, word in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split())}
+    ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
+     "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"])}
 _NUMBER_WORD = re.compile(r"(?<!-)\b(" + "|".join(_NUMBER_WORDS) + r")\b(?!-)")  # not "twenty-five"
 _DIGITS = re.compile(r"[0-9][0-9,.]*|\.[0-9]+")
 _RANGE = re.compile(r"[0-9]\s*(?:-|–|—|~|\bto\b|\band\b|\bor\b)\s*[-+−$]?\s*[0-9.]")

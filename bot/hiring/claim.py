@@ -2,23 +2,26 @@
 
 One claim per workspace, kept in Redis (`{ns}:ws:{ws}:claim`; its verification link is sealed with the accounts'
 SecretBox, as it embeds an attempt token). Polling is scheduled work (kind "claim", item id = workspace id), so it
-survives restarts and runs once across processes. Every state change reaches the front ends through the registered
-observers, together with the surface metadata stored in the conversation that started it.
+survives restarts and runs once across processes. When a claim ends, the conversation that started it hears the
+outcome through `settle` (the engine decides what that means for the conversation), then the front ends through the
+registered observers, with the surface metadata that conversation keeps.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
+from pydantic import BaseModel
+
 from bot.hiring.accounts import Accounts
-from bot.hiring.store import ConversationRef, ConversationStore
-from bot.hiring.views import ClaimInstructions
+from bot.hiring.record import ConversationRef
+from bot.hiring.views import ClaimInstructions, ClaimState
+from bot.infra.scheduler import ScheduledItem, Scheduler
+from bot.infra.storage import Redis, key
 from bot.opentrain import errors
-from bot.infra.storage import key
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +30,6 @@ DEFAULT_INTERVAL_SECONDS = 5.0
 DEFAULT_ATTEMPT_SECONDS = 1800.0
 SLOW_DOWN_EXTRA_SECONDS = 5.0
 OUTAGE_RETRY_SECONDS = 15.0
-CONVERSATION_WRITE_ATTEMPTS = 5
-SEALED_URI = "sealed_verification_uri"  # the stored record's field for the encrypted verification_uri
 
 ATTEMPT_EXPIRED = "This claim code expired before it was used. Type `restart` for a new code."
 WINDOW_CLOSED = ("The window to claim this OpenTrain account has closed (it lasts about 24 hours after the bot "
@@ -45,18 +46,42 @@ NO_CLAIM_TOKEN = ("OpenTrain gave the bot no way to hand this account over (no c
                   "an API token in OpenTrain under Settings → API keys and give it to the bot.")
 
 
+class ClaimRecord(BaseModel):
+    """A workspace's claim, as stored. The verification link embeds the `ot_cat_` attempt token: a credential, so
+    it is kept only sealed (`sealed_verification_uri`), like the account's tokens."""
+
+    ref: tuple[str, str]  # the conversation that started it
+    email: str
+    interval: float = DEFAULT_INTERVAL_SECONDS
+    state: ClaimState
+    message: str | None = None
+    verification_uri: str | None = None
+    sealed_verification_uri: str | None = None
+    user_code: str | None = None
+    expires_at: float | None = None
+
+    @property
+    def instructions(self) -> ClaimInstructions:
+        return ClaimInstructions(state=self.state, verification_uri=self.verification_uri, user_code=self.user_code,
+                                 expires_at=self.expires_at, email=self.email, message=self.message)
+
+
 class ClaimObserver(Protocol):
     async def claim_changed(self, ref: ConversationRef, claim: ClaimInstructions, surface: dict) -> None: ...
 
 
+# The conversation that started a claim hears its end: (its ref, the outcome) -> its surface metadata.
+Settle = Callable[[ConversationRef, ClaimInstructions], Awaitable[dict[str, Any]]]
+
+
 class ClaimService:
-    def __init__(self, redis, namespace: str, accounts: Accounts, store: ConversationStore, scheduler, *,
+    def __init__(self, redis: Redis, namespace: str, accounts: Accounts, scheduler: Scheduler, *, settle: Settle,
                  clock: Callable[[], float] = time.time):
         self._redis = redis
         self._namespace = namespace
         self._accounts = accounts
         self._box = accounts.secretbox
-        self._store = store
+        self._settle = settle
         self._scheduler = scheduler
         self._clock = clock
         self._observers: list[ClaimObserver] = []
@@ -64,43 +89,41 @@ class ClaimService:
     def add_observer(self, observer: ClaimObserver) -> None:
         self._observers.append(observer)
 
-    def register(self, scheduler) -> None:
-        scheduler.register(CLAIM_KIND, lambda item: self.poll(item.item_id))
+    def register(self, scheduler: Scheduler) -> None:
+        async def poll(item: ScheduledItem) -> float | None:
+            return await self.poll(item.item_id)
+
+        scheduler.register(CLAIM_KIND, poll)
 
     def _key(self, workspace_id: str) -> str:
         return key(self._namespace, "ws", workspace_id, "claim")
 
-    async def _load(self, workspace_id: str) -> dict[str, Any] | None:
+    async def _load(self, workspace_id: str) -> ClaimRecord | None:
         raw = await self._redis.get(self._key(workspace_id))
         if not raw:
             return None
-        record = json.loads(raw)
-        if sealed := record.pop(SEALED_URI, None):
-            record["verification_uri"] = self._box.decrypt(sealed)
+        record = ClaimRecord.model_validate_json(raw)
+        if record.sealed_verification_uri:
+            record.verification_uri = self._box.decrypt(record.sealed_verification_uri)
         return record
 
-    async def _save(self, workspace_id: str, record: dict[str, Any]) -> None:
-        stored = dict(record)
-        if uri := stored.pop("verification_uri", None):
-            # The link embeds the ot_cat_ attempt token: a credential, so encrypted at rest like the account's tokens.
-            stored[SEALED_URI] = self._box.encrypt(uri)
-        await self._redis.set(self._key(workspace_id), json.dumps(stored))
+    async def _save(self, workspace_id: str, record: ClaimRecord) -> None:
+        sealed = self._box.encrypt(record.verification_uri) if record.verification_uri else None
+        stored = record.model_copy(update={"verification_uri": None, "sealed_verification_uri": sealed})
+        await self._redis.set(self._key(workspace_id), stored.model_dump_json(exclude_none=True))
 
     async def current(self, workspace_id: str) -> ClaimInstructions | None:
         record = await self._load(workspace_id)
-        return _instructions(record) if record else None
+        return record.instructions if record else None
 
     async def start(self, workspace_id: str, email: str, ref: ConversationRef) -> ClaimInstructions:
         """Start (or restart) the ceremony with `email`; schedules the polling on success."""
         claim_token = await self._accounts.claim_token(workspace_id)
-        base = {"ref": list(ref), "email": email, "interval": DEFAULT_INTERVAL_SECONDS}
+        base = ClaimRecord(ref=ref, email=email, state="needs_email")
         if claim_token is None:
             if await self._accounts.is_claimed(workspace_id):
-                record = {**base, "state": "claimed", "message": "This OpenTrain account is already claimed."}
-            else:
-                record = {**base, "state": "failed", "message": NO_CLAIM_TOKEN}
-            await self._save(workspace_id, record)
-            return _instructions(record)
+                return await self._record(workspace_id, base, "claimed", "This OpenTrain account is already claimed.")
+            return await self._record(workspace_id, base, "failed", NO_CLAIM_TOKEN)
         client = await self._accounts.client_for(workspace_id)
         try:
             started = await client.start_claim(claim_token, email)
@@ -110,14 +133,21 @@ class ClaimService:
             return await self._start_refused(workspace_id, base, exc)
         now = self._clock()
         interval = started.interval or DEFAULT_INTERVAL_SECONDS
-        record = {**base, "state": "waiting", "interval": interval,
-                  "verification_uri": started.verification_uri, "user_code": started.user_code,
-                  "expires_at": now + (started.expires_in or DEFAULT_ATTEMPT_SECONDS)}
+        record = base.model_copy(update={
+            "state": "waiting", "interval": interval, "verification_uri": started.verification_uri,
+            "user_code": started.user_code, "expires_at": now + (started.expires_in or DEFAULT_ATTEMPT_SECONDS)})
         await self._scheduler.schedule(CLAIM_KIND, workspace_id, due_at=now + interval)
         await self._save(workspace_id, record)
-        return _instructions(record)
+        return record.instructions
 
-    async def _start_refused(self, workspace_id: str, base: dict, exc: errors.InvalidRequest) -> ClaimInstructions:
+    async def _record(self, workspace_id: str, base: ClaimRecord, state: ClaimState,
+                      message: str) -> ClaimInstructions:
+        record = base.model_copy(update={"state": state, "message": message})
+        await self._save(workspace_id, record)
+        return record.instructions
+
+    async def _start_refused(self, workspace_id: str, base: ClaimRecord,
+                             exc: errors.InvalidRequest) -> ClaimInstructions:
         """Claim start said invalid_request, which covers several causes (contract §2.1.2). Only a closed window ends
         the account; otherwise an attempt still waiting for the human keeps going and the requester hears why."""
         if exc.already_claimed:
@@ -128,42 +158,39 @@ class ClaimService:
         previous = await self._load(workspace_id)
         if previous and self._is_live(previous):
             # Its code still works and its poll is still scheduled: ask again without touching either.
-            return ClaimInstructions(state="needs_email", email=base["email"], message=message + EARLIER_CODE_WORKS)
-        record = {**base, "state": "needs_email", "message": message}
-        await self._save(workspace_id, record)
-        return _instructions(record)
+            return ClaimInstructions(state="needs_email", email=base.email, message=message + EARLIER_CODE_WORKS)
+        return await self._record(workspace_id, base, "needs_email", message)
 
-    async def _collect_grant(self, workspace_id: str, base: dict) -> ClaimInstructions:
+    async def _collect_grant(self, workspace_id: str, base: ClaimRecord) -> ClaimInstructions:
         """The human already confirmed an earlier code: keep (or resume) polling, as the next poll returns the token."""
         now = self._clock()
         record = await self._load(workspace_id) or base
-        record.update(state="waiting", message=None,
-                      expires_at=max(record.get("expires_at") or 0.0, now + DEFAULT_ATTEMPT_SECONDS))
+        record = record.model_copy(update={
+            "state": "waiting", "message": None,
+            "expires_at": max(record.expires_at or 0.0, now + DEFAULT_ATTEMPT_SECONDS)})
         await self._save(workspace_id, record)
         await self._scheduler.schedule(CLAIM_KIND, workspace_id, due_at=now)
-        return _instructions(record)
+        return record.instructions
 
     async def _window_closed(self, workspace_id: str) -> bool:
         closes_at = await self._accounts.claim_window_closes_at(workspace_id)
         return closes_at is not None and self._clock() >= closes_at
 
-    async def _close_window(self, workspace_id: str, base: dict) -> ClaimInstructions:
+    async def _close_window(self, workspace_id: str, base: ClaimRecord) -> ClaimInstructions:
         """The account can no longer be claimed: drop it so the next use registers a fresh one."""
         await self._accounts.forget(workspace_id)
-        record = {**base, "state": "failed", "message": WINDOW_CLOSED}
-        await self._save(workspace_id, record)
-        return _instructions(record)
+        return await self._record(workspace_id, base, "failed", WINDOW_CLOSED)
 
-    def _is_live(self, record: dict[str, Any]) -> bool:
-        return record["state"] == "waiting" and self._clock() < record["expires_at"]
+    def _is_live(self, record: ClaimRecord) -> bool:
+        return record.state == "waiting" and self._clock() < (record.expires_at or 0.0)
 
     async def poll(self, workspace_id: str) -> float | None:
         """One token poll. Returns when to poll next, or None once the claim reached an end state."""
         record = await self._load(workspace_id)
-        if not record or record["state"] != "waiting":
+        if not record or record.state != "waiting":
             return None
         now = self._clock()
-        if now >= record["expires_at"]:
+        if now >= (record.expires_at or 0.0):
             return await self._finish(workspace_id, record, "expired", ATTEMPT_EXPIRED)
         claim_token = await self._accounts.claim_token(workspace_id)
         if claim_token is None:
@@ -174,11 +201,11 @@ class ClaimService:
         except errors.AuthorizationPending as exc:
             if exc.attempt_expired:
                 return await self._finish(workspace_id, record, "expired", ATTEMPT_EXPIRED)
-            return now + record["interval"]
+            return now + record.interval
         except errors.SlowDown:
-            record["interval"] += SLOW_DOWN_EXTRA_SECONDS
+            record.interval += SLOW_DOWN_EXTRA_SECONDS
             await self._save(workspace_id, record)
-            return now + record["interval"]
+            return now + record.interval
         except errors.ExpiredToken:
             await self._accounts.forget(workspace_id)
             return await self._finish(workspace_id, record, "failed", WINDOW_CLOSED)
@@ -187,7 +214,7 @@ class ClaimService:
         except (errors.TransportError, errors.ServerError, errors.OAuthRateLimited, errors.RateLimited) as exc:
             log.warning("claim poll for workspace %s failed (%s); polling again later", workspace_id,
                         type(exc).__name__)
-            return now + max(record["interval"], OUTAGE_RETRY_SECONDS)
+            return now + max(record.interval, OUTAGE_RETRY_SECONDS)
         except errors.OpenTrainError as exc:
             # Not an outage, so waiting will not fix it: end the claim plainly instead of polling forever.
             log.warning("claim poll for workspace %s refused (%s); giving up", workspace_id,
@@ -196,36 +223,18 @@ class ClaimService:
         await self._accounts.replace_token(workspace_id, grant.access_token.get_secret_value(), grant.scopes)
         return await self._finish(workspace_id, record, "claimed", None)
 
-    async def _finish(self, workspace_id: str, record: dict, state: str, message: str | None) -> None:
-        record.update(state=state, message=message)
+    async def _finish(self, workspace_id: str, record: ClaimRecord, state: ClaimState,
+                      message: str | None) -> float | None:
+        """The claim reached an end: record it, settle its conversation, tell the observers. Returns None, the
+        poll's "no next poll"."""
+        record = record.model_copy(update={"state": state, "message": message})
         await self._save(workspace_id, record)
-        instructions = _instructions(record)
-        ref = ConversationRef(*record["ref"])
-        surface = await self._settle_conversation(ref, instructions)
+        instructions = record.instructions
+        ref = ConversationRef(*record.ref)
+        surface = await self._settle(ref, instructions)
         for observer in self._observers:
             try:
                 await observer.claim_changed(ref, instructions, surface)
             except Exception:
                 log.exception("claim observer %s failed", type(observer).__name__)
         return None
-
-    async def _settle_conversation(self, ref: ConversationRef, claim: ClaimInstructions) -> dict:
-        """Move the conversation that started the claim to its outcome; returns its surface metadata."""
-        for _ in range(CONVERSATION_WRITE_ATTEMPTS):
-            conversation = await self._store.load(ref)
-            if conversation is None:
-                return {}
-            if conversation.state != "claim_pending" or claim.state not in ("claimed", "failed"):
-                return conversation.surface
-            conversation.state = "claimed" if claim.state == "claimed" else "failed"
-            if claim.state == "failed":
-                conversation.failure = {"reason": claim.message, "retry": None}
-            if await self._store.save(conversation):
-                return conversation.surface
-        return {}
-
-
-def _instructions(record: dict[str, Any]) -> ClaimInstructions:
-    return ClaimInstructions(state=record["state"], verification_uri=record.get("verification_uri"),
-                             user_code=record.get("user_code"), expires_at=record.get("expires_at"),
-                             email=record.get("email"), message=record.get("message"))

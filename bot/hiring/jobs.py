@@ -6,8 +6,12 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from bot.hiring.store import ConversationRef
-from bot.infra.storage import key
+from bot.hiring.record import ConversationRef
+from bot.infra.storage import Redis, key
+
+# The scheduled-work kind that reads a workspace's OpenTrain ledger (proposals and what follows them). Publishing a
+# job schedules it at once; the ledger reader registers the handler.
+LEDGER_KIND = "ledger"
 
 
 @dataclass(frozen=True)
@@ -28,7 +32,7 @@ def _workspaces_key(namespace: str) -> str:
     return key(namespace, "jobs", "workspaces")
 
 
-async def record_job(redis, namespace: str, record: JobRecord) -> None:
+async def record_job(redis: Redis, namespace: str, record: JobRecord) -> None:
     data = asdict(record)
     data["ref"] = list(record.ref)
     async with redis.pipeline(transaction=True) as pipe:
@@ -37,7 +41,7 @@ async def record_job(redis, namespace: str, record: JobRecord) -> None:
         await pipe.execute()
 
 
-async def lookup_job(redis, namespace: str, job_id: str) -> JobRecord | None:
+async def lookup_job(redis: Redis, namespace: str, job_id: str) -> JobRecord | None:
     raw = await redis.get(_job_key(namespace, job_id))
     if raw is None:
         return None
@@ -46,5 +50,5 @@ async def lookup_job(redis, namespace: str, job_id: str) -> JobRecord | None:
     return JobRecord(**data)
 
 
-async def list_workspaces_with_jobs(redis, namespace: str) -> list[str]:
-    return sorted(await redis.smembers(_workspaces_key(namespace)))
+async def list_workspaces_with_jobs(redis: Redis, namespace: str) -> list[str]:
+    return sorted(str(workspace) for workspace in await redis.smembers(_workspaces_key(namespace)))

@@ -7,13 +7,8 @@ processes that both read version 7 can never both write version 8. Handled messa
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
-from typing import Any, NamedTuple
-
-from bot.infra.storage import key
-
-PROCESSED_MEMORY = 200  # message ids remembered per conversation for dedupe
+from bot.hiring.record import Conversation, ConversationRef
+from bot.infra.storage import Redis, key
 
 # KEYS: record | ARGV: expected version, new version, data, ttl ms
 _COMPARE_AND_SET = """
@@ -25,57 +20,8 @@ return 1
 """
 
 
-class ConversationRef(NamedTuple):
-    workspace_id: str
-    conversation_id: str  # Slack: f"{channel}:{thread_ts}"; shell: "shell:<n>"
-
-
-@dataclass
-class Conversation:
-    """Everything the engine needs to take the next step, from any process."""
-
-    workspace_id: str
-    conversation_id: str
-    requester: str
-    state: str
-    created_at: float
-    updated_at: float
-    description: str = ""
-    idempotency_key: str = ""
-    job_id: str | None = None
-    job_url: str | None = None
-    report: dict[str, Any] = field(default_factory=dict)  # the draft report: `read_report` + enums, update_keys, known
-    answered: list[str] = field(default_factory=list)  # fields answered, oldest first (for `back`)
-    reask: str | None = None  # a field asked again on request (back / edit), even if not missing
-    partial: dict[str, Any] = field(default_factory=dict)  # answers so far for a multi-key field
-    confirmed: list[str] = field(default_factory=list)  # low-confidence fields the requester confirmed
-    pending: dict[str, Any] | None = None  # an API call in flight: {op, args, message_id, started_at}
-    failure: dict[str, Any] | None = None  # {reason, retry: op} while state == failed
-    claim_email: str | None = None
-    processed: list[str] = field(default_factory=list)
-    surface: dict[str, Any] = field(default_factory=dict)
-    version: int = 0
-
-    @property
-    def ref(self) -> ConversationRef:
-        return ConversationRef(self.workspace_id, self.conversation_id)
-
-    def mark_processed(self, message_id: str) -> None:
-        if message_id and message_id not in self.processed:
-            self.processed = [*self.processed, message_id][-PROCESSED_MEMORY:]
-
-    def to_json(self) -> str:
-        data = asdict(self)
-        data.pop("version")
-        return json.dumps(data, separators=(",", ":"))
-
-    @classmethod
-    def from_json(cls, raw: str, version: int) -> "Conversation":
-        return cls(**json.loads(raw), version=version)
-
-
 class ConversationStore:
-    def __init__(self, redis, namespace: str, idle_seconds: int):
+    def __init__(self, redis: Redis, namespace: str, idle_seconds: float):
         self._redis = redis
         self._namespace = namespace
         # Records outlive their idle time so a late answer can be told "this conversation expired".
@@ -89,7 +35,7 @@ class ConversationStore:
         stored = await self._redis.hgetall(self.record_key(ref))
         if not stored.get("data"):
             return None
-        return Conversation.from_json(stored["data"], int(stored["version"]))
+        return Conversation.from_json(str(stored["data"]), int(stored["version"]))
 
     async def save(self, conversation: Conversation) -> bool:
         """Write `conversation` if nobody wrote since it was read; on success its version moves on by one."""

@@ -1,9 +1,16 @@
-"""Slack-free view models: what the engine wants the requester to see. Front ends render them (Block Kit, text)."""
+"""Slack-free view models: what the engine wants the requester to see. Front ends render them (Block Kit, text).
+
+Views carry plain words and ids (user ids, job ids, URLs), never a front end's markup: Slack writes `<@U1>` for a
+user id, the terminal writes the id.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Literal, Union
+import dataclasses
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.hiring.states import State
 
 NoticeLevel = Literal["info", "error"]
 ClaimState = Literal["waiting", "claimed", "expired", "needs_email", "failed"]
@@ -27,7 +34,8 @@ class Question:
     position: str  # "2 of 5"
     hint: str | None = None
     example: str | None = None
-    choices: list[tuple[str, str]] = field(default_factory=list)  # (value, label); answer by value, label or number
+    # (value, label): the answer can be the value, the label or the 1-based number
+    choices: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     current: str | None = None  # the value already set, when re-asking (back / edit)
 
 
@@ -51,11 +59,11 @@ class UnmappedField:
 class ReviewCard:
     job_id: str
     fields: list[ReviewField]
-    warnings: list[str] = field(default_factory=list)
-    unmapped: list[UnmappedField] = field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    unmapped: list[UnmappedField] = dataclasses.field(default_factory=list)
     review_url: str | None = None
     publish_ready: bool = True
-    missing: list[str] = field(default_factory=list)  # fields the API still reports missing
+    missing: list[str] = dataclasses.field(default_factory=list)  # fields the API still reports missing
 
     @property
     def unconfirmed(self) -> list[str]:
@@ -67,7 +75,7 @@ class Published:
     job_id: str
     job_url: str | None
     already_published: bool = False
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -89,20 +97,28 @@ class ClaimInstructions:
 
 
 @dataclass(frozen=True)
+class OnlyRequester:
+    """Someone other than the requester wrote in the conversation (unless ALLOW_ANYONE_TO_ANSWER)."""
+
+    requester: str  # the user id that may answer
+
+
+@dataclass(frozen=True)
 class Status:
-    state: str
+    state: State
     job_id: str | None
     fields: list[ReviewField]
     missing: list[str]
 
 
-View = Union[Notice, Question, ReviewCard, Published, EmailRequest, ClaimInstructions, Status]
+View = Notice | Question | ReviewCard | Published | EmailRequest | ClaimInstructions | Status | OnlyRequester
 
 
 @dataclass(frozen=True)
 class Reply:
-    """Everything one incoming message produced. `duplicate`: this message was already handled; show nothing."""
+    """Everything one incoming message produced. `duplicate`: this message was already handled; show nothing.
+    `state` is the conversation's state after the message, None when there is no conversation."""
 
     views: list[View]
-    state: str
+    state: State | None
     duplicate: bool = False

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bot.hiring.states import State
 from bot.opentrain import errors
+from bot.opentrain.fields import MAX_RAW_DESCRIPTION_CHARS
 
 
 class Explained(Exception):
@@ -46,3 +48,53 @@ def refusal(exc: Exception) -> str:
     if isinstance(exc, errors.OpenTrainError):
         return f"OpenTrain said: {exc.message}"
     return "Something went wrong on my side."
+
+
+# ---- the conversation -------------------------------------------------------------------------------------------
+
+HELP = {
+    State.ASKING: "Answer the question, or type `back` (change your previous answer), `status`, `cancel`.",
+    State.REVIEW: ("Type `publish` to post the job, `edit <field>` to change a field, `confirm <field>` for each "
+               "flagged field, `back`, `status`, or `cancel`."),
+    State.CLAIM_PENDING: ("Type the email that should own the OpenTrain account, `restart` for a new claim code, "
+                          "or `status`."),
+    State.FAILED: "Type `retry` to try the last step again, `status`, or `cancel`.",
+}
+FINISHED = "This hiring conversation is {state}. Start a new one with `/hire <description>`."
+ALREADY_HERE = "There's already a hiring conversation here; type `status` to see it or `cancel` to stop it."
+NO_DESCRIPTION = "Tell me about the job: `/hire <what you need>`."
+NO_CONVERSATION = "There's no hiring conversation here. Start one with `/hire <description>`."
+STILL_WORKING = "I'm still working on the previous message; send yours again in a moment."
+PICKING_UP = "Picking up where we left off."
+EXPIRED = "This hiring conversation expired after being idle. Start again with `/hire <description>`."
+BUSY = "This conversation is busy; please send that again."
+CHANGED_MEANWHILE = "Someone else changed this conversation meanwhile; type `status`."
+NOTHING_EARLIER = "There's no earlier answer to go back to."
+CLAIM_UNDER_WAY = "Claiming this workspace's OpenTrain account is already under way."
+WHICH_EMAIL = "Which email should own the OpenTrain account?"
+CLAIM_OFFER = ("To hire from this job, a human must claim the bot's OpenTrain account. Which email should own it? "
+               "(It must not have an OpenTrain account yet.)")
+
+
+def help_for(state: State) -> str:
+    return HELP.get(state, FINISHED.format(state=state))
+
+
+def no_longer_applies(state: State) -> str:
+    return f"That no longer applies: this conversation is {state.replace('_', ' ')}."
+
+
+def description_refusal(text: str) -> str | None:
+    """Why OpenTrain would refuse this job description outright, before anything is posted or sent."""
+    if len(text) > MAX_RAW_DESCRIPTION_CHARS:
+        return (f"That description is {len(text):,} characters; OpenTrain accepts at most "
+                f"{MAX_RAW_DESCRIPTION_CHARS:,}. Please shorten it and try again.")
+    return None
+
+
+def api_refusal(exc: errors.BadRequest) -> str:
+    """The API's message plus what each validation issue says, e.g. "... (jobTitle: at most 200 characters)"."""
+    issues = [issue for issue in exc.issues if isinstance(issue, dict) and issue.get("message")]
+    said = "; ".join(f"{'.'.join(map(str, issue.get('path') or []))}: {issue['message']}".lstrip(": ")
+                     for issue in issues)
+    return f"{exc.message} ({said})" if said else exc.message

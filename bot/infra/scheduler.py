@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.infra.storage import key
@@ -94,13 +95,13 @@ Handler = Callable[[ScheduledItem], Awaitable[float | None]]
 class Scheduler:
     def __init__(
         self,
-        redis,
+        redis: Redis,
         namespace: str,
         *,
         lease_seconds: float = 30.0,
         failure_retry_seconds: float = 15.0,
         clock: Callable[[], float] = time.time,
-    ):
+    ) -> None:
         self._redis = redis
         self._namespace = namespace
         self._lease = lease_seconds
@@ -129,7 +130,11 @@ class Scheduler:
     async def cancel(self, kind: str, item_id: str) -> None:
         due, lease, rerun, payload = self._keys(kind)
         async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.zrem(due, item_id).hdel(lease, item_id).hdel(rerun, item_id).hdel(payload, item_id)
+            # One command per statement: redis-py types pipeline commands as awaitables, not as the pipeline.
+            pipe.zrem(due, item_id)
+            pipe.hdel(lease, item_id)
+            pipe.hdel(rerun, item_id)
+            pipe.hdel(payload, item_id)
             await pipe.execute()
 
     async def due_at(self, kind: str, item_id: str) -> float | None:
@@ -160,7 +165,7 @@ class Scheduler:
             if not ran:
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=idle_sleep)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     async def _claim_next(self, kind: str, passed_over: list[str]) -> ScheduledItem | None:
@@ -182,10 +187,12 @@ class Scheduler:
             next_due = self._clock() + self._failure_retry
         finally:
             keeper.cancel()
-        await self._finish(keys=self._keys(item.kind), args=[item.item_id, item.lease_token, "" if next_due is None else repr(next_due)])
+        next_due_arg = "" if next_due is None else repr(next_due)
+        await self._finish(keys=self._keys(item.kind), args=[item.item_id, item.lease_token, next_due_arg])
 
     async def _keep_lease(self, item: ScheduledItem) -> None:
         """Extend the lease while a long handler runs, so no other worker starts the same item."""
         while True:
             await asyncio.sleep(self._lease / 3)
-            await self._extend(keys=self._keys(item.kind)[:2], args=[item.item_id, item.lease_token, repr(self._clock() + self._lease)])
+            lease_until = repr(self._clock() + self._lease)
+            await self._extend(keys=self._keys(item.kind)[:2], args=[item.item_id, item.lease_token, lease_until])

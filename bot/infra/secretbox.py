@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, InvalidToken
+
+if TYPE_CHECKING:
+    from bot.infra.settings import Settings  # settings imports this module: only for the annotation
 
 
 class SecretBoxError(RuntimeError):
@@ -33,7 +37,7 @@ class SecretBox:
             raise SecretBoxError("stored credential cannot be decrypted with the configured ENCRYPTION_KEY") from None
 
     @classmethod
-    def from_settings(cls, settings) -> "SecretBox":
+    def from_settings(cls, settings: Settings) -> SecretBox:
         # Settings has already checked the key (is_fernet_key), so a bad one never gets this far.
         if settings.encryption_key is not None:
             return cls(settings.encryption_key.get_secret_value().encode())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -20,7 +21,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
 
     # OpenTrain
-    opentrain_base_url: AnyHttpUrl = Field(default="https://app.opentrain.ai")
+    opentrain_base_url: AnyHttpUrl = Field(default=AnyHttpUrl("https://app.opentrain.ai"))
     opentrain_api_token: SecretStr | None = None  # unset: the bot registers its own agent account
     opentrain_poll_seconds: float = Field(default=30.0, gt=0)
     opentrain_timeout_seconds: float = Field(default=30.0, gt=0)
@@ -33,7 +34,7 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
-    slack_api_url: AnyHttpUrl = Field(default="https://slack.com/api/")
+    slack_api_url: AnyHttpUrl = Field(default=AnyHttpUrl("https://slack.com/api/"))
     port: int = Field(default=3000, ge=1, le=65535)
 
     # Behaviour
@@ -87,7 +88,7 @@ class SettingsError(SystemExit):
     """Raised with a one-line, secret-free message naming the bad variable."""
 
 
-def load_settings(**overrides) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     try:
         return Settings(**overrides)
     except ValidationError as exc:

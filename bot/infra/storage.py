@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import redis.asyncio as aioredis
 
 from bot.infra.embedded_redis import redis_url_for
+
+if TYPE_CHECKING:
+    from bot.infra.settings import Settings
+
+
+Redis = aioredis.Redis  # the handle every module takes (decoded strings)
 
 
 def key(namespace: str, *parts: str) -> str:
@@ -12,7 +20,7 @@ def key(namespace: str, *parts: str) -> str:
     return ":".join((namespace, *parts))
 
 
-def connect(url: str) -> aioredis.Redis:
+def connect(url: str) -> Redis:
     # Short socket timeouts turn a lost Redis into a prompt RedisError instead of a hang.
     # A blocking pool: under a burst (hundreds of conversations at once) callers wait briefly for a free
     # connection instead of failing with "Too many connections" (redis-py's default pool stops at 100).
@@ -28,7 +36,7 @@ def connect(url: str) -> aioredis.Redis:
     return aioredis.Redis.from_pool(pool)
 
 
-def connect_from_settings(settings) -> aioredis.Redis:
+def connect_from_settings(settings: Settings) -> Redis:
     return connect(redis_url_for(settings))
 
 

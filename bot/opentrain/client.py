@@ -17,8 +17,22 @@ from pydantic import BaseModel, SecretStr, ValidationError
 
 from bot.opentrain.errors import OpenTrainError
 from bot.opentrain.models import (
-    AuthMe, Capabilities, ClaimGrant, ClaimStart, CloseResult, ConversationOpened, DraftReport, HireApproval, MyJob,
-    Proposal, ProposalDetail, PublishResult, Registration, UpdatesPage, Webhook, WebhookCreated,
+    AuthMe,
+    Capabilities,
+    ClaimGrant,
+    ClaimStart,
+    CloseResult,
+    ConversationOpened,
+    DraftReport,
+    HireApproval,
+    MyJob,
+    Proposal,
+    ProposalDetail,
+    PublishResult,
+    Registration,
+    UpdatesPage,
+    Webhook,
+    WebhookCreated,
 )
 from bot.opentrain.transport import RetryPolicy, Transport
 

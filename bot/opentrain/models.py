@@ -42,8 +42,8 @@ def _as_text(value: Any) -> str:
         return value
     if isinstance(value, dict):
         for key in ("message", "text", "warning", "reason", "detail"):
-            if isinstance(value.get(key), str):
-                return value[key]
+            if isinstance(text := value.get(key), str):
+                return text
     return json.dumps(value, sort_keys=True, default=str)
 
 

@@ -38,15 +38,14 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Full jitter: uniform in [0, min(cap, base * 2^(attempt-1))]."""
-        return self.jitter() * min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return self.jitter() * min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """One attempt: a 2xx response, or an error and how long to wait before retrying (None: do not retry)."""
+class Failure:
+    """One failed attempt: its error and how long to wait before retrying (None: do not retry)."""
 
-    response: httpx.Response | None = None
-    error: OpenTrainError | None = None
+    error: OpenTrainError
     retry_in: float | None = None
 
 
@@ -64,8 +63,8 @@ class Transport:
         while True:
             attempt += 1
             outcome = await self._attempt(method, url, idempotent, headers, attempt, content)
-            if outcome.response is not None:
-                return outcome.response
+            if isinstance(outcome, httpx.Response):
+                return outcome
             if outcome.retry_in is None or attempt >= self.policy.max_attempts:
                 raise outcome.error
             log.warning("OpenTrain %s %s failed (%s); retry %d/%d in %.1fs", method, httpx.URL(url).path,
@@ -73,18 +72,19 @@ class Transport:
             await self.policy.sleep(outcome.retry_in)
 
     async def _attempt(self, method: str, url: str, idempotent: bool, headers: dict[str, str], attempt: int,
-                       content: dict[str, Any]) -> Outcome:
+                       content: dict[str, Any]) -> httpx.Response | Failure:
+        """One attempt: the 2xx response, or how it failed."""
         try:
             response = await self.http.request(method, url, headers=headers, **content)
         except NOT_SENT as exc:
-            return Outcome(error=_transport_error(exc, method, url), retry_in=self.policy.backoff(attempt))
+            return Failure(_transport_error(exc, method, url), retry_in=self.policy.backoff(attempt))
         except httpx.HTTPError as exc:
             retry_in = self.policy.backoff(attempt) if idempotent else None
-            return Outcome(error=_transport_error(exc, method, url), retry_in=retry_in)
+            return Failure(_transport_error(exc, method, url), retry_in=retry_in)
         if response.is_success:
-            return Outcome(response=response)
+            return response
         error = error_from_response(response.status_code, _json_or_none(response), dict(response.headers))
-        return Outcome(error=error, retry_in=self._retry_wait(error, response.status_code, idempotent, attempt))
+        return Failure(error, retry_in=self._retry_wait(error, response.status_code, idempotent, attempt))
 
     def _retry_wait(self, error: OpenTrainError, status: int, idempotent: bool, attempt: int) -> float | None:
         if isinstance(error, RateLimited):

@@ -22,6 +22,11 @@ IMPORT_FORMATS: list[str] = ["opentrain_canonical", "schema_org_job_posting", "i
 RATE_KEYS: dict[str, str] = {"PAY_PER_HOUR": "pricePerHour", "PAY_PER_LABEL": "pricePerLabel",
                              "FIXED_PRICE": "fixedPrice"}
 
+
+def rate_key(payment_type: object) -> str | None:
+    """The rate key that goes with `payment_type`; None when it is unset or not a known payment type."""
+    return RATE_KEYS.get(payment_type) if isinstance(payment_type, str) else None
+
 MAX_TITLE_CHARS = 200
 MAX_TEXT_CHARS = 60_000
 
@@ -112,9 +117,9 @@ def _has_value(value: Any) -> bool:
 
 def _required_keys(fields: dict) -> set[str]:
     required = set(REQUIRED_KEYS)
-    rate_key = RATE_KEYS.get(fields.get("paymentType"))
-    if rate_key:
-        required.add(rate_key)
+    rate = rate_key(fields.get("paymentType"))
+    if rate:
+        required.add(rate)
     return required
 
 
@@ -150,7 +155,8 @@ def _missing_keys(fields: dict) -> list[str]:
 def missing_fields(fields: dict) -> list[dict]:
     """The rich §3.3 entries for every required field without a value, in asking order."""
     missing = _missing_keys(fields)
-    entries, covered = [], set()
+    entries: list[dict] = []
+    covered: set[str] = set()
     for key in missing:
         if key in covered:
             continue

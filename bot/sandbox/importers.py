@@ -9,11 +9,11 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from html.parser import HTMLParser
-from typing import Any
+from typing import Any, ClassVar
 
 from bot.sandbox import catalog
 from bot.sandbox import vocabulary as vocab
-from bot.sandbox.parser import ParsedDraft, experience_level, parse_description, preview
+from bot.sandbox.parser import ParsedDraft, experience_level, parse_description
 
 MAX_PAYLOAD_CHARS = 200_000
 MAX_UNMAPPED = 25
@@ -27,7 +27,9 @@ class SourceFormatError(ValueError):
 # ---- shared helpers -----------------------------------------------------------------------------------------
 
 class _TextExtractor(HTMLParser):
-    BLOCKS = {"p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "tr", "section"}
+    BLOCKS: ClassVar[frozenset[str]] = frozenset(
+        {"p", "br", "div", "li", "ul", "ol", "h1", "h2", "h3", "h4", "tr", "section"}
+    )
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -111,13 +113,14 @@ INTERVALS: dict[str, tuple[str, int]] = {
 def _put_pay(draft: ParsedDraft, amount: float | None, currency: str | None, interval: str | None, path: str,
              upper: float | None = None) -> None:
     """A structured salary: amount, ISO currency and an interval word (HOUR, DAY, PIECE, PROJECT ...)."""
-    known = INTERVALS.get(re.sub(r"[\s-]+", "_", interval or "").upper())
+    unit = interval or ""
+    known = INTERVALS.get(re.sub(r"[\s-]+", "_", unit).upper())
     if amount is None or amount <= 0 or known is None:
         draft.skip(path, "Pay needs a positive amount and a unit (hour, piece or project).",
-                   f"{amount} {currency or ''} {interval or ''}".strip())
+                   f"{amount} {currency or ''} {unit}".strip())
         return
     payment_type, hours = known
-    guess = f"Pay per {interval.lower()} was converted to an hourly rate assuming {hours} hours." if hours > 1 else None
+    guess = f"Pay per {unit.lower()} was converted to an hourly rate assuming {hours} hours." if hours > 1 else None
     usd, warning = vocab.to_usd(amount / hours, vocab.currency_code(currency))
     if warning:
         draft.warnings.append(warning)
@@ -145,7 +148,7 @@ def _finish(draft: ParsedDraft, extra_text: str = "") -> ParsedDraft:
     text = "\n".join(part for part in (draft.fields.get("jobDescription", ""), extra_text) if part)
     parsed = parse_description(text)
     guesses = {entry["field"]: entry for entry in parsed.low_confidence}
-    rate_key = catalog.RATE_KEYS.get(draft.fields.get("paymentType") or parsed.fields.get("paymentType"))
+    rate_key = catalog.rate_key(draft.fields.get("paymentType") or parsed.fields.get("paymentType"))
     for key, value in parsed.fields.items():
         is_other_rate = key in catalog.RATE_KEYS.values() and key != rate_key
         if key in draft.fields or key == "jobDescription" or is_other_rate:
@@ -165,7 +168,7 @@ def _load_json(payload: Any, name: str) -> Any:
         raise SourceFormatError(f"The {name} payload is longer than {MAX_PAYLOAD_CHARS:,} characters.")
     try:
         return json.loads(payload)
-    except ValueError as exc:
+    except json.JSONDecodeError as exc:
         raise SourceFormatError(f"The {name} payload is not valid JSON ({exc.msg} at position {exc.pos}).") from None
 
 
@@ -249,8 +252,7 @@ JSONLD_TEXT = {"skills", "qualifications", "responsibilities", "educationRequire
 def _job_posting(data: Any) -> dict:
     nodes = data if isinstance(data, list) else (data.get("@graph") or [data]) if isinstance(data, dict) else []
     for node in nodes:
-        types = _as_list(node.get("@type")) if isinstance(node, dict) else []
-        if "JobPosting" in types:
+        if isinstance(node, dict) and "JobPosting" in _as_list(node.get("@type")):
             return node
     raise SourceFormatError("Expected a schema.org JobPosting (an object whose @type is JobPosting).")
 
@@ -283,8 +285,8 @@ def _jsonld_experience(draft: ParsedDraft, value: Any) -> None:
     if months is not None:
         level = "EXPERT" if months >= 36 else "INTERMEDIATE" if months >= 12 else "ENTRY_LEVEL"
         draft.put("experienceLevel", level, f"Mapped from {months:g} months of experience.")
-    elif isinstance(value, str) and experience_level(value):
-        level, guess = experience_level(value)
+    elif isinstance(value, str) and (found := experience_level(value)):
+        level, guess = found
         draft.put("experienceLevel", level, guess)
     else:
         draft.skip("jsonLd.experienceRequirements", "No experience level could be read.", value)
@@ -317,7 +319,8 @@ def _jsonld_field(draft: ParsedDraft, key: str, value: Any, extra: list[str]) ->
 
 def import_schema_org(payload: Any) -> ParsedDraft:
     posting = _job_posting(_load_json(payload, "schema_org_job_posting"))
-    draft, extra = ParsedDraft(fields={}), []
+    draft = ParsedDraft(fields={})
+    extra: list[str] = []
     for key, value in posting.items():
         _jsonld_field(draft, key, value, extra)
     if "jobTitle" not in draft.fields and "jobDescription" not in draft.fields:
@@ -362,7 +365,7 @@ def _leaves(element: ET.Element, path: str = "") -> list[tuple[str, ET.Element]]
 def _salary_text(draft: ParsedDraft, text: str, path: str) -> None:
     """A free-text salary ("$18 per hour"), read by the description parser's pay rules."""
     parsed = parse_description(text)
-    rate_key = catalog.RATE_KEYS.get(parsed.fields.get("paymentType"))
+    rate_key = catalog.rate_key(parsed.fields.get("paymentType"))
     if not rate_key or rate_key not in parsed.fields:
         draft.skip(path, "The salary does not say per hour, per label or fixed.", text)
         return
@@ -373,6 +376,14 @@ def _salary_text(draft: ParsedDraft, text: str, path: str) -> None:
     draft.warnings += parsed.warnings
 
 
+def _experience_text(draft: ParsedDraft, text: str, path: str) -> None:
+    found = experience_level(text)
+    if found:
+        draft.put("experienceLevel", found[0], found[1])
+    else:
+        draft.skip(path, "No experience level could be read.", text)
+
+
 INDEED_FIELDS: dict[str, Callable[[ParsedDraft, str, str], None]] = {
     "title": lambda draft, text, path: _put_checked(draft, "jobTitle", text, path),
     "description": lambda draft, text, path: _put_checked(draft, "jobDescription", strip_html(text), path),
@@ -380,16 +391,8 @@ INDEED_FIELDS: dict[str, Callable[[ParsedDraft, str, str], None]] = {
     "country": lambda draft, text, path: _put_countries(draft, [text], path),
     "jobtype": lambda draft, text, path: _put_checked(draft, "workloadDesc", text.lower(), path),
     "category": lambda draft, text, path: _put_checked(draft, "subjectMatter", text, path),
-    "experience": lambda draft, text, path: _experience_text(draft, text, path),
+    "experience": _experience_text,
 }
-
-
-def _experience_text(draft: ParsedDraft, text: str, path: str) -> None:
-    found = experience_level(text)
-    if found:
-        draft.put("experienceLevel", found[0], found[1])
-    else:
-        draft.skip(path, "No experience level could be read.", text)
 
 
 def import_indeed(payload: Any) -> ParsedDraft:
@@ -440,7 +443,8 @@ def import_hr_xml(payload: Any) -> ParsedDraft:
     root = _parse_xml(payload)
     if _local(root.tag) != "PositionOpening":
         raise SourceFormatError(f"Expected an HR-XML <PositionOpening> root, got <{_local(root.tag)}>.")
-    draft, extra = ParsedDraft(fields={}), []
+    draft = ParsedDraft(fields={})
+    extra: list[str] = []
     by_name: dict[str, list[ET.Element]] = {}
     for element in root.iter():
         by_name.setdefault(_local(element.tag), []).append(element)

@@ -75,7 +75,7 @@ def _usd(amount: float) -> str:
 
 
 def _pay_reasons(fields: dict) -> list[str]:
-    rate_key = catalog.RATE_KEYS.get(fields.get("paymentType"))
+    rate_key = catalog.rate_key(fields.get("paymentType"))
     reasons = []
     for floor in PAY_FLOORS:
         amount = fields.get(floor.key)

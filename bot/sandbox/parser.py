@@ -482,8 +482,9 @@ def _extract_title(text: str, draft: ParsedDraft, volume: Volume | None) -> None
 
 # ---- entry point --------------------------------------------------------------------------------------------
 
-def parse_description(text: str) -> ParsedDraft:
-    """Draft fields read from a plain-English job description; never raises on any string."""
+def parse_description(text: object) -> ParsedDraft:
+    """Draft fields read from a plain-English job description; never raises on any string (anything else is read
+    as its str())."""
     draft = ParsedDraft(fields={})
     text = (text if isinstance(text, str) else str(text)).replace("\r\n", "\n").strip()
     if not text:

@@ -58,7 +58,9 @@ def fake_proposal(rng: random.Random, job_fields: dict) -> dict:
 
 
 def _bid(rng: random.Random, job_fields: dict) -> dict:
-    pay_type = job_fields.get("paymentType") if job_fields.get("paymentType") in BID_UNITS else "PAY_PER_HOUR"
+    pay_type = job_fields.get("paymentType")
+    if not isinstance(pay_type, str) or pay_type not in BID_UNITS:
+        pay_type = "PAY_PER_HOUR"
     unit, (low, high) = BID_UNITS[pay_type]
     rate = job_fields.get(RATE_FIELDS[pay_type])
     if isinstance(rate, (int, float)) and not isinstance(rate, bool) and rate > 0:

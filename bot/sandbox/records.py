@@ -9,7 +9,11 @@ import fnmatch
 import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
+from typing import Any, TypeAlias, overload
+
+# A decoded JSON value from a request, not validated yet: the function that takes one checks its shape.
+Json: TypeAlias = Any
 
 APP_URL = "https://app.opentrain.ai"
 CLAIM_GRANT_TYPE = "urn:opentrain:agent-auth:grant-type:claim"
@@ -19,7 +23,7 @@ POST_CLAIM_SCOPES = [
     "jobs:read", "jobs:write", "proposals:read", "proposals:write", "messages:read", "messages:write",
     "payments:read", "team:read", "team:write",
 ]
-ALL_SCOPES = POST_CLAIM_SCOPES + ["payments:write", "webhooks:manage"]
+ALL_SCOPES = [*POST_CLAIM_SCOPES, "payments:write", "webhooks:manage"]
 
 # Feature key -> the `capabilities` booleans it drives (contract §1.5).
 FEATURE_CAPABILITIES = {
@@ -68,7 +72,8 @@ DEFAULT_CONFIG: dict[str, float | list[float]] = {
 class PublicError(Exception):
     """A refusal in the public envelope: `{"error", "code", "requestId", "details"}`."""
 
-    def __init__(self, status: int, code: str, message: str, details: dict | None = None, headers=None):
+    def __init__(self, status: int, code: str, message: str, details: dict | None = None,
+                 headers: dict[str, str] | None = None) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.details = details
@@ -78,24 +83,24 @@ class PublicError(Exception):
 class OAuthError(Exception):
     """A refusal in the agent-auth wire shape: `{"error", "error_description"}`."""
 
-    def __init__(self, error: str, description: str | None = None, status: int = 400):
+    def __init__(self, error: str, description: str | None = None, status: int = 400) -> None:
         super().__init__(error)
         self.error, self.description, self.status = error, description, status
 
 
-def bad_request(message: str, **details) -> PublicError:
+def bad_request(message: str, **details: Any) -> PublicError:
     return PublicError(400, "BAD_REQUEST", message, details or None)
 
 
-def not_found(message: str, **details) -> PublicError:
+def not_found(message: str, **details: Any) -> PublicError:
     return PublicError(404, "NOT_FOUND", message, details or None)
 
 
-def conflict(message: str, **details) -> PublicError:
+def conflict(message: str, **details: Any) -> PublicError:
     return PublicError(409, "CONFLICT", message, details or None)
 
 
-def forbidden(message: str, **details) -> PublicError:
+def forbidden(message: str, **details: Any) -> PublicError:
     return PublicError(403, "FORBIDDEN", message, details or None)
 
 
@@ -103,10 +108,14 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{secrets.token_hex(8)}"
 
 
+@overload
+def iso(timestamp: float) -> str: ...
+@overload
+def iso(timestamp: None) -> None: ...
 def iso(timestamp: float | None) -> str | None:
     if timestamp is None:
         return None
-    moment = datetime.fromtimestamp(timestamp, tz=timezone.utc)
+    moment = datetime.fromtimestamp(timestamp, tz=UTC)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 

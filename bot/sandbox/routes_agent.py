@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from aiohttp import web
 
@@ -79,6 +80,6 @@ async def _json_object(request: web.Request) -> dict:
     return body
 
 
-def _text(fields, name: str) -> str | None:
+def _text(fields: Mapping[str, object], name: str) -> str | None:
     value = fields.get(name)
     return value if isinstance(value, str) and value else None

@@ -4,11 +4,12 @@ plus the claim page a human opens from `verification_uri`."""
 from __future__ import annotations
 
 import html
+from collections.abc import Mapping
 
 from aiohttp import web
 
-from bot.sandbox.routes_public import read_json
 from bot.sandbox.records import Fault, PublicError, bad_request, iso
+from bot.sandbox.routes_public import read_json
 from bot.sandbox.world import World
 
 CLAIM_PAGE = """<!doctype html>
@@ -118,7 +119,8 @@ class ControlRoutes:
 
     async def app_token(self, request: web.Request) -> web.Response:
         body = await self._body(request)
-        account, token = self.world.app_token(body.get("scopes"), body.get("email"), body.get("claimed", True) is not False)
+        claimed = body.get("claimed", True) is not False
+        account, token = self.world.app_token(body.get("scopes"), body.get("email"), claimed)
         return web.json_response({"token": token.value, "accountId": account.id, "email": account.email,
                                   "scopes": token.scopes}, status=201)
 
@@ -155,11 +157,17 @@ class ControlRoutes:
     async def claim_form(self, request: web.Request) -> web.Response:
         form = await request.post()
         try:
-            self.world.confirm_claim(form.get("user_code"), form.get("email"))
+            self.world.confirm_claim(_form_text(form, "user_code"), _form_text(form, "email"))
         except PublicError as exc:
             return _claim_html(str(form.get("token", "")), exc.message, status=exc.status)
         return web.Response(text="<p>Claimed. Your agent will pick this up on its next poll.</p>",
                             content_type="text/html")
+
+
+def _form_text(form: Mapping[str, object], name: str) -> str | None:
+    """A text field of a posted form (a file upload in its place counts as missing)."""
+    value = form.get(name)
+    return value if isinstance(value, str) else None
 
 
 def _claim_html(token: str, message: str, status: int = 200) -> web.Response:
@@ -172,13 +180,13 @@ def _fault_from(body: dict) -> Fault:
     if not isinstance(path, str) or not path.startswith("/"):
         raise bad_request("path is required: an exact path or a glob such as /api/public/v1/job-drafts*.",
                           field="path")
-    fault = Fault(path=path, method=body.get("method"), status=body.get("status"),
-                  retry_after_seconds=body.get("retryAfterSeconds"), latency_ms=body.get("latencyMs") or 0,
-                  drop=bool(body.get("drop")), times=body.get("times", 1))
-    if fault.status is None and not fault.drop and not fault.latency_ms:
+    status, times = body.get("status"), body.get("times", 1)
+    latency_ms, drop = body.get("latencyMs") or 0, bool(body.get("drop"))
+    if status is None and not drop and not latency_ms:
         raise bad_request("A fault needs a status, latencyMs or drop.")
-    if fault.status is not None and not (isinstance(fault.status, int) and 400 <= fault.status <= 599):
+    if status is not None and not (isinstance(status, int) and 400 <= status <= 599):
         raise bad_request("status must be an HTTP error status (400-599).", field="status")
-    if not isinstance(fault.times, int) or fault.times < 1:
+    if not isinstance(times, int) or times < 1:
         raise bad_request("times must be a positive integer.", field="times")
-    return fault
+    return Fault(path=path, method=body.get("method"), status=status,
+                 retry_after_seconds=body.get("retryAfterSeconds"), latency_ms=latency_ms, drop=drop, times=times)

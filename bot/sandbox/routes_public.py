@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.sandbox import catalog, importers, parser
-from bot.sandbox.records import FEATURE_CAPABILITIES, MAX_DESCRIPTION_CHARS, Token, bad_request
+from bot.sandbox.records import FEATURE_CAPABILITIES, MAX_DESCRIPTION_CHARS, Json, Token, bad_request
 from bot.sandbox.world import World, approval_wire
 
 PREFIX = "/api/public/v1"
@@ -17,7 +17,7 @@ PAYLOAD_KEYS = {"text": "text", "opentrain_canonical": "job", "schema_org_job_po
                 "indeed_xml": "xml", "hr_xml": "xml"}
 
 
-async def read_json(request: web.Request, *, required: bool = True):
+async def read_json(request: web.Request, *, required: bool = True) -> Json:
     """The parsed JSON body; an empty body is None (or a 400 when required)."""
     raw = await request.text()
     if not raw.strip():
@@ -51,11 +51,12 @@ class DraftSource:
     external_id: str | None
 
 
-def draft_source(body) -> DraftSource:
+def draft_source(body: Json) -> DraftSource:
     """Every documented create shape: `rawJobDescription`, a `source` object, or top-level `format` + payload."""
     if not isinstance(body, dict):
         raise bad_request("The body must be a JSON object.")
-    source = body.get("source") if isinstance(body.get("source"), dict) else {}
+    raw_source = body.get("source")
+    source = raw_source if isinstance(raw_source, dict) else {}
     if "rawJobDescription" in body:
         fmt, payload = "text", body["rawJobDescription"]
     elif source:
@@ -76,7 +77,7 @@ def draft_source(body) -> DraftSource:
     return DraftSource(fmt, payload, _either(body, source, "idempotencyKey"), _either(body, source, "externalId"))
 
 
-def _check_description(text) -> None:
+def _check_description(text: Json) -> None:
     if not isinstance(text, str) or not text.strip():
         raise bad_request("The job description must be a non-empty string.", field="rawJobDescription")
     if len(text) > MAX_DESCRIPTION_CHARS:

@@ -6,11 +6,13 @@ import asyncio
 import logging
 import threading
 import uuid
+from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from bot.sandbox import routes_agent, routes_control, routes_public
-from bot.sandbox.records import Fault, OAuthError, PublicError
+from bot.sandbox.records import OAuthError, PublicError
 from bot.sandbox.world import World
 
 log = logging.getLogger(__name__)
@@ -37,7 +39,7 @@ async def _close_webhooks(app: web.Application) -> None:
 
 
 @web.middleware
-async def _opentrain_middleware(request: web.Request, handler) -> web.StreamResponse:
+async def _opentrain_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Request ids and error rendering everywhere; latency, faults and the request log on OpenTrain paths."""
     world = request.app[WORLD]
     request[REQUEST_ID] = str(uuid.uuid4())
@@ -54,13 +56,17 @@ async def _opentrain_middleware(request: web.Request, handler) -> web.StreamResp
     if fault and fault.latency_ms:
         await asyncio.sleep(fault.latency_ms / 1000)
         _drop_if_reset(request, generation)
-    response = _fault_response(request, fault) if fault and fault.status else await _render_errors(request, handler)
+    if fault and fault.status:
+        response: web.StreamResponse = _fault_response(request, fault.status, fault.retry_after_seconds)
+    else:
+        response = await _render_errors(request, handler)
     world.log_request(request.method, request.path, response.status)
     return response
 
 
 def _drop(request: web.Request) -> None:
-    request.transport.abort()  # the client sees the connection die without a response
+    if request.transport is not None:  # None: the connection is already gone
+        request.transport.abort()  # the client sees the connection die without a response
     raise asyncio.CancelledError
 
 
@@ -70,7 +76,7 @@ def _drop_if_reset(request: web.Request, generation: int) -> None:
         _drop(request)
 
 
-async def _render_errors(request: web.Request, handler) -> web.StreamResponse:
+async def _render_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except PublicError as exc:
@@ -93,26 +99,26 @@ async def _render_errors(request: web.Request, handler) -> web.StreamResponse:
 
 
 def public_error_response(request: web.Request, exc: PublicError) -> web.Response:
-    body = {"error": exc.message, "code": exc.code, "requestId": request[REQUEST_ID]}
+    body: dict[str, Any] = {"error": exc.message, "code": exc.code, "requestId": request[REQUEST_ID]}
     if exc.details is not None:
         body["details"] = exc.details
     return web.json_response(body, status=exc.status, headers={"X-Request-Id": request[REQUEST_ID], **exc.headers})
 
 
-def _fault_response(request: web.Request, fault: Fault) -> web.Response:
-    headers, details = {}, {"reason": "sandbox_fault"}
-    if fault.status == 429:
-        retry_after = fault.retry_after_seconds if fault.retry_after_seconds is not None else 1
+def _fault_response(request: web.Request, status: int, retry_after_seconds: int | None) -> web.Response:
+    """The response of an injected fault with this status."""
+    headers: dict[str, str] = {}
+    details: dict[str, Any] = {"reason": "sandbox_fault"}
+    if status == 429:
+        retry_after = retry_after_seconds if retry_after_seconds is not None else 1
         headers["Retry-After"] = str(retry_after)
         details["retryAfterSeconds"] = retry_after
     if request.path.startswith("/api/agent/"):
-        error = "rate_limit_exceeded" if fault.status == 429 else "server_error" if fault.status >= 500 \
-            else "invalid_request"
+        error = "rate_limit_exceeded" if status == 429 else "server_error" if status >= 500 else "invalid_request"
         return web.json_response({"error": error, "error_description": "injected by the sandbox"},
-                                 status=fault.status, headers=headers)
-    code = CODES_BY_STATUS.get(fault.status, "INTERNAL_ERROR" if fault.status >= 500 else "BAD_REQUEST")
-    return public_error_response(request, PublicError(fault.status, code, f"Injected fault ({fault.status}).",
-                                                      details, headers))
+                                 status=status, headers=headers)
+    code = CODES_BY_STATUS.get(status, "INTERNAL_ERROR" if status >= 500 else "BAD_REQUEST")
+    return public_error_response(request, PublicError(status, code, f"Injected fault ({status}).", details, headers))
 
 
 class RunningSandbox:
@@ -154,12 +160,18 @@ class SandboxThread:
         self._sandbox: RunningSandbox | None = None
 
     @property
+    def _running(self) -> RunningSandbox:
+        if self._sandbox is None:
+            raise RuntimeError("the sandbox thread is not started; use it as a context manager")
+        return self._sandbox
+
+    @property
     def url(self) -> str:
-        return self._sandbox.url
+        return self._running.url
 
     @property
     def world(self) -> World:
-        return self._sandbox.world
+        return self._running.world
 
     def __enter__(self) -> SandboxThread:
         self._thread.start()
@@ -167,8 +179,8 @@ class SandboxThread:
         self._sandbox = future.result(timeout=10)
         return self
 
-    def __exit__(self, *exc_info) -> None:
-        asyncio.run_coroutine_threadsafe(self._sandbox.close(), self._loop).result(timeout=10)
+    def __exit__(self, *exc_info: object) -> None:
+        asyncio.run_coroutine_threadsafe(self._running.close(), self._loop).result(timeout=10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=10)
         self._loop.close()

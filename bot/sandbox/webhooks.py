@@ -11,6 +11,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import aiohttp
 
@@ -55,7 +56,7 @@ class Subscription:
 class WebhookDispatcher:
     """Owns the subscriptions and runs each delivery as a task on the server's event loop."""
 
-    def __init__(self, now_iso: Callable[[], str], config_value: Callable[[str], object]) -> None:
+    def __init__(self, now_iso: Callable[[], str], config_value: Callable[[str], Any]) -> None:
         self._now_iso = now_iso
         self._config = config_value
         self._tasks: set[asyncio.Task] = set()
@@ -135,7 +136,7 @@ class WebhookDispatcher:
             async with self._client().post(subscription.url, data=raw_body, headers=headers, timeout=timeout,
                                            allow_redirects=False) as response:
                 return response.status, None
-        except asyncio.TimeoutError:
+        except TimeoutError:
             return None, "timeout"
         except aiohttp.ClientError as exc:
             return None, type(exc).__name__

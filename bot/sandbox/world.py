@@ -12,17 +12,48 @@ import math
 import random
 import secrets
 from collections import deque
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.sandbox import catalog, moderation
 from bot.sandbox.parser import ParsedDraft
 from bot.sandbox.proposals import fake_proposal
 from bot.sandbox.records import (
-    ALL_SCOPES, ANONYMOUS_REGISTRATION, APP_URL, APPROVAL_LIFETIME_SECONDS, CLAIM_GRANT_TYPE, DEFAULT_CONFIG,
-    EVENT_SCOPES, FEATURE_CAPABILITIES, JOB_STATUSES, LOCAL_HOSTS, MAX_ACTIVE_TOKENS, MAX_WEBHOOKS,
-    POST_CLAIM_SCOPES, PRE_CLAIM_SCOPES, PROPOSAL_STATUSES, Account, Claim, ClaimAttempt, Clock, Event, Fault, Job,
-    OAuthError, Proposal, PublicError, Token, bad_request, conflict, effective_scopes, forbidden, iso, new_id,
+    ALL_SCOPES,
+    ANONYMOUS_REGISTRATION,
+    APP_URL,
+    APPROVAL_LIFETIME_SECONDS,
+    CLAIM_GRANT_TYPE,
+    DEFAULT_CONFIG,
+    EVENT_SCOPES,
+    FEATURE_CAPABILITIES,
+    JOB_STATUSES,
+    LOCAL_HOSTS,
+    MAX_ACTIVE_TOKENS,
+    MAX_WEBHOOKS,
+    POST_CLAIM_SCOPES,
+    PRE_CLAIM_SCOPES,
+    PROPOSAL_STATUSES,
+    Account,
+    Claim,
+    ClaimAttempt,
+    Clock,
+    Event,
+    Fault,
+    Job,
+    Json,
+    OAuthError,
+    Proposal,
+    PublicError,
+    Token,
+    bad_request,
+    conflict,
+    effective_scopes,
+    forbidden,
+    iso,
+    new_id,
     not_found,
 )
 from bot.sandbox.webhooks import Subscription, WebhookDispatcher
@@ -58,7 +89,7 @@ class World:
         self.request_count = 0
         self.webhooks.reset()
 
-    def config_value(self, name: str):
+    def config_value(self, name: str) -> Any:  # a number or a list of numbers, by name (DEFAULT_CONFIG)
         return self.config[name]
 
     def update_config(self, changes: dict) -> None:
@@ -78,7 +109,7 @@ class World:
 
     # ---- accounts and tokens -------------------------------------------------------------------------------
 
-    def _new_account(self, **attrs) -> Account:
+    def _new_account(self, **attrs: Any) -> Account:
         account = Account(id=new_id("org"), user_id=new_id("usr"), **attrs)
         self.accounts[account.id] = account
         return account
@@ -94,7 +125,7 @@ class World:
         self.registered_emails.add(email.strip().lower())
         return new_id("usr")
 
-    def app_token(self, scopes: list[str] | None, email: str | None = None,
+    def app_token(self, scopes: Json, email: str | None = None,
                   claimed: bool = True) -> tuple[Account, Token]:
         """A token minted in the app: claimed from the start. `claimed=False` makes an unclaimed account whose
         token still holds the requested scopes, the only way to reach the `account_claim_required` gate."""
@@ -163,7 +194,7 @@ class World:
         now = self.now()
         return [t.record(now) for t in self.tokens.values() if t.account_id == token.account_id]
 
-    def create_token(self, caller: Token, name, scopes, expires_at) -> Token:
+    def create_token(self, caller: Token, name: Json, scopes: Json, expires_at: Json) -> Token:
         if name is None:
             name = "API token"
         if not isinstance(name, str) or not 1 <= len(name) <= 120:
@@ -186,13 +217,13 @@ class World:
             raise conflict(f"An account may hold at most {MAX_ACTIVE_TOKENS} active tokens.", limit=MAX_ACTIVE_TOKENS)
         return self.mint_token(self.account_of(caller), sorted(set(scopes), key=ALL_SCOPES.index), name, expiry)
 
-    def _parse_future(self, value) -> float:
+    def _parse_future(self, value: Json) -> float:
         try:
             moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
         except ValueError:
             raise bad_request("expiresAt must be an ISO 8601 timestamp.", field="expiresAt") from None
         if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
+            moment = moment.replace(tzinfo=UTC)
         if moment.timestamp() <= self.now():
             raise bad_request("expiresAt must be in the future.", field="expiresAt")
         return moment.timestamp()
@@ -249,16 +280,17 @@ class World:
     def confirm_claim(self, user_code: str | None, email: str | None) -> Account:
         """The human finishing the claim on the claim page."""
         claim = next((c for c in self.claims.values() if c.attempt and c.attempt.user_code == user_code), None)
-        if claim is None or not user_code:
+        if claim is None or claim.attempt is None or not user_code:
             raise not_found("Unknown claim code.")
+        attempt = claim.attempt
         if claim.granted_token is not None:
             raise conflict("This account is already claimed.")
-        if self.now() >= claim.attempt.expires_at or self.now() >= claim.expires_at:
+        if self.now() >= attempt.expires_at or self.now() >= claim.expires_at:
             raise conflict("This claim code has expired; the agent must start a new claim.")
-        if (email or "").strip().lower() != claim.attempt.email.lower():
+        if (email or "").strip().lower() != attempt.email.lower():
             raise conflict("Sign in with the email the agent gave when it started the claim.")
         account = self.accounts[claim.account_id]
-        account.claimed, account.email = True, claim.attempt.email
+        account.claimed, account.email = True, attempt.email
         self.registered_emails.add(account.email.lower())
         for token in self.tokens.values():  # claiming revokes every pre-claim token at once
             if token.account_id == account.id and token.revoked_at is None:
@@ -317,7 +349,7 @@ class World:
             raise forbidden("This job belongs to another account.", jobId=job_id)
         raise not_found("No such job.", jobId=job_id)
 
-    def update_draft(self, token: Token, job_id: str, body) -> Job:
+    def update_draft(self, token: Token, job_id: str, body: Json) -> Job:
         job = self.own_job(token, job_id)
         if not isinstance(body, dict) or not body:
             raise bad_request("Body must be a JSON object with at least one draft key.",
@@ -363,9 +395,9 @@ class World:
 
     def _count_publish(self, account: Account) -> None:
         now = self.now()
-        today = datetime.fromtimestamp(now, tz=timezone.utc).date()
+        today = datetime.fromtimestamp(now, tz=UTC).date()
         published_today = [t for t in account.publish_times
-                           if datetime.fromtimestamp(t, tz=timezone.utc).date() == today]
+                           if datetime.fromtimestamp(t, tz=UTC).date() == today]
         limit = self.config["publishLimitClaimed" if account.claimed else "publishLimitUnclaimed"]
         if len(published_today) >= limit:
             retry_after = max(1, math.ceil(86400 - now % 86400))
@@ -475,7 +507,7 @@ class World:
         return {"ok": True, "conversationId": proposal.conversation_id, "proposalId": proposal.id,
                 "jobId": proposal.job_id, "created": created}
 
-    def request_hire(self, proposal: Proposal, milestone) -> dict:
+    def request_hire(self, proposal: Proposal, milestone: Json) -> dict:
         terms = _milestone_terms(milestone)
         current = self.approvals.get(proposal.approval_id or "")
         if current and current["status"] == "pending" and current["terms"] == terms \
@@ -514,7 +546,7 @@ class World:
 
     # ---- webhook subscriptions -----------------------------------------------------------------------------
 
-    def create_webhook(self, token: Token, url, event_types) -> Subscription:
+    def create_webhook(self, token: Token, url: Json, event_types: Json) -> Subscription:
         _check_webhook_url(url)
         if not isinstance(event_types, list) or not event_types or not all(isinstance(t, str) for t in event_types):
             raise bad_request("eventTypes must be a non-empty array of event types.", field="eventTypes")
@@ -564,16 +596,16 @@ class World:
                 return fault
         return None
 
-    def log_request(self, method: str, path: str, status: int) -> None:
+    def log_request(self, method: str, path: str, status: int | None) -> None:  # None: dropped
         self.request_count += 1
         self.request_log.append({"method": method, "path": path, "status": status, "at": iso(self.now())})
 
 
-def _non_negative_number(value) -> bool:
+def _non_negative_number(value: Json) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0
 
 
-def _check_webhook_url(url) -> None:
+def _check_webhook_url(url: Json) -> None:
     if not isinstance(url, str) or not url or len(url) > 2048:
         raise bad_request("url must be an absolute URL of at most 2048 characters.", field="url")
     parts = urlsplit(url)
@@ -599,7 +631,7 @@ def approval_wire(approval: dict) -> dict:
     }
 
 
-def _milestone_terms(milestone) -> tuple:
+def _milestone_terms(milestone: Json) -> tuple:
     issues = []
     if not isinstance(milestone, dict):
         raise bad_request("milestone is required.", issues=[{"path": ["milestone"], "message": "Required",
@@ -609,7 +641,8 @@ def _milestone_terms(milestone) -> tuple:
         issues.append({"path": ["milestone", "name"], "message": "name or description is required", "code": "custom"})
     amount = milestone.get("amount")
     if isinstance(amount, bool) or not isinstance(amount, (int, float)) or amount <= 0:
-        issues.append({"path": ["milestone", "amount"], "message": "Expected a positive number", "code": "invalid_type"})
+        issues.append({"path": ["milestone", "amount"], "message": "Expected a positive number",
+                       "code": "invalid_type"})
     due = milestone.get("dueDate")
     try:
         datetime.fromisoformat(str(due).replace("Z", "+00:00"))
@@ -620,7 +653,7 @@ def _milestone_terms(milestone) -> tuple:
     return name, description, amount, due
 
 
-def _page_after(items: list, cursor: str | None, limit: int, key) -> tuple[list, str | None]:
+def _page_after(items: list, cursor: str | None, limit: int, key: Callable[[Any], str]) -> tuple[list, str | None]:
     """The `limit` items after the one whose key is `cursor`, and the cursor of the next page."""
     start = 0
     if cursor:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import time
 from functools import singledispatch
 
-from bot.hiring.views import (ClaimInstructions, EmailRequest, Notice, Published, Question, ReviewCard, ReviewField,
-                              Status, View)
+from bot.hiring.views import (ClaimInstructions, EmailRequest, Notice, OnlyRequester, Published, Question, ReviewCard,
+                              ReviewField, Status, View)
 
 
 def indent(lines: list[str]) -> str:
@@ -21,6 +21,11 @@ def render(view: View) -> str:
 @render.register
 def _notice(view: Notice) -> str:
     return ("! " if view.level == "error" else "") + view.text
+
+
+@render.register
+def _only_requester(view: OnlyRequester) -> str:
+    return f"! Only {view.requester} can answer this one."
 
 
 @render.register

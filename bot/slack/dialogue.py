@@ -16,11 +16,12 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.hiring.engine import ConversationRef, description_refusal
+from bot.hiring.record import ConversationRef
 from bot.hiring.views import (
     ClaimInstructions,
     EmailRequest,
     Notice,
+    OnlyRequester,
     Published,
     Question,
     Reply,
@@ -28,6 +29,7 @@ from bot.hiring.views import (
     Status,
     View,
 )
+from bot.hiring.wording import description_refusal
 from bot.slack.blocks import conversation as blocks
 from bot.slack.blocks.conversation import SlackMessage
 from bot.slack.registry import SlackConversation, SlackRegistry
@@ -210,6 +212,8 @@ class SlackDialogue:
             return await self._show_claim(team_id, conversation, view)
         if isinstance(view, Notice):
             await self._post_in_thread(conversation, blocks.notice(view))
+        elif isinstance(view, OnlyRequester):
+            await self._post_in_thread(conversation, blocks.only_requester(view))
         elif isinstance(view, Status):
             await self._post_in_thread(conversation, blocks.status_list([(conversation.title, view)]))
         return conversation

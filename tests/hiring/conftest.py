@@ -12,13 +12,14 @@ from cryptography.fernet import Fernet
 from bot.hiring.accounts import Accounts
 from bot.hiring.engine import ConversationRef, HiringEngine
 from bot.hiring.views import ClaimInstructions, Reply
-from bot.opentrain.client import OpenTrainClient
-from bot.infra.secretbox import SecretBox
 from bot.infra.scheduler import Scheduler
+from bot.infra.secretbox import SecretBox
+from bot.opentrain.client import OpenTrainClient
 from tests.support.clock import HandClock
 
 DEMO = "We need 10 annotators for 50,000 dashcam images, $18/hour, English"
 REQUESTER = "U_REQ"
+DEFAULT_REF = ConversationRef("T1", "C1:100.1")
 
 
 @dataclass
@@ -78,8 +79,7 @@ def secretbox() -> SecretBox:
 async def make_harness(redis, namespace, sandbox_url, secretbox, clock):
     made: list[Harness] = []
 
-    def make(ref: ConversationRef = ConversationRef("T1", "C1:100.1"), app_token: str | None = None,
-             **options) -> Harness:
+    def make(ref: ConversationRef = DEFAULT_REF, app_token: str | None = None, **options) -> Harness:
         harness = Harness(redis, namespace, sandbox_url, secretbox, clock, ref, app_token, **options)
         made.append(harness)
         return harness

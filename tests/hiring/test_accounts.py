@@ -16,7 +16,7 @@ async def test_two_processes_register_the_workspace_once(make_harness, redis, na
                                    first.accounts.client_for("T9"))
     assert first.requests("POST", "/api/agent/identity") == 1
     assert len(clients) == 3
-    assert (await first.accounts.me("T9"))["scopes"] == (await second.accounts.me("T9"))["scopes"]
+    assert (await first.accounts.me("T9")).scopes == (await second.accounts.me("T9")).scopes
     stored = await redis.hgetall(f"{namespace}:ws:T9:account")
     assert stored["claimed"] == "0" and not any("ot_" in value for value in stored.values())
     assert "ot_" not in repr(first.accounts)
@@ -35,7 +35,7 @@ async def test_disabled_features_and_missing_scopes_are_named(make_harness):
     bot.control("features", {"public_api_job_publishing": False})
     reply = await bot.say("publish")  # the cached capabilities still say yes: OpenTrain's 403 says no
     assert reply.state == "review" and "`public_api_job_publishing`" in notices(reply)
-    assert (await bot.accounts.capabilities("T1"))["capabilities"]["publish"] is False  # re-probed after the 403
+    assert (await bot.accounts.capabilities("T1")).capabilities["publish"] is False  # re-probed after the 403
     reply = await bot.say("publish")  # now refused before any call
     assert "`public_api_job_publishing`" in notices(reply)
     assert only(reply, ReviewCard).job_id  # the draft is intact

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import time
 
-from bot.hiring.claim import (ATTEMPT_EXPIRED, CLAIM_KIND, EARLIER_CODE_WORKS, EMAIL_TAKEN, GRANT_GONE, NO_CLAIM_TOKEN,
-                              POLL_REFUSED, WINDOW_CLOSED)
+from bot.hiring.claim import (
+    ATTEMPT_EXPIRED,
+    CLAIM_KIND,
+    EARLIER_CODE_WORKS,
+    EMAIL_TAKEN,
+    GRANT_GONE,
+    NO_CLAIM_TOKEN,
+    POLL_REFUSED,
+    WINDOW_CLOSED,
+)
 from bot.hiring.views import ClaimInstructions, EmailRequest, Published
 from tests.hiring.test_conversation import answer_until_review, confirm_flagged, only
 

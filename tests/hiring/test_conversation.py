@@ -6,9 +6,20 @@ import asyncio
 
 import pytest
 
-from bot.hiring.engine import IllegalTransition, move
 from bot.hiring.jobs import lookup_job
-from bot.hiring.views import (ClaimInstructions, EmailRequest, Notice, Published, Question, ReviewCard, Status)
+from bot.hiring.record import PendingCall
+from bot.hiring.states import IllegalTransition, Op, State
+from bot.hiring.table import move
+from bot.hiring.views import (
+    ClaimInstructions,
+    EmailRequest,
+    Notice,
+    OnlyRequester,
+    Published,
+    Question,
+    ReviewCard,
+    Status,
+)
 from tests.hiring.conftest import DEMO, REQUESTER
 
 SAMPLE_ANSWERS = {"enum": "1", "number": "20", "integer": "4", "array": "Bounding box", "boolean": "yes"}
@@ -84,7 +95,7 @@ async def test_happy_path_from_description_to_claimed_account(bot, redis, namesp
     assert (ref, final.state, surface) == (bot.ref, "claimed", {"dm": "D1"})
     assert (await bot.engine.status(bot.ref)).state == "claimed"
     me = await bot.accounts.me("T1", refresh=True)  # the stored token is now the post-claim one
-    assert "proposals:write" in me["scopes"]
+    assert "proposals:write" in me.scopes
     raw = await redis.hgetall(f"{namespace}:ws:T1:account")
     assert all("ot_pat_" not in value and "ot_clm_" not in value for value in raw.values())
 
@@ -156,7 +167,7 @@ async def test_payment_type_change_back_edit_and_cancel(bot):
     # An illegal move is refused whole: the stored conversation does not change.
     stored = await bot.engine.store.load(bot.ref)
     with pytest.raises(IllegalTransition):
-        move(stored, "claimed")
+        move(stored, State.CLAIMED, by=Op.PUBLISH)
     assert stored.state == "review" and (await bot.engine.store.load(bot.ref)).state == "review"
 
     reply = await bot.say("cancel")
@@ -166,7 +177,6 @@ async def test_payment_type_change_back_edit_and_cancel(bot):
 
 
 async def test_moderation_block_and_daily_limit_keep_the_draft(make_harness):
-    from bot.hiring.engine import ConversationRef
 
     bot = make_harness()
     reply = await answer_until_review(bot, await bot.hire())
@@ -306,7 +316,7 @@ async def test_a_left_call_the_conversation_has_outgrown_is_dropped_not_replayed
     # As if a publish had been left pending by a dead process: replaying it now would move `claimed` backwards.
     stored = await bot.engine.store.load(bot.ref)
     assert stored.state == "claimed"
-    stored.pending = {"op": "publish", "args": {}, "message_id": "m-left", "started_at": clock.now - 3600}
+    stored.pending = PendingCall(op=Op.PUBLISH, message_id="m-left", started_at=clock.now - 3600)
     assert await bot.engine.store.save(stored)
 
     reply = await bot.say("help")
@@ -318,7 +328,7 @@ async def test_a_left_call_the_conversation_has_outgrown_is_dropped_not_replayed
 
 async def test_a_description_over_the_api_limit_is_refused_before_any_call(bot):
     reply = await bot.hire("x" * 60_001)
-    assert reply.state == "none" and "60,001 characters" in notices(reply)
+    assert reply.state is None and "60,001 characters" in notices(reply)
     assert bot.requests("POST", "/job-drafts") == 0
     assert (await bot.hire()).state == "asking"  # nothing was stored: the same place starts normally
 
@@ -332,7 +342,7 @@ async def test_idle_conversation_expires_and_says_so(make_harness, clock):
     reply = await bot.hire()
     assert reply.state == "asking"  # a new /hire in the same place starts over
     other = await bot.say("Bounding box", user="U_OTHER")
-    assert "Only" in notices(other)
+    assert only(other, OnlyRequester).requester == REQUESTER
 
 
 async def test_a_gap_with_several_update_keys_gets_one_answer_per_key(bot):

@@ -16,13 +16,13 @@ def test_a_partial_patch_answer_keeps_the_prompts_values_and_unanswered_flags():
 
     after = read_report(DraftReport.model_validate(payloads.PATCH_REPORT), full, answered)
 
-    assert after["low_confidence"] == ["languages"]
-    assert after["normalized"] == {**full["normalized"], **answered}
-    assert after["warnings"] == full["warnings"] and after["unmapped"] == full["unmapped"]
-    assert after["publish_ready"] is True and after["missing"] == []
+    assert after.low_confidence == ["languages"]
+    assert after.normalized == {**full.normalized, **answered}
+    assert after.warnings == full.warnings and after.unmapped == full.unmapped
+    assert after.publish_ready is True and after.missing == []
 
 
 def test_a_full_answer_replaces_the_flags():
     full = read_report(DraftReport.model_validate(GUESSED))
     cleared = read_report(DraftReport.model_validate(payloads.DRAFT_REPORT), full)
-    assert full["low_confidence"] == ["headcount", "languages"] and cleared["low_confidence"] == []
+    assert full.low_confidence == ["headcount", "languages"] and cleared.low_confidence == []

@@ -3,14 +3,16 @@
 import asyncio
 
 from bot.hiring.jobs import JobRecord, list_workspaces_with_jobs, lookup_job, record_job
-from bot.hiring.store import PROCESSED_MEMORY, Conversation, ConversationRef, ConversationStore
+from bot.hiring.record import PROCESSED_MEMORY, Conversation, ConversationRef
+from bot.hiring.states import State
+from bot.hiring.store import ConversationStore
 
 REF = ConversationRef("T1", "C1:1700.1")
 
 
 def new_conversation() -> Conversation:
     return Conversation(workspace_id=REF.workspace_id, conversation_id=REF.conversation_id, requester="U1",
-                        state="drafting", created_at=1.0, updated_at=1.0, description="annotators")
+                        state=State.DRAFTING, created_at=1.0, updated_at=1.0, description="annotators")
 
 
 async def test_only_one_writer_of_a_version_wins_and_records_round_trip(redis, namespace):
@@ -19,7 +21,7 @@ async def test_only_one_writer_of_a_version_wins_and_records_round_trip(redis, n
     assert await store.save(new_conversation())
 
     first, second = await store.load(REF), await store.load(REF)
-    first.state, second.state = "asking", "cancelled"
+    first.state, second.state = State.ASKING, State.CANCELLED
     results = await asyncio.gather(store.save(first), store.save(second))
     assert sorted(results) == [False, True]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from bot.infra.storage import connect
 from bot.infra.scheduler import Scheduler
+from bot.infra.storage import connect
 from tests.support.clock import HandClock
 
 

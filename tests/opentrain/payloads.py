@@ -151,7 +151,8 @@ HIRE = {  # §2.6.5
 UPDATES = {  # §2.12.1
     "events": [
         {"id": "1042", "type": "proposal.received", "apiVersion": "v1", "createdAt": "2026-06-12T10:00:00.000Z",
-         "resourceId": "<PROPOSAL_ID>", "jobId": "<JOB_ID>", "data": {"proposalId": "<PROPOSAL_ID>", "jobId": "<JOB_ID>"}},
+         "resourceId": "<PROPOSAL_ID>", "jobId": "<JOB_ID>", "data": {"proposalId": "<PROPOSAL_ID>",
+                                                                     "jobId": "<JOB_ID>"}},
         {"id": "1043", "type": "approval.confirmed", "apiVersion": "v1", "createdAt": "2026-06-12T10:05:00.000Z",
          "resourceId": "<APPROVAL_ID>", "jobId": "<JOB_ID>", "data": {"approvalId": "<APPROVAL_ID>",
                                                                      "status": "confirmed"}},

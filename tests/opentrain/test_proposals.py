@@ -50,7 +50,7 @@ async def test_claim_gated_writes_and_disabled_features(client, sandbox):
     unclaimed = client.with_token(await sandbox.token(claimed=False))
     job_id = await open_job(unclaimed)
     await sandbox.call("POST", f"jobs/{job_id}/proposals", {"count": 1})
-    proposal = [p async for p in unclaimed.job_proposals(job_id)][0]
+    proposal = [p async for p in unclaimed.job_proposals(job_id)][0]  # noqa: RUF015 - next() takes no async iterator
     with pytest.raises(errors.ClaimRequired) as gated:
         await unclaimed.request_hire(proposal.id, "Batch", 100, "2026-07-01")
     assert gated.value.claim_url and gated.value.action

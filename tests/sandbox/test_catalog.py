@@ -42,7 +42,7 @@ def test_draft_story_from_empty_to_ready_and_back_through_payment_type():
         assert gap["prompt"].startswith("ask: ") and gap["updateKeys"] == [gap["field"]]
         assert gap["type"] in ("enum", "number", "integer", "string", "array")
         assert (gap["enumValues"] is not None) == (gap["type"] == "enum")
-        assert isinstance(gap["example"], str) and gap["hint"] is None or isinstance(gap["hint"], str)
+        assert (isinstance(gap["example"], str) and gap["hint"] is None) or isinstance(gap["hint"], str)
 
     # Fill everything but the rate: choosing per-label pay makes pricePerLabel the one gap.
     body = {key: value for key, value in READY.items() if key != "pricePerHour"} | {"paymentType": "PAY_PER_LABEL"}

@@ -36,6 +36,10 @@ def start(http: httpx.Client, claim_token: str, email: str) -> httpx.Response:
     return http.post("/api/agent/identity/claim", json={"claim_token": claim_token, "email": email})
 
 
+def confirm(http: httpx.Client, user_code: str, email: str) -> httpx.Response:
+    return http.post("/_sandbox/claims/confirm", json={"user_code": user_code, "email": email})
+
+
 def test_claim_ceremony_from_registration_to_revocation(http):
     registration = register(http, agent_name="hirebot")
     pre_claim = registration["access_token"]
@@ -62,21 +66,21 @@ def test_claim_ceremony_from_registration_to_revocation(http):
     # Restarting issues a new code and the old one stops working.
     second = start(http, claim_token, "owner@example.com").json()
     assert second["user_code"] != first["user_code"]
-    stale = http.post("/_sandbox/claims/confirm", json={"user_code": first["user_code"], "email": "owner@example.com"})
+    stale = confirm(http, first["user_code"], "owner@example.com")
     assert stale.status_code == 404 and stale.json()["code"] == "NOT_FOUND"
-    wrong_email = http.post("/_sandbox/claims/confirm", json={"user_code": second["user_code"], "email": "x@example.com"})
+    wrong_email = confirm(http, second["user_code"], "x@example.com")
     assert wrong_email.status_code == 409
 
     # A lapsed 30-minute attempt cannot be confirmed; the poll keeps saying pending.
     advance(http, 1801)
-    lapsed = http.post("/_sandbox/claims/confirm", json={"user_code": second["user_code"], "email": "owner@example.com"})
+    lapsed = confirm(http, second["user_code"], "owner@example.com")
     assert lapsed.status_code == 409 and "expired" in lapsed.json()["error"]
     lapsed_poll = poll(http, claim_token)
     assert oauth_error(lapsed_poll) == "authorization_pending"
     assert "attempt_expired" in lapsed_poll.json()["error_description"]
 
     third = start(http, claim_token, "owner@example.com").json()
-    confirmed = http.post("/_sandbox/claims/confirm", json={"user_code": third["user_code"], "email": "OWNER@example.com"})
+    confirmed = confirm(http, third["user_code"], "OWNER@example.com")
     assert confirmed.status_code == 200, confirmed.text
     # Confirmation revokes every pre-claim token at once.
     assert http.get(f"{PUBLIC}/auth/me", headers=bearer(pre_claim)).status_code == 401

@@ -50,7 +50,7 @@ def test_proposals_arrive_and_page_newest_first(http):
     stranger = bearer(app_token(http))
     assert http.get(f"{PUBLIC}/jobs/{job_id}/proposals", headers=stranger).status_code == 403
     assert http.get(f"{PUBLIC}/proposals/{created[0]['id']}", headers=stranger).status_code == 403
-    assert http.post(f"/_sandbox/jobs/job_missing/proposals", json={"count": 1}).status_code == 404
+    assert http.post("/_sandbox/jobs/job_missing/proposals", json={"count": 1}).status_code == 404
 
 
 def test_updates_ledger_cursor_and_scope_filtering(http):
@@ -91,7 +91,8 @@ def test_conversation_and_hire_need_a_claimed_account(http):
     proposal_id = add_proposals(http, job_id, 1)[0]["id"]
     milestone = {"name": "First batch", "amount": 300, "dueDate": "2030-07-01"}
 
-    gated = http.post(f"{PUBLIC}/proposals/{proposal_id}/hire", headers=bearer(unclaimed), json={"milestone": milestone})
+    gated = http.post(f"{PUBLIC}/proposals/{proposal_id}/hire", headers=bearer(unclaimed),
+                      json={"milestone": milestone})
     assert gated.status_code == 403
     assert gated.json()["details"]["reason"] == "account_claim_required" and gated.json()["details"]["claimUrl"]
     gated = http.post(f"{PUBLIC}/proposals/{proposal_id}/conversation", headers=bearer(unclaimed))

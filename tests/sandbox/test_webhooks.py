@@ -89,7 +89,7 @@ async def test_signed_delivery_and_retry_with_the_same_delivery_id(http, receive
     receiver.statuses = [500]  # the first attempt fails, the retry succeeds
     proposal_id = await add_proposal(http, job_id)
     assert await eventually(lambda: _count_at_least(receiver, 2))
-    (first_headers, first_body), (retry_headers, retry_body) = receiver.deliveries
+    (first_headers, _), (retry_headers, retry_body) = receiver.deliveries
     assert first_headers["X-OpenTrain-Delivery"] == retry_headers["X-OpenTrain-Delivery"]
     assert retry_headers["X-OpenTrain-Event"] == "proposal.received"
     assert retry_headers["User-Agent"] == "OpenTrain-Webhooks/1.0"

@@ -15,8 +15,9 @@ import json
 import sys
 import threading
 from collections import defaultdict, deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import parse_qsl
 
 from aiohttp import web
@@ -169,7 +170,7 @@ class SlackApiStandIn:
             await self._runner.cleanup()
             self._runner = None
 
-    async def __aenter__(self) -> "SlackApiStandIn":
+    async def __aenter__(self) -> SlackApiStandIn:
         await self.start()
         return self
 
@@ -293,7 +294,8 @@ class SlackApiStandIn:
             profile["email"] = user.email
         return {
             "ok": True,
-            "user": {"id": user.user_id, "team_id": self.team_id, "name": user.name, "is_bot": user.is_bot, "profile": profile},
+            "user": {"id": user.user_id, "team_id": self.team_id, "name": user.name, "is_bot": user.is_bot,
+                     "profile": profile},
         }
 
     def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:

@@ -35,7 +35,7 @@ class SocketModeServer:
             self._server.close()
             await self._server.wait_closed()
 
-    async def __aenter__(self) -> "SocketModeServer":
+    async def __aenter__(self) -> SocketModeServer:
         await self.start()
         return self
 

@@ -14,6 +14,7 @@ from bot.hiring.views import (
     ClaimInstructions,
     EmailRequest,
     Notice,
+    OnlyRequester,
     Published,
     Question,
     ReviewCard,
@@ -135,6 +136,11 @@ STATE_LABELS = {
 def notice(view: Notice) -> SlackMessage:
     text = (":warning: " if view.level == "error" else "") + view.text
     return SlackMessage(text=text, blocks=[section(escape(text))])
+
+
+def only_requester(view: OnlyRequester) -> SlackMessage:
+    text = f"Only <@{view.requester}> can answer this one."
+    return SlackMessage(text=text, blocks=[section(text)])
 
 
 def question(view: Question, conversation_id: str) -> SlackMessage:
