@@ -39,10 +39,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bot.hiring.accounts import Accounts  # noqa: E402
+from bot.hiring.jobs import LEDGER_KIND  # noqa: E402
 from bot.infra.scheduler import Scheduler  # noqa: E402
 from bot.infra.secretbox import SecretBox  # noqa: E402
 from bot.infra.storage import connect  # noqa: E402
-from bot.ledger.reader import LEDGER_KIND, ProposalLedger  # noqa: E402
+from bot.ledger.reader import ProposalLedger  # noqa: E402
 from bot.ledger.webhooks import WebhookReceiver, WebhookStore, WebhookSubscriptions  # noqa: E402
 from bot.opentrain.client import OpenTrainClient  # noqa: E402
 from bot.sandbox.server import SandboxThread  # noqa: E402

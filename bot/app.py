@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 import aiohttp
 import httpx
-from redis.asyncio import Redis
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -36,7 +35,7 @@ from bot.hiring.proposals import ProposalDesk
 from bot.infra.scheduler import Scheduler
 from bot.infra.secretbox import SecretBox
 from bot.infra.settings import Settings
-from bot.infra.storage import connect_from_settings, drop_namespace
+from bot.infra.storage import Redis, connect_from_settings, drop_namespace
 from bot.ledger.reader import ProposalLedger, doorbell
 from bot.ledger.webhooks import WebhookReceiver, WebhookStore, WebhookSubscriptions
 from bot.opentrain.client import OpenTrainClient

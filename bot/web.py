@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 import httpx
 from aiohttp import web
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from slack_bolt.async_app import AsyncApp
 
+from bot.infra.storage import Redis
 from bot.ledger.webhooks import WebhookReceiver
 from bot.slack.app import events_endpoint
 

@@ -61,6 +61,8 @@ def violations(modules: dict[str, str], packages: set[str], layers: list[set[str
                 continue
             if own == "bot.opentrain" and target == "bot.sandbox":
                 problems.append(f"{module} (the client) imports {imported} (the sandbox)")
+            elif target == "bot.sandbox" and own != "bot":
+                problems.append(f"{module} imports {imported}: only the composition root starts the sandbox")
             elif target not in layer_of or own not in layer_of:
                 problems.append(f"{module} imports {imported}: a package with no layer in LAYERS")
             elif layer_of[target] >= layer_of[own]:
@@ -87,12 +89,14 @@ def test_the_checker_catches_each_kind_of_wrong_import():
         "bot.hiring.claim": "def later():\n    from bot.shell.render import render",  # core on the terminal
         "bot.ledger.reader": "from bot.hiring.jobs import lookup_job\nfrom ..slack.outbox import Outbox",
         "bot.slack.app": "from bot.shell.main import Shell",  # one front end on another
+        "bot.shell.main": "from bot.sandbox.server import start_sandbox",  # only the root chooses the sandbox
         "bot.infra.scheduler": "from bot.hiring import jobs",  # upward
         "bot.app": "from bot.slack.app import build_app\nfrom bot.hiring.engine import HiringEngine",  # fine
         "bot.workers.runner": "from bot.infra.storage import key",  # a package nobody placed
     }
     found = violations(made_up, packages | {"bot.workers"}, LAYERS)
-    assert len(found) == 7, found
+    assert len(found) == 8, found
+    assert any("only the composition root starts the sandbox" in line for line in found)
     assert any("(the client) imports bot.sandbox" in line for line in found)
     assert sum("(core) imports" in line for line in found) == 3  # slack_sdk, bot.shell, and ..slack (relative)
     assert any(line.startswith("bot.slack.app") for line in found)

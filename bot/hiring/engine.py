@@ -47,19 +47,6 @@ class HiringEngine:
         self._steps = Steps(self.store, calls, idle_seconds=idle_seconds, anyone_may_answer=allow_anyone_to_answer,
                             pending_lease_seconds=pending_lease_seconds, clock=clock)
 
-    @classmethod
-    def from_settings(cls, settings, redis, scheduler, *, http=None) -> HiringEngine:  # TEMP until the root lands
-        from bot.infra.secretbox import SecretBox
-        from bot.opentrain.client import OpenTrainClient
-
-        base = OpenTrainClient(settings.opentrain_url, http=http, timeout=settings.opentrain_timeout_seconds)
-        app_token = settings.opentrain_api_token.get_secret_value() if settings.opentrain_api_token else None
-        accounts = Accounts(redis, settings.redis_namespace, base, SecretBox.from_settings(settings),
-                            app_token=app_token)
-        return cls(redis, settings.redis_namespace, accounts, scheduler,
-                   idle_seconds=settings.conversation_idle_seconds,
-                   allow_anyone_to_answer=settings.allow_anyone_to_answer)
-
     @property
     def accounts(self) -> Accounts:
         return self._accounts

@@ -14,11 +14,10 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
 from bot.hiring.accounts import Accounts
 from bot.hiring.jobs import lookup_job
 from bot.hiring.wording import refusal
+from bot.infra.storage import Redis
 from bot.opentrain import errors
 from bot.opentrain.links import conversation_page
 

@@ -19,10 +19,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.infra.storage import key
+from bot.infra.storage import Redis, key
 
 log = logging.getLogger(__name__)
 

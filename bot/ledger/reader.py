@@ -22,12 +22,10 @@ import logging
 import time
 from collections.abc import Callable
 
-from redis.asyncio import Redis
-
 from bot.hiring.accounts import Accounts
-from bot.hiring.jobs import JobRecord, list_workspaces_with_jobs, lookup_job
+from bot.hiring.jobs import LEDGER_KIND, JobRecord, list_workspaces_with_jobs, lookup_job
 from bot.infra.scheduler import Scheduler
-from bot.infra.storage import key
+from bot.infra.storage import Redis, key
 from bot.ledger.cards import ProposalCard, ProposalSink, ProposalUpdate
 from bot.ledger.webhooks import Doorbell, WebhookSubscriptions
 from bot.opentrain import errors
@@ -36,7 +34,6 @@ from bot.opentrain.models import Event
 
 log = logging.getLogger(__name__)
 
-LEDGER_KIND = "ledger"
 PAGE_SIZE = 100
 MAX_PAGES_PER_READ = 10
 IDLE_BACKOFF_FACTOR = 4  # an idle ledger is read at most this many poll intervals apart

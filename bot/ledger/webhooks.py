@@ -24,12 +24,11 @@ from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from bot.hiring.accounts import Accounts
 from bot.infra.secretbox import SecretBox
-from bot.infra.storage import key
+from bot.infra.storage import Redis, key
 from bot.opentrain import errors
 from bot.opentrain.client import OpenTrainClient
 

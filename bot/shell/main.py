@@ -14,11 +14,10 @@ import uuid
 from collections.abc import AsyncIterator, Callable
 
 import httpx
-from redis.asyncio import Redis
 
 from bot.hiring.engine import ConversationRef, HiringEngine
 from bot.hiring.views import ClaimInstructions, Reply
-from bot.infra.storage import key
+from bot.infra.storage import Redis, key
 from bot.shell.render import render
 
 END_OF_INPUT_WAIT_SECONDS = 30.0

@@ -5,8 +5,18 @@ from __future__ import annotations
 import time
 from functools import singledispatch
 
-from bot.hiring.views import (ClaimInstructions, EmailRequest, Notice, OnlyRequester, Published, Question, ReviewCard,
-                              ReviewField, Status, View)
+from bot.hiring.views import (
+    ClaimInstructions,
+    EmailRequest,
+    Notice,
+    OnlyRequester,
+    Published,
+    Question,
+    ReviewCard,
+    ReviewField,
+    Status,
+    View,
+)
 
 
 def indent(lines: list[str]) -> str:

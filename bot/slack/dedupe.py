@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from bot.infra.storage import key
+from bot.infra.storage import Redis, key
 
 log = logging.getLogger(__name__)
 

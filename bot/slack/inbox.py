@@ -18,8 +18,8 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from bot.slack.work import SlowWork
 from bot.infra.scheduler import ScheduledItem, Scheduler
+from bot.slack.work import SlowWork
 
 log = logging.getLogger(__name__)
 

@@ -22,7 +22,6 @@ moved it meanwhile).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import time
@@ -31,14 +30,13 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 import aiohttp
-from redis.asyncio import Redis
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.hiring.jobs import JobRecord
 from bot.infra.scheduler import Scheduler
 from bot.infra.settings import Settings
-from bot.infra.storage import key
+from bot.infra.storage import Redis, key
 from bot.ledger.cards import ProposalCard, ProposalUpdate
 from bot.slack.blocks.conversation import SlackMessage
 from bot.slack.blocks.proposals import MAX_DIGEST_ENTRIES, proposal_card, proposal_digest
@@ -129,7 +127,7 @@ class Lane:
         return f"{self.workspace_id}:{self.channel}"
 
     @classmethod
-    def parse(cls, item_id: str) -> "Lane":
+    def parse(cls, item_id: str) -> Lane:
         workspace_id, channel = item_id.split(":", 1)
         return cls(workspace_id, channel)
 
@@ -311,7 +309,7 @@ class Outbox:
         except SlackApiError as exc:
             await self._post_failed(lane, post_id, members, exc)
             return
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError) as exc:
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             # It may or may not have reached Slack: the next run looks before posting again.
             log.warning("posting to %s: no answer from Slack (%s)", lane.channel, type(exc).__name__)
             return
@@ -391,7 +389,7 @@ class Outbox:
                 return
             await self._hold(lane, retry_after)
             await self._requeue_update(lane, proposal_id)
-        except (aiohttp.ClientError, asyncio.TimeoutError, OSError):
+        except (TimeoutError, aiohttp.ClientError, OSError):
             await self._requeue_update(lane, proposal_id)  # an update is safe to repeat
 
     async def _requeue_update(self, lane: Lane, proposal_id: str) -> None:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from redis.asyncio import Redis
-
-from bot.infra.storage import key
+from bot.infra.storage import Redis, key
 
 RECENT_PER_USER = 20
 

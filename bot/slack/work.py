@@ -39,5 +39,5 @@ class SlowWork:
         """Let steps already acked finish (Slack will not send them again) before the process lets go."""
         try:
             await asyncio.wait_for(self._idle.wait(), timeout)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             log.warning("stopping with %d Slack request(s) still being handled", self._running)

@@ -18,11 +18,12 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.hiring.accounts import Accounts
+from bot.hiring.jobs import LEDGER_KIND
 from bot.infra.scheduler import Scheduler
 from bot.infra.secretbox import SecretBox
 from bot.infra.storage import connect
 from bot.ledger import reader as ledger_module
-from bot.ledger.reader import LEDGER_KIND, ProposalLedger
+from bot.ledger.reader import ProposalLedger
 from bot.opentrain.client import OpenTrainClient
 from bot.slack.outbox import Outbox
 from tests.support.market import Market, seed_job

@@ -6,9 +6,9 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from bot.app import serve_http
 from bot.sandbox import catalog
 from bot.slack.blocks.conversation import parse_action_value
-from bot.app import serve_http
 from tests.slack.conftest import DEMO, REQUESTER, STRANGER, HttpSlack, Person, controls, labels, text_of
 from tests.slack.story import eventually, in_thread, root_of
 from tests.support.slack_api import PostedMessage, SlackApiStandIn

@@ -9,8 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from bot.slack import inbox
 from bot.app import serve_http
+from bot.slack import inbox
 from tests.slack.conftest import DEMO, REQUESTER, TEAM, HttpSlack, Person, text_of
 from tests.slack.story import eventually, in_thread, root_of
 from tests.support.slack_api import PostedMessage, SlackApiStandIn

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from collections import Counter
 
 import pytest
 
+from bot.infra.scheduler import Scheduler
 from bot.infra.storage import key
 from bot.slack.outbox import CardAction, Destination, Lane, Outbox
-from bot.infra.scheduler import Scheduler
 from tests.support.proposals import CHANNEL, ROOT_TS, TEAM, make_card, slack_client
 
 LANE = Lane(TEAM, CHANNEL)
@@ -153,7 +152,7 @@ async def test_a_post_whose_sender_died_is_found_in_slack_not_posted_again(redis
 async def test_a_post_that_never_reached_slack_is_sent_by_the_next_sender(redis, namespace, slack_api, clock):
     class DiesBeforePosting(type(slack_client(slack_api))):
         async def chat_postMessage(self, **kwargs):
-            raise asyncio.TimeoutError
+            raise TimeoutError
 
     dying = outbox_for(redis, namespace, slack_api, clock, DiesBeforePosting(
         token="xoxb-test-bot-token", base_url=slack_api.url, retry_handlers=[]))

@@ -12,14 +12,14 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.hiring.accounts import Accounts
 from bot.hiring.proposals import ProposalDesk
-from bot.opentrain.client import OpenTrainClient
+from bot.infra.scheduler import Scheduler
 from bot.infra.secretbox import SecretBox
+from bot.infra.storage import key
 from bot.ledger.cards import ProposalCard
+from bot.opentrain.client import OpenTrainClient
 from bot.slack.blocks.proposals import HIRE_MODAL, OPEN_CONVERSATION, REQUEST_HIRE
 from bot.slack.listeners.proposal_actions import register
-from bot.infra.storage import key
 from bot.slack.outbox import CardAction, Destination, Lane, Outbox
-from bot.infra.scheduler import Scheduler
 from tests.support import slack_signing as signing
 from tests.support.market import Market, seed_job
 from tests.support.proposals import CHANNEL, ROOT_TS, TEAM, slack_client

@@ -9,10 +9,19 @@ import time
 
 import httpx
 
-from bot.slack.dedupe import EventDeduper
 from bot.app import serve_http
+from bot.slack.dedupe import EventDeduper
 from tests.slack.conftest import (
-    CHANNEL, DEMO, REQUESTER, SIGNING_SECRET, STRANGER, TEAM, HttpSlack, Person, labels, text_of,
+    CHANNEL,
+    DEMO,
+    REQUESTER,
+    SIGNING_SECRET,
+    STRANGER,
+    TEAM,
+    HttpSlack,
+    Person,
+    labels,
+    text_of,
 )
 from tests.slack.story import eventually, in_thread, publish_a_job, root_of
 from tests.support import slack_signing as signing

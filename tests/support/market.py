@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 
 from bot.hiring.jobs import JobRecord, record_job
-from bot.hiring.store import ConversationRef
+from bot.hiring.record import ConversationRef
 
 API = "/api/public/v1"
 READY_FIELDS = {

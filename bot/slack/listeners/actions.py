@@ -10,8 +10,8 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
-from bot.slack.deps import SlackDeps
 from bot.slack.blocks.conversation import ACTION_PREFIX, parse_action_value
+from bot.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
-from bot.slack.deps import SlackDeps
 from bot.slack.blocks.conversation import usage
+from bot.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
 

@@ -42,7 +42,7 @@ class Click:
     job_id: str
 
     @classmethod
-    def read(cls, body: dict[str, Any], value: str) -> "Click":
+    def read(cls, body: dict[str, Any], value: str) -> Click:
         proposal_id, job_id = parse_action_value(value)
         container = body.get("container") or {}
         message = body.get("message") or {}
