@@ -105,13 +105,15 @@ class ProposalLedger:
             return self._clock()  # only the page bound stopped this read; a pass of other due work comes first
         if doorbell:
             return self._clock() + max(WEBHOOK_SAFETY_SECONDS, self._poll)
-        return self._clock() + self._poll * min(2 ** idle, IDLE_BACKOFF_FACTOR)
+        backoff: int = min(2 ** idle, IDLE_BACKOFF_FACTOR)  # typeshed: int ** int is Any (a negative power is a float)
+        return self._clock() + self._poll * backoff
 
     async def _read_page(self, workspace_id: str, client: OpenTrainClient) -> tuple[int, bool]:
         """One page: (events consumed, whether more is waiting). A transient fetch failure is raised once the events
         before it are committed, so the read resumes from that event when the failure allows."""
         cursor_key = self._key(workspace_id, "cursor")
-        cursor = await self._redis.get(cursor_key)
+        stored_cursor = await self._redis.get(cursor_key)
+        cursor = str(stored_cursor) if stored_cursor is not None else None
         page = await client.updates(cursor=cursor, limit=PAGE_SIZE)
         events = page.events
         updates: list[ProposalUpdate] = []

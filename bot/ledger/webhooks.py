@@ -88,7 +88,7 @@ class WebhookStore:
         stored = await self._redis.hgetall(self._key(workspace_id))
         if not stored.get("secret"):
             return None
-        return StoredSubscription(stored["id"], stored["url"], self._box.decrypt(stored["secret"]),
+        return StoredSubscription(str(stored["id"]), str(stored["url"]), self._box.decrypt(str(stored["secret"])),
                                   float(stored.get("checked_at") or 0))
 
     async def save(self, workspace_id: str, webhook_id: str, url: str, secret: str, checked_at: float) -> None:

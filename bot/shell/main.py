@@ -24,7 +24,8 @@ END_OF_INPUT_WAIT_SECONDS = 30.0
 SHELL_USER = "shell-user"
 
 SHELL_HELP = """Shell commands:
-  /hire <description>   start a hiring conversation, e.g. /hire We need 10 annotators for 50,000 dashcam images, $18/hour, English
+  /hire <description>   start a hiring conversation, e.g. /hire We need 10 annotators for 50,000 dashcam images, \
+$18/hour, English
   :confirm-claim        (sandbox) play the human: confirm the claim code shown in the DM
   :quit                 leave
 Anything else is your answer in the current conversation (help, status, back, cancel, publish, edit <field>,

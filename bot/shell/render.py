@@ -56,7 +56,8 @@ def _question(view: Question) -> str:
 def _field_line(field: ReviewField) -> str:
     flag = ""
     if field.low_confidence:
-        flag = "  (confirmed)" if field.confirmed else "  ⚠ low confidence: `confirm " + field.key + "` or `edit " + field.key + "`"
+        flag = ("  (confirmed)" if field.confirmed
+                else "  ⚠ low confidence: `confirm " + field.key + "` or `edit " + field.key + "`")
     return f"{field.label} [{field.key}]: {field.value}{flag}"
 
 

@@ -72,7 +72,8 @@ class NoDoublePostRetryHandler(AsyncConnectionErrorRetryHandler):
         return isinstance(error, aiohttp.ClientConnectorError) or api_method(request.url) in REPEATABLE_METHODS
 
 
-def build_web_client(settings: Settings, *, token: str | None = None, session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
+def build_web_client(settings: Settings, *, token: str | None = None,
+                     session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
     """Every Web API call goes to `settings.slack_url`; 429s and safe connection errors are retried, boundedly."""
     return AsyncWebClient(
         token=token if token is not None else secret(settings.slack_bot_token) or None,

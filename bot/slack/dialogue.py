@@ -16,7 +16,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.hiring.engine import HiringEngine
 from bot.hiring.record import ConversationRef
+from bot.hiring.states import State
 from bot.hiring.views import (
     ClaimInstructions,
     EmailRequest,
@@ -93,7 +95,10 @@ def failure_note(what: str, code: str) -> str:
     return f"I couldn't send {what}: {reason}. Type `status` in this thread to see where things stand."
 
 
-def closing_words(state: str) -> str:
+def closing_words(state: State | None) -> str:
+    """What a review card says once the conversation moved on; "Reviewed." also when there is no conversation."""
+    if state is None:
+        return "Reviewed."
     return {
         "publishing": "Publishing…",
         "asking": "Editing…",
@@ -102,7 +107,7 @@ def closing_words(state: str) -> str:
 
 
 class SlackDialogue:
-    def __init__(self, engine, registry: SlackRegistry, client: AsyncWebClient):
+    def __init__(self, engine: HiringEngine, registry: SlackRegistry, client: AsyncWebClient):
         self._engine = engine
         self._registry = registry
         self._client = client
@@ -233,7 +238,9 @@ class SlackDialogue:
             conversation = await self._remember(team_id, conversation, review_ts="")
         return conversation
 
-    async def _refresh_root(self, team_id: str, conversation: SlackConversation, state: str) -> None:
+    async def _refresh_root(self, team_id: str, conversation: SlackConversation, state: State | None) -> None:
+        if state is None:
+            return  # no conversation (any more): the root message stays as it is
         label = blocks.STATE_LABELS.get(state)
         if label is None or label == blocks.STATE_LABELS.get(conversation.root_state):
             return
@@ -295,7 +302,8 @@ class SlackDialogue:
         except SLACK_CALL_ERRORS as exc:
             log.warning("users.info failed: %s", failure_code(exc))
             return None
-        return (response.get("user") or {}).get("profile", {}).get("email")
+        email: str | None = (response.get("user") or {}).get("profile", {}).get("email")
+        return email
 
     # ---- Slack calls -------------------------------------------------------------------------------------------
 
@@ -322,7 +330,7 @@ class SlackDialogue:
                    "direct message.")
         dm_channel = await self._open_dm(user_id)
         ts = await self._post(dm_channel, message, metadata=metadata) if dm_channel else None
-        if not ts:
+        if not dm_channel or not ts:  # no DM channel means nothing was posted (ts None) either
             await tell("I couldn't open a direct message with you either, so I can't start this job.")
             return None
         return dm_channel, ts

@@ -1,10 +1,10 @@
 """Acked Slack requests (`/hire`, answers, clicks) survive a process that dies before handling them.
 
-Slack never resends a command, an event or a click it got an ack for, and under a burst the step after an ack may wait its
-turn in `SlowWork`. So before waiting, each step is written to Redis as a scheduled item due `REDRIVE_SECONDS`
-later, and cancelled once handled. A process that dies leaves its items behind; when they fall due, any process
-running the scheduler handles them instead. Replaying is safe: the engine applies each Slack message id once, and
-the dialogue posts a job's root message once (see `SlackDialogue.start`).
+Slack never resends a command, an event or a click it got an ack for, and under a burst the step after an ack may wait
+its turn in `SlowWork`. So before waiting, each step is written to Redis as a scheduled item due `REDRIVE_SECONDS`
+later, and cancelled once handled. A process that dies leaves its items behind; when they fall due, any process running
+the scheduler handles them instead. Replaying is safe: the engine applies each Slack message id once, and the dialogue
+posts a job's root message once (see `SlackDialogue.start`).
 """
 
 from __future__ import annotations

@@ -214,17 +214,17 @@ class Outbox:
 
     async def wake_pending(self) -> None:
         """Safety net: a lane left with work but no schedule (a crash between queueing and waking) resumes."""
-        await self.wake(Lane.parse(item) for item in await self._redis.smembers(self._pending))
+        await self.wake(Lane.parse(str(item)) for item in await self._redis.smembers(self._pending))
 
     async def location(self, workspace_id: str, proposal_id: str) -> tuple[str, str] | None:
         """(channel, ts) of the message showing this proposal, once posted."""
         channel, ts = await self._redis.hmget(self._record(workspace_id, proposal_id), "channel", "ts")
-        return (channel, ts) if channel and ts else None
+        return (str(channel), str(ts)) if channel and ts else None
 
     async def stored_card(self, workspace_id: str, proposal_id: str) -> ProposalCard | None:
         """The latest card held for a proposal (for the card's buttons)."""
         raw = await self._redis.hget(self._record(workspace_id, proposal_id), "card")
-        return ProposalCard.from_json(raw) if raw else None
+        return ProposalCard.from_json(str(raw)) if raw else None
 
     # ---- the sender's side ---------------------------------------------------------------------------------------
 
@@ -233,7 +233,7 @@ class Outbox:
         if self._clock() >= await self._next_slot(lane):
             inflight = await self._redis.smembers(self._lane(lane, "inflight"))
             if inflight:
-                await self._resume(lane, sorted(inflight)[0])
+                await self._resume(lane, min(str(post_id) for post_id in inflight))
             else:
                 await self._send_next(lane)
         if await self._forget_if_idle(keys=[self._lane(lane, "queue"), self._lane(lane, "inflight"), self._pending],
@@ -251,7 +251,7 @@ class Outbox:
         head = await self._redis.zrange(self._lane(lane, "queue"), 0, 0)
         if not head:
             return
-        kind, proposal_id = head[0].split(":", 1)
+        kind, proposal_id = str(head[0]).split(":", 1)
         if kind == "update":
             await self._update(lane, proposal_id)
         else:
@@ -273,20 +273,20 @@ class Outbox:
 
     async def _digest_members(self, lane: Lane, head: str) -> tuple[list[str], str]:
         """The head alone, or every queued new proposal for the same thread when enough of them wait."""
-        waiting = [item.split(":", 1)[1] for item in await self._redis.zrange(self._lane(lane, "queue"), 0, DIGEST_SCAN)
-                   if item.startswith("new:")]
+        queued = [str(item) for item in await self._redis.zrange(self._lane(lane, "queue"), 0, DIGEST_SCAN)]
+        waiting = [item.split(":", 1)[1] for item in queued if item.startswith("new:")]
         async with self._redis.pipeline(transaction=False) as pipe:
             for proposal_id in waiting:
                 pipe.hget(self._record(lane.workspace_id, proposal_id), "thread_ts")
             threads = await pipe.execute()
-        thread_of = dict(zip(waiting, threads))
+        thread_of: dict[str, str | None] = dict(zip(waiting, threads, strict=True))  # one reply per command sent
         same_thread = [p for p in waiting if thread_of[p] == thread_of.get(head)]
         members = same_thread[:MAX_DIGEST_ENTRIES] if len(same_thread) >= self._digest_min else [head]
         return members, thread_of.get(head) or ""
 
     async def _resume(self, lane: Lane, post_id: str) -> None:
         post = await self._redis.hgetall(self._post(lane.workspace_id, post_id))
-        members, thread_ts = json.loads(post["members"]), post.get("thread_ts", "")
+        members, thread_ts = json.loads(post["members"]), str(post.get("thread_ts", ""))
         if post.get("outcome") != "refused":
             ts = await self._find_in_slack(lane, post_id, thread_ts)
             if ts is not None:
@@ -300,12 +300,12 @@ class Outbox:
         await self._hold(lane, self._interval)
         # From here until Slack answers, the outcome is unknown: a crash makes the next run look first.
         await self._redis.hdel(self._post(lane.workspace_id, post_id), "outcome")
-        extra = {"thread_ts": thread_ts} if thread_ts else {}
         try:
+            # thread_ts None (a top-level post) is left out of the request by the client.
             response = await self._slack.chat_postMessage(
-                channel=lane.channel, text=message.text, blocks=message.blocks, unfurl_links=False,
-                unfurl_media=False, metadata={"event_type": METADATA_EVENT, "event_payload": {"post_id": post_id}},
-                **extra)
+                channel=lane.channel, thread_ts=thread_ts or None, text=message.text, blocks=message.blocks,
+                unfurl_links=False, unfurl_media=False,
+                metadata={"event_type": METADATA_EVENT, "event_payload": {"post_id": post_id}})
         except SlackApiError as exc:
             await self._post_failed(lane, post_id, members, exc)
             return
@@ -343,17 +343,16 @@ class Outbox:
 
     async def _find_in_slack(self, lane: Lane, post_id: str, thread_ts: str) -> str | None:
         """The ts of a message carrying `post_id` in its metadata, searched where the post was headed."""
-        cursor = None
+        cursor: str | None = None  # None (the first page) is left out of the request by the client
         for _ in range(LOOKUP_MAX_PAGES):
-            page_args = {"cursor": cursor} if cursor else {}
             try:
                 if thread_ts:
                     page = await self._slack.conversations_replies(
-                        channel=lane.channel, ts=thread_ts, include_all_metadata=True, limit=LOOKUP_PAGE_SIZE,
-                        **page_args)
+                        channel=lane.channel, ts=thread_ts, cursor=cursor, include_all_metadata=True,
+                        limit=LOOKUP_PAGE_SIZE)
                 else:
                     page = await self._slack.conversations_history(
-                        channel=lane.channel, include_all_metadata=True, limit=LOOKUP_PAGE_SIZE, **page_args)
+                        channel=lane.channel, cursor=cursor, include_all_metadata=True, limit=LOOKUP_PAGE_SIZE)
             except SlackApiError as exc:
                 if _slack_failure(exc)[1] is not None:
                     raise  # transient: the scheduler retries the lane later, still without posting
@@ -375,12 +374,12 @@ class Outbox:
         record = await self._redis.hgetall(self._record(lane.workspace_id, proposal_id))
         if record.get("state") != "posted":
             return
-        post = await self._redis.hgetall(self._post(lane.workspace_id, record["post"]))
+        post = await self._redis.hgetall(self._post(lane.workspace_id, str(record["post"])))
         members = json.loads(post["members"])
         message = await self._render(lane.workspace_id, members, digest=len(members) > 1)
         await self._hold(lane, self._interval)
         try:
-            await self._slack.chat_update(channel=lane.channel, ts=record["ts"], text=message.text,
+            await self._slack.chat_update(channel=lane.channel, ts=str(record["ts"]), text=message.text,
                                           blocks=message.blocks)
         except SlackApiError as exc:
             error, retry_after = _slack_failure(exc)

@@ -67,7 +67,7 @@ class SlackRegistry:
         root message was on its way (or its process died then), the conversation id once it was recorded."""
         if await self._redis.set(self._start_key(workspace_id, start_id), "", nx=True, ex=self._ttl):
             return None
-        return await self._redis.get(self._start_key(workspace_id, start_id)) or ""
+        return str(await self._redis.get(self._start_key(workspace_id, start_id)) or "")
 
     async def add(self, workspace_id: str, conversation: SlackConversation, *, start_id: str) -> bool:
         """Record a conversation the `/hire` `start_id` began; False (nothing written) if it is already recorded."""
@@ -80,14 +80,17 @@ class SlackRegistry:
 
     async def get(self, workspace_id: str, conversation_id: str) -> SlackConversation | None:
         stored = await self._redis.hgetall(self._conversation_key(workspace_id, conversation_id))
-        return SlackConversation(**stored) if stored else None
+        return SlackConversation(**{str(k): str(v) for k, v in stored.items()}) if stored else None
 
     async def update(self, workspace_id: str, conversation_id: str, **fields: str) -> None:
-        await self._redis.hset(self._conversation_key(workspace_id, conversation_id), mapping=fields)
+        # Copied into a fresh dict: redis-py wants a Mapping[FieldT, EncodableT], and a dict[str, str] is not one
+        # (a Mapping's key type is invariant).
+        await self._redis.hset(self._conversation_key(workspace_id, conversation_id),
+                               mapping={name: value for name, value in fields.items()})
 
     async def recent(self, workspace_id: str, user_id: str) -> list[SlackConversation]:
         ids = await self._redis.zrevrange(self._user_key(workspace_id, user_id), 0, RECENT_PER_USER - 1)
-        found = [await self.get(workspace_id, conversation_id) for conversation_id in ids]
+        found = [await self.get(workspace_id, str(conversation_id)) for conversation_id in ids]
         return [c for c in found if c is not None]
 
     async def route_dm(self, workspace_id: str, user_id: str, conversation_id: str) -> None:
@@ -95,4 +98,5 @@ class SlackRegistry:
         await self._redis.set(self._dm_key(workspace_id, user_id), conversation_id, ex=self._ttl)
 
     async def dm_route(self, workspace_id: str, user_id: str) -> str | None:
-        return await self._redis.get(self._dm_key(workspace_id, user_id))
+        route = await self._redis.get(self._dm_key(workspace_id, user_id))
+        return str(route) if route is not None else None

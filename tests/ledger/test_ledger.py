@@ -180,18 +180,20 @@ async def test_a_worker_killed_mid_batch_loses_and_repeats_nothing(
     jobs = [await publish_from_slack(market, token, redis, namespace, f"CKILL{index}") for index in range(6)]
     expected = [p for job_id in jobs for p in market.propose(job_id, 2)]
 
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "bot", "worker"], cwd=ROOT, stdout=subprocess.DEVNULL,
-        stderr=open(tmp_path / "worker.log", "w"),
-        env={**os.environ, "REDIS_URL": redis_url, "REDIS_NAMESPACE": namespace, "OPENTRAIN_BASE_URL": sandbox_url,
-             "OPENTRAIN_API_TOKEN": token, "SLACK_BOT_TOKEN": "xoxb-test-bot-token", "SLACK_API_URL": slack_api.url,
-             "DATA_DIR": str(tmp_path), "OPENTRAIN_POLL_SECONDS": "0.2"})
+    # The worker's stderr goes to a log file; the worker holds its own handle, so ours is closed once it started.
+    with await asyncio.to_thread(open, tmp_path / "worker.log", "w") as worker_log:
+        worker = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "worker", cwd=ROOT, stdout=subprocess.DEVNULL, stderr=worker_log,
+            env={**os.environ, "REDIS_URL": redis_url, "REDIS_NAMESPACE": namespace,
+                 "OPENTRAIN_BASE_URL": sandbox_url, "OPENTRAIN_API_TOKEN": token,
+                 "SLACK_BOT_TOKEN": "xoxb-test-bot-token", "SLACK_API_URL": slack_api.url, "DATA_DIR": str(tmp_path),
+                 "OPENTRAIN_POLL_SECONDS": "0.2"})
     await seed_ledger(redis_url, namespace)
     try:
         await slack_api.wait_for("chat.postMessage", 3, timeout=30)
     finally:
         worker.send_signal(signal.SIGKILL)
-        worker.wait(timeout=10)
+        await asyncio.wait_for(worker.wait(), timeout=10)
     assert 0 < len(shown(slack_api)) < len(expected), "the kill should land mid-batch"
 
     # The replacement starts after the dead worker's leases ran out (its clock is past them).
@@ -224,7 +226,8 @@ async def test_a_refused_token_is_retried_soon_then_backs_off_and_recovers(
     job_id = await publish_from_slack(market, old_token, redis, namespace)
     market.propose(job_id)
     # The token dies under the reader, as every pre-claim token does the moment a claim succeeds.
-    revoked = httpx.post(f"{sandbox_url}/api/agent/oauth/revoke", data={"token": old_token})
+    async with httpx.AsyncClient() as http:
+        revoked = await http.post(f"{sandbox_url}/api/agent/oauth/revoke", data={"token": old_token})
     assert revoked.status_code == 200
     stale = Worker(redis_url, namespace, sandbox_url, slack_api, old_token, clock)
     assert await stale.ledger.read(TEAM) == clock.now + 2  # soon: the stored token may just have been swapped
@@ -254,7 +257,7 @@ async def test_a_proposal_opentrain_will_not_serve_is_passed_over_not_retried_fo
     worker = Worker(redis_url, namespace, sandbox_url, slack_api, token, clock)
     *refused, served = market.propose(job_id, 4)
     # A bad request, a conflict, and a status the client knows no class for (as with a payload it cannot read).
-    for proposal_id, status in zip(refused, (400, 409, 422)):
+    for proposal_id, status in zip(refused, (400, 409, 422), strict=True):  # three refused proposals, three statuses
         fail_fetches(market, proposal_id, status, times=100)
 
     await worker.scheduler.schedule(LEDGER_KIND, TEAM)

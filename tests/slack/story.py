@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 import httpx
@@ -79,7 +80,7 @@ async def publish_a_job(person: Person, api: SlackApiStandIn) -> PostedMessage:
     clicked: tuple[PostedMessage, str] | None = None
     typed: PostedMessage | None = None
     for position in (1, 2):  # one question offers buttons (an enum), the other is typed (a list)
-        question = await eventually(lambda: in_thread(api, root, f"({position} of"), f"question {position}")
+        question = await eventually(partial(in_thread, api, root, f"({position} of"), f"question {position}")
         choices = labels(question)
         if choices:
             assert len(choices) == 4 and {e["type"] for e in question.blocks[-1]["elements"]} == {"button"}
@@ -98,7 +99,7 @@ async def publish_a_job(person: Person, api: SlackApiStandIn) -> PostedMessage:
             break
         updates = card.updates
         assert await person.click(card, "Looks right") == 200
-        await eventually(lambda: card.updates > updates, "the refreshed review card")
+        await eventually(lambda seen=updates: card.updates > seen, "the refreshed review card")
     assert "Looks right" not in labels(card) and "Publish" in labels(card)
 
     assert await person.click(card, "Publish") == 200

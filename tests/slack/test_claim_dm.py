@@ -12,10 +12,15 @@ from tests.slack.story import CODE, claim_dm, confirm_claim, eventually, publish
 OTHER_EMAIL = "rita.hiring@example.com"
 
 
+async def sandbox_control(sandbox_url: str, path: str, body: dict) -> None:
+    """A call to the sandbox's control API (`/_sandbox/...`), without blocking the app under test."""
+    async with httpx.AsyncClient(timeout=5) as control:
+        (await control.post(f"{sandbox_url}/_sandbox/{path}", json=body)).raise_for_status()
+
+
 async def test_taken_email_then_expired_code_then_restart(make_settings, slack_api, sandbox_url):
-    control = f"{sandbox_url}/_sandbox"
-    httpx.post(f"{control}/users", json={"email": REQUESTER_EMAIL}, timeout=5).raise_for_status()
-    httpx.post(f"{control}/config", json={"claimAttemptSeconds": 2}, timeout=5).raise_for_status()
+    await sandbox_control(sandbox_url, "users", {"email": REQUESTER_EMAIL})
+    await sandbox_control(sandbox_url, "config", {"claimAttemptSeconds": 2})
     async with serve_http(make_settings(), port=0) as server, httpx.AsyncClient(timeout=10) as http:
         requester = Person(REQUESTER, HttpSlack([server.url], http), slack_api)
         await publish_a_job(requester, slack_api)
@@ -29,7 +34,7 @@ async def test_taken_email_then_expired_code_then_restart(make_settings, slack_a
         assert OTHER_EMAIL in text_of(dm)
 
         await eventually(lambda: "Restart" in labels(dm), "the DM offering Restart after the code expired")
-        httpx.post(f"{control}/config", json={"claimAttemptSeconds": 1800}, timeout=5).raise_for_status()
+        await sandbox_control(sandbox_url, "config", {"claimAttemptSeconds": 1800})
         assert await requester.click(dm, "Restart") == 200
         second = await eventually(lambda: (m := CODE.search(text_of(dm))) and m.group(1) != first_code and m,
                                   "a new code after Restart")

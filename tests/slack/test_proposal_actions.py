@@ -71,7 +71,8 @@ async def posted_card(redis, namespace, sandbox_url, slack_api, token, market) -
     async with OpenTrainClient(sandbox_url, token) as opentrain:
         card = ProposalCard.read(await opentrain.get_proposal(proposal_id), job_url=job_url)
     outbox = outbox_for(redis, namespace, slack_api)
-    await outbox.commit(key(namespace, "test-cursor"), None, "1", [CardAction(TEAM, card, Destination(CHANNEL, ROOT_TS))])
+    await outbox.commit(key(namespace, "test-cursor"), None, "1",
+                        [CardAction(TEAM, card, Destination(CHANNEL, ROOT_TS))])
     await outbox.run_lane(Lane(TEAM, CHANNEL))
     channel, ts = await outbox.location(TEAM, proposal_id)
     buttons = [e for b in slack_api.message(channel, ts).blocks if b["type"] == "actions" for e in b["elements"]]
@@ -94,7 +95,8 @@ async def test_claimed_account_opens_a_conversation_and_requests_a_hire(redis, n
     await bot.click(card_ts, REQUEST_HIRE, values[REQUEST_HIRE], TEAMMATE)
     [modal] = await slack_api.wait_for("views.open")
     view = modal.args["view"]
-    assert view["callback_id"] == HIRE_MODAL and {b.get("block_id") for b in view["blocks"]} >= {"name", "amount", "due"}
+    assert view["callback_id"] == HIRE_MODAL
+    assert {b.get("block_id") for b in view["blocks"]} >= {"name", "amount", "due"}
 
     status, body = await bot.deliver(submission(view["private_metadata"], TEAMMATE, name="", amount="-5", due=None))
     assert status == 200 and set(json.loads(body)["errors"]) == {"name", "amount", "due"}

@@ -88,8 +88,8 @@ def option(label: str, value: str) -> dict[str, Any]:
 def chunked_sections(lines: list[str]) -> list[dict[str, Any]]:
     """Pack lines into as few sections as fit under the per-section character limit."""
     sections, current = [], ""
-    for line in lines:
-        line = clip(line, MAX_SECTION_CHARS)
+    for raw in lines:
+        line = clip(raw, MAX_SECTION_CHARS)
         if current and len(current) + 1 + len(line) > MAX_SECTION_CHARS:
             sections.append(section(current))
             current = ""
@@ -102,7 +102,7 @@ def chunked_sections(lines: list[str]) -> list[dict[str, Any]]:
 def limited(blocks: list[dict[str, Any]], text: str) -> SlackMessage:
     """Keep the message within 50 blocks; the actions (last block) always survive."""
     if len(blocks) > MAX_BLOCKS:
-        blocks = blocks[: MAX_BLOCKS - 2] + [context("…more in the review link"), blocks[-1]]
+        blocks = [*blocks[: MAX_BLOCKS - 2], context("…more in the review link"), blocks[-1]]
     return SlackMessage(text=text, blocks=blocks)
 
 
@@ -203,7 +203,8 @@ def review_card(view: ReviewCard, conversation_id: str) -> SlackMessage:
         if item.low_confidence and not item.confirmed:
             blocks.append(
                 section(
-                    f":grey_question: *{escape(item.label)}*: {escape(item.value)}\n_I guessed this one; please check it._",
+                    f":grey_question: *{escape(item.label)}*: {escape(item.value)}\n"
+                    "_I guessed this one; please check it._",
                     accessory=button("Looks right", f"{ACTION_PREFIX}confirm:{item.key}",
                                      action_value(conversation_id, f"confirm {item.key}")),
                 )
@@ -226,7 +227,8 @@ def review_card(view: ReviewCard, conversation_id: str) -> SlackMessage:
 def _review_actions(view: ReviewCard, conversation_id: str) -> dict[str, Any]:
     elements: list[dict[str, Any]] = []
     if view.publish_ready:
-        elements.append(button("Publish", f"{ACTION_PREFIX}publish", action_value(conversation_id, "publish"), "primary"))
+        elements.append(button("Publish", f"{ACTION_PREFIX}publish", action_value(conversation_id, "publish"),
+                               "primary"))
     fields = view.fields[:MAX_OPTIONS]
     if fields:
         elements.append(
@@ -264,7 +266,8 @@ def status_list(entries: list[tuple[str, Status]]) -> SlackMessage:
     for title, status in entries:
         job = f" · job `{status.job_id}`" if status.job_id else ""
         missing = f" · missing {', '.join(status.missing)}" if status.missing else ""
-        lines.append(f"• {escape(clip(title, 120))}: {STATE_LABELS.get(status.state, status.state)}{job}{escape(missing)}")
+        state = STATE_LABELS.get(status.state, status.state)
+        lines.append(f"• {escape(clip(title, 120))}: {state}{job}{escape(missing)}")
     return SlackMessage(text="\n".join(lines), blocks=chunked_sections(lines)[: MAX_BLOCKS])
 
 
@@ -319,5 +322,6 @@ def claim_dm(view: ClaimInstructions, conversation_id: str) -> SlackMessage:
     restart = button("Restart", f"{ACTION_PREFIX}restart", action_value(conversation_id, "restart"), "primary")
     return SlackMessage(
         text=f"{reason} Click Restart for a new code.",
-        blocks=[section(f":hourglass: {escape(reason)}"), {"type": "actions", "block_id": "claim", "elements": [restart]}],
+        blocks=[section(f":hourglass: {escape(reason)}"),
+                {"type": "actions", "block_id": "claim", "elements": [restart]}],
     )

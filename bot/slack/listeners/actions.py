@@ -8,7 +8,7 @@ import re
 from functools import partial
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.slack.blocks.conversation import ACTION_PREFIX, parse_action_value
 from bot.slack.deps import SlackDeps
@@ -28,7 +28,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     deps.inbox.handler("click", partial(_take_click, deps))
 
     @app.action(re.compile("^" + re.escape(ACTION_PREFIX)))
-    async def on_click(ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def on_click(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         click = click_of(body, action)
         await deps.inbox.accept("click", click["message_id"], click)

@@ -10,7 +10,7 @@ import logging
 from functools import partial
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.slack.blocks.conversation import usage
@@ -23,7 +23,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     deps.inbox.handler("hire", partial(_start_job, deps))
 
     @app.command("/hire")
-    async def hire(ack, command, respond) -> None:
+    async def hire(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         text = (command.get("text") or "").strip()
         word = text.lower()
         if word in ("", "help"):
@@ -40,7 +40,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         await deps.inbox.accept("hire", f"hire:{job['team_id']}:{job['user_id']}:{job['trigger_id']}", job)
 
 
-async def _status(deps: SlackDeps, command: dict[str, Any], respond) -> None:
+async def _status(deps: SlackDeps, command: dict[str, Any], respond: AsyncRespond) -> None:
     try:
         listing = await deps.dialogue.status(command["team_id"], command["user_id"])
         await respond(text=listing.text, blocks=listing.blocks, response_type="ephemeral")

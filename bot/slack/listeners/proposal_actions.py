@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from slack_bolt.async_app import AsyncApp
+from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -61,21 +61,21 @@ class Click:
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.action(REVIEW_LINK)
-    async def on_review_link(ack) -> None:
+    async def on_review_link(ack: AsyncAck) -> None:
         await ack()  # a URL button: Slack opens the link, the app only acknowledges
 
     @app.action(OPEN_CONVERSATION)
-    async def on_open(ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def on_open(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         await _open_conversation(deps, Click.read(body, action["value"]))
 
     @app.action(REQUEST_HIRE)
-    async def on_hire(ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def on_hire(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         await _offer_hire(deps, Click.read(body, action["value"]), body.get("trigger_id", ""))
 
     @app.action(DIGEST_MENU)
-    async def on_menu(ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    async def on_menu(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         value = (action.get("selected_option") or {}).get("value", "{}")
         click = Click.read(body, value)
@@ -85,7 +85,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await _open_conversation(deps, click)
 
     @app.view(HIRE_MODAL)
-    async def on_hire_submitted(ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+    async def on_hire_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         milestone, problems = read_milestone(view)
         if problems:
             await ack(response_action="errors", errors=problems)
@@ -100,7 +100,7 @@ def read_milestone(view: dict[str, Any]) -> tuple[Milestone, dict[str, str]]:
     """The modal's values, and the per-field errors Slack shows under the inputs."""
     values = view.get("state", {}).get("values", {})
     name = str((values.get("name", {}).get("value") or {}).get("value") or "").strip()
-    raw_amount = (values.get("amount", {}).get("value") or {}).get("value")
+    raw_amount = str((values.get("amount", {}).get("value") or {}).get("value") or "")  # "" when left empty
     due = (values.get("due", {}).get("value") or {}).get("selected_date")
     problems: dict[str, str] = {}
     if not name:
