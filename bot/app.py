@@ -21,7 +21,7 @@ import contextlib
 import logging
 import signal
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -30,7 +30,9 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.hiring.accounts import Accounts
+from bot.hiring.authz import Authorizer, Directory, Everyone
 from bot.hiring.engine import HiringEngine
+from bot.hiring.limits import LimitSettings
 from bot.hiring.proposals import ProposalDesk
 from bot.infra.scheduler import Scheduler
 from bot.infra.secretbox import SecretBox
@@ -45,6 +47,7 @@ from bot.slack.app import build_app, build_web_client, secret, socket_mode
 from bot.slack.dedupe import EventDeduper
 from bot.slack.deps import SlackDeps
 from bot.slack.dialogue import SlackDialogue
+from bot.slack.directory import SlackDirectory
 from bot.slack.inbox import SlackInbox
 from bot.slack.observer import SlackClaimObserver
 from bot.slack.outbox import Outbox, outbox_web_client
@@ -67,11 +70,16 @@ class Core:
     secretbox: SecretBox
     accounts: Accounts
     scheduler: Scheduler
+    authorizer: Authorizer
     engine: HiringEngine
 
 
+# Who is who in the front end that runs (Slack's directory, or the shell's single user), given the Redis to cache in.
+DirectoryFor = Callable[[Redis], Directory]
+
+
 @contextlib.asynccontextmanager
-async def open_core(settings: Settings) -> AsyncIterator[Core]:
+async def open_core(settings: Settings, directory_for: DirectoryFor) -> AsyncIterator[Core]:
     namespace = settings.redis_namespace
     redis = connect_from_settings(settings)
     http = httpx.AsyncClient(timeout=settings.opentrain_timeout_seconds)
@@ -81,9 +89,13 @@ async def open_core(settings: Settings) -> AsyncIterator[Core]:
         secretbox = SecretBox.from_settings(settings)
         accounts = Accounts(redis, namespace, opentrain, secretbox, app_token=app_token)
         scheduler = Scheduler(redis, namespace)
-        engine = HiringEngine(redis, namespace, accounts, scheduler, idle_seconds=settings.conversation_idle_seconds,
-                              allow_anyone_to_answer=settings.allow_anyone_to_answer)
-        yield Core(settings, redis, http, secretbox, accounts, scheduler, engine)
+        authorizer = Authorizer(directory_for(redis), anyone_may_answer=settings.allow_anyone_to_answer)
+        limits = LimitSettings(starts_per_hour=settings.hire_starts_per_hour,
+                               open_drafts_per_user=settings.open_drafts_per_user,
+                               publishes_per_user_per_day=settings.publishes_per_user_per_day)
+        engine = HiringEngine(redis, namespace, accounts, scheduler, authorizer=authorizer, limits=limits,
+                              idle_seconds=settings.conversation_idle_seconds)
+        yield Core(settings, redis, http, secretbox, accounts, scheduler, authorizer, engine)
     finally:
         await http.aclose()
         await redis.aclose()
@@ -117,6 +129,12 @@ async def run_background(core: Core, work: ProposalWork) -> None:
     await work.ledger.resume(core.scheduler)
 
 
+def slack_directory(settings: Settings, client: AsyncWebClient) -> DirectoryFor:
+    return lambda redis: SlackDirectory(client, redis, settings.redis_namespace,
+                                        hiring_managers=settings.hiring_manager_ids,
+                                        account_admins=settings.account_admin_ids)
+
+
 def slack_deps(core: Core, client: AsyncWebClient, outbox: Outbox) -> SlackDeps:
     settings, namespace = core.settings, core.settings.redis_namespace
     registry = SlackRegistry(core.redis, namespace, ttl_seconds=settings.conversation_idle_seconds * 2)
@@ -129,7 +147,7 @@ def slack_deps(core: Core, client: AsyncWebClient, outbox: Outbox) -> SlackDeps:
         dialogue=SlackDialogue(core.engine, registry, client),
         work=work,
         inbox=SlackInbox(core.scheduler, work),
-        proposals=ProposalDesk(core.redis, namespace, core.accounts),
+        proposals=ProposalDesk(core.redis, namespace, core.accounts, core.authorizer),
         outbox=outbox,
     )
 
@@ -156,10 +174,11 @@ class SlackRuntime:
         return self
 
     async def _start(self) -> None:
-        self.core = await self._resources.enter_async_context(open_core(self.settings))
         # One pool for every Slack Web API call of this process.
         self.session = await self._resources.enter_async_context(aiohttp.ClientSession())
         client = build_web_client(self.settings, session=self.session)
+        self.core = await self._resources.enter_async_context(
+            open_core(self.settings, slack_directory(self.settings, client)))
         self.core.engine.add_claim_observer(SlackClaimObserver(client))
         self.work = proposal_work(self.core, self.session)
         self.deps = slack_deps(self.core, client, self.work.outbox)
@@ -231,11 +250,18 @@ async def run_socket(settings: Settings) -> None:
 async def run_worker(settings: Settings) -> None:
     """Background work only, with no Slack listener in the process; runs until SIGINT/SIGTERM."""
     stop = stop_on_signals()
-    async with open_core(settings) as core, aiohttp.ClientSession() as session:
-        core.engine.add_claim_observer(SlackClaimObserver(build_web_client(settings, session=session)))
-        await run_background(core, proposal_work(core, session))
-        log.info("hirebot worker running (claim polling, proposal notifications)")
-        await core.scheduler.run_forever(stop)
+    async with aiohttp.ClientSession() as session:
+        client = build_web_client(settings, session=session)
+        async with open_core(settings, slack_directory(settings, client)) as core:
+            await _work_in_background(core, client, session, stop)
+
+
+async def _work_in_background(core: Core, client: AsyncWebClient, session: aiohttp.ClientSession,
+                              stop: asyncio.Event) -> None:
+    core.engine.add_claim_observer(SlackClaimObserver(client))
+    await run_background(core, proposal_work(core, session))
+    log.info("hirebot worker running (claim polling, proposal notifications)")
+    await core.scheduler.run_forever(stop)
 
 
 def uses_sandbox(settings: Settings) -> bool:
@@ -252,7 +278,7 @@ async def run_shell(settings: Settings) -> None:
                 "opentrain_base_url": sandbox.url,
                 "redis_namespace": f"{settings.redis_namespace}-sandbox-{uuid.uuid4().hex[:8]}"})
         print(greeting(settings.opentrain_url, sandbox.url if sandbox else None))
-        async with open_core(settings) as core:
+        async with open_core(settings, lambda _: Everyone()) as core:  # the shell's one user holds every role
             await _converse_in_shell(core, sandbox)
     finally:
         if sandbox:

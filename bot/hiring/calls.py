@@ -12,8 +12,10 @@ from collections.abc import Awaitable, Callable
 
 from bot.hiring import jobs, wording
 from bot.hiring.accounts import Accounts
+from bot.hiring.authz import Authorizer, Role
 from bot.hiring.claim import ClaimService
 from bot.hiring.decisions import Decision, ask_next
+from bot.hiring.limits import Limits
 from bot.hiring.questions import review_card
 from bot.hiring.record import CallArgs, Conversation, Failure, Report
 from bot.hiring.report import read_report
@@ -32,12 +34,14 @@ CallHandler = Callable[[Conversation, CallArgs], Awaitable[Decision]]
 
 class Calls:
     def __init__(self, redis: Redis, namespace: str, accounts: Accounts, claims: ClaimService, scheduler: Scheduler,
-                 *, clock: Callable[[], float] = time.time):
+                 authorizer: Authorizer, limits: Limits, *, clock: Callable[[], float] = time.time):
         self._redis = redis
         self._namespace = namespace
         self._accounts = accounts
         self._claims = claims
         self._scheduler = scheduler
+        self._authz = authorizer
+        self._limits = limits
         self._clock = clock
         self._handlers: dict[Op, CallHandler] = {
             Op.CREATE: self._create, Op.PATCH: self._patch, Op.PUBLISH: self._publish,
@@ -132,6 +136,8 @@ class Calls:
     async def _publish(self, conversation: Conversation, _: CallArgs) -> Decision:
         workspace, job_id = conversation.workspace_id, conversation.job_id
         assert job_id is not None
+        if (limited := await self._limits.publish_refusal(workspace, conversation.requester, job_id)) is not None:
+            return Decision([Notice(limited, "error")], to=State.REVIEW)
         await self._accounts.check_ready(workspace, scope="jobs:write", capability="publish")
         client = await self._accounts.client_for(workspace)
         try:
@@ -152,6 +158,7 @@ class Calls:
             return Decision([Notice("OpenTrain says the draft still needs something.", "error"), *step.views],
                             to=step.to)
         conversation.job_url = result.job_url
+        await self._limits.published(workspace, conversation.requester, job_id)
         await jobs.record_job(self._redis, self._namespace, jobs.JobRecord(
             job_id=job_id, workspace_id=workspace, ref=conversation.ref, requester=conversation.requester,
             surface=conversation.surface, job_url=conversation.job_url))
@@ -161,17 +168,23 @@ class Calls:
         return await self._offer_claim(conversation, published)
 
     async def _offer_claim(self, conversation: Conversation, published: Published) -> Decision:
-        """A published job can be hired from once a human owns the account: ask who, unless that is settled."""
+        """A published job can be hired from once a human owns the account. Only an account admin may hand it over:
+        one who published is asked (in their DM) who should own it; anyone else hears who can do it."""
         workspace = conversation.workspace_id
         if await self._accounts.is_claimed(workspace):
             return Decision([published], to=State.PUBLISHED)
-        current = await self._claims.current(workspace)
-        if current is not None and current.state == "waiting":
+        if await self._claims.live(workspace) is not None:
             return Decision([published, Notice(wording.CLAIM_UNDER_WAY)], to=State.PUBLISHED)
+        roles = await self._authz.roles(workspace, conversation.requester, conversation.requester)
+        if Role.ACCOUNT_ADMIN not in roles:
+            return Decision([published, Notice(wording.CLAIM_BY_ADMIN)], to=State.PUBLISHED)
         return Decision([published, EmailRequest(wording.CLAIM_OFFER)], to=State.CLAIM_PENDING)
 
     async def _claim_start(self, conversation: Conversation, args: CallArgs) -> Decision:
         assert args.email is not None
+        if (live := await self._claims.live(conversation.workspace_id)) is not None:
+            # Restarting or redirecting now would kill a code a human may be typing: wait for it to lapse.
+            return Decision([Notice(wording.claim_live(live))])
         claim = await self._claims.start(conversation.workspace_id, args.email, conversation.ref)
         if claim.state == "needs_email":
             return Decision([EmailRequest(claim.message or "Which other email?", reason="email_already_registered")])

@@ -30,6 +30,7 @@ DEFAULT_INTERVAL_SECONDS = 5.0
 DEFAULT_ATTEMPT_SECONDS = 1800.0
 SLOW_DOWN_EXTRA_SECONDS = 5.0
 OUTAGE_RETRY_SECONDS = 15.0
+ENDED_RECORD_SECONDS = 7 * 24 * 3600  # how long a claim's outcome stays visible (`status`) after its attempt ends
 
 ATTEMPT_EXPIRED = "This claim code expired before it was used. Type `restart` for a new code."
 WINDOW_CLOSED = ("The window to claim this OpenTrain account has closed (it lasts about 24 hours after the bot "
@@ -108,9 +109,20 @@ class ClaimService:
         return record
 
     async def _save(self, workspace_id: str, record: ClaimRecord) -> None:
+        """A live attempt keeps its code until it lapses; an ended one keeps only who and how it ended, for a while."""
+        if record.state != "waiting":
+            record = record.model_copy(update={"verification_uri": None, "user_code": None})
         sealed = self._box.encrypt(record.verification_uri) if record.verification_uri else None
         stored = record.model_copy(update={"verification_uri": None, "sealed_verification_uri": sealed})
-        await self._redis.set(self._key(workspace_id), stored.model_dump_json(exclude_none=True))
+        ttl = ENDED_RECORD_SECONDS
+        if record.state == "waiting":
+            ttl += max(0, int((record.expires_at or 0.0) - self._clock()))
+        await self._redis.set(self._key(workspace_id), stored.model_dump_json(exclude_none=True), ex=ttl)
+
+    async def live(self, workspace_id: str) -> ClaimInstructions | None:
+        """The attempt whose code a human may be typing right now, if any."""
+        record = await self._load(workspace_id)
+        return record.instructions if record is not None and self._is_live(record) else None
 
     async def current(self, workspace_id: str) -> ClaimInstructions | None:
         record = await self._load(workspace_id)

@@ -15,7 +15,7 @@ from bot.hiring.answers import Accepted, parse_answer
 from bot.hiring.questions import editable, next_question, review_card, spec_of
 from bot.hiring.record import CallArgs, Conversation
 from bot.hiring.states import Op, State
-from bot.hiring.views import EmailRequest, Notice, View
+from bot.hiring.views import ClaimConfirm, EmailRequest, Notice, View
 
 
 @dataclass(frozen=True)
@@ -148,11 +148,21 @@ def failure_notice(conversation: Conversation, _: str) -> Decision:
 def restart_claim(conversation: Conversation, _: str) -> Decision:
     if not conversation.claim_email:
         return Decision([EmailRequest(wording.WHICH_EMAIL)])
-    return Decision(call=Call(Op.CLAIM_START, CallArgs(email=conversation.claim_email)))
+    conversation.claim_to_confirm = conversation.claim_email
+    return Decision([ClaimConfirm(conversation.claim_email)])
 
 
 def claim_email(conversation: Conversation, email: str) -> Decision:
-    conversation.claim_email = email
+    """An email is only a proposal: handing the account to someone needs an explicit `confirm`."""
+    conversation.claim_to_confirm = email
+    return Decision([ClaimConfirm(email)])
+
+
+def confirm_claim(conversation: Conversation, text: str) -> Decision:
+    email = conversation.claim_to_confirm
+    if email is None:
+        return claim_help(conversation, text)
+    conversation.claim_email, conversation.claim_to_confirm = email, None
     return Decision(call=Call(Op.CLAIM_START, CallArgs(email=email)))
 
 

@@ -15,15 +15,17 @@ from typing import Any
 
 from bot.hiring import questions, table, wording
 from bot.hiring.accounts import Accounts
+from bot.hiring.authz import Action, Attempt, Authorizer
 from bot.hiring.calls import Calls
 from bot.hiring.claim import ClaimObserver, ClaimService
 from bot.hiring.decisions import Call, Decision
+from bot.hiring.limits import Limits, LimitSettings
 from bot.hiring.record import Conversation, ConversationRef, Failure
 from bot.hiring.states import OPEN, Event, Op, State
 from bot.hiring.steps import SAVE_ATTEMPTS, Steps
 from bot.hiring.store import ConversationStore
 from bot.hiring.table import move
-from bot.hiring.views import ClaimInstructions, Notice, Reply, View
+from bot.hiring.views import ClaimInstructions, EmailRequest, NotAllowed, Notice, Reply, View
 from bot.infra.scheduler import Scheduler
 from bot.infra.storage import Redis
 
@@ -37,15 +39,18 @@ def idempotency_key(ref: ConversationRef, message_id: str) -> str:
 
 class HiringEngine:
     def __init__(self, redis: Redis, namespace: str, accounts: Accounts, scheduler: Scheduler, *,
-                 idle_seconds: int = 7 * 24 * 3600, allow_anyone_to_answer: bool = False,
+                 authorizer: Authorizer, limits: LimitSettings | None = None, idle_seconds: int = 7 * 24 * 3600,
                  pending_lease_seconds: float = 60.0, clock: Callable[[], float] = time.time):
         self._accounts = accounts
+        self._authz = authorizer
         self._clock = clock
         self.store = ConversationStore(redis, namespace, idle_seconds)
+        self._limits = Limits(redis, namespace, self.store, limits or LimitSettings(), idle_seconds=idle_seconds,
+                              clock=clock)
         self.claims = ClaimService(redis, namespace, accounts, scheduler, settle=self._claim_settled, clock=clock)
-        calls = Calls(redis, namespace, accounts, self.claims, scheduler, clock=clock)
-        self._steps = Steps(self.store, calls, idle_seconds=idle_seconds, anyone_may_answer=allow_anyone_to_answer,
-                            pending_lease_seconds=pending_lease_seconds, clock=clock)
+        calls = Calls(redis, namespace, accounts, self.claims, scheduler, authorizer, self._limits, clock=clock)
+        self._steps = Steps(self.store, calls, idle_seconds=idle_seconds, pending_lease_seconds=pending_lease_seconds,
+                            clock=clock)
 
     @property
     def accounts(self) -> Accounts:
@@ -59,12 +64,25 @@ class HiringEngine:
 
     # ---- front ends call these
 
+    async def start_refusal(self, workspace_id: str, user_id: str, message_id: str) -> str | None:
+        """Why `user_id` may not start a conversation now (their limits), or None; a front end asks before it posts
+        anything, and `start` asks again."""
+        return await self._limits.start_refusal(workspace_id, user_id, message_id)
+
     async def start(self, ref: ConversationRef, user_id: str, message_id: str, text: str, *,
                     surface: dict[str, Any] | None = None) -> Reply:
         """`/hire <text>`: a new conversation in this place, unless one is still open here."""
         description = text.strip()
+        if (limited := await self.start_refusal(ref.workspace_id, user_id, message_id)) is not None:
+            existing = await self.store.load(ref)
+            if existing is None or message_id not in existing.processed:  # a redelivery of a started one passes
+                return Reply([Notice(limited, "error")], None)
+
+        created = False
 
         def decide(existing: Conversation | None) -> tuple[Conversation | None, Decision]:
+            nonlocal created
+            created = False
             if existing is not None and existing.state in OPEN:
                 return existing, Decision([Notice(wording.ALREADY_HERE)])
             if not description:
@@ -77,21 +95,66 @@ class HiringEngine:
                 state=table.START, created_at=now, updated_at=now, description=description,
                 idempotency_key=idempotency_key(ref, message_id), surface=dict(surface or {}),
                 version=existing.version if existing else 0)
+            created = True
             return conversation, Decision(call=Call(Op.CREATE))
 
-        return await self._steps.take(ref, user_id, message_id, decide, fresh_start=True)
+        reply = await self._steps.take(ref, message_id, decide)
+        if created and not reply.duplicate:
+            await self._limits.started(ref.workspace_id, user_id, message_id, ref.conversation_id)
+        return reply
 
-    async def handle(self, ref: ConversationRef, user_id: str, message_id: str, text: str) -> Reply:
-        """Every later line or click (a click sends the words its button stands for)."""
-        if text.strip().lower() == "status":
+    async def claim_refusal(self, workspace_id: str, user_id: str, *,
+                            private: bool = True) -> NotAllowed | Notice | None:
+        """Why `user_id` can't set up the OpenTrain account now: not an account admin, nothing to set up, or a
+        claim already waiting for its code. None when they can."""
+        if refused := await self._authz.refusal(Attempt(Action.CLAIM, workspace_id, user_id, private=private)):
+            return NotAllowed(refused)
+        if await self._accounts.is_claimed(workspace_id):
+            return Notice(wording.ALREADY_CLAIMED)
+        if (live := await self.claims.live(workspace_id)) is not None:
+            return Notice(wording.claim_live(live))
+        return None
+
+    async def start_claim(self, ref: ConversationRef, user_id: str, message_id: str, *, private: bool) -> Reply:
+        """`/hire claim`: an account admin, in their own DM, sets up the workspace's OpenTrain account."""
+        workspace = ref.workspace_id
+        if (refused := await self.claim_refusal(workspace, user_id, private=private)) is not None:
+            return Reply([refused], None)
+
+        def decide(existing: Conversation | None) -> tuple[Conversation | None, Decision]:
+            if existing is not None and existing.state in OPEN:
+                return existing, Decision([Notice(wording.ALREADY_HERE)])
+            now = self._clock()
+            conversation = Conversation(
+                workspace_id=workspace, conversation_id=ref.conversation_id, requester=user_id,
+                state=table.START_CLAIM, created_at=now, updated_at=now,
+                version=existing.version if existing else 0)
+            return conversation, Decision([EmailRequest(wording.WHICH_EMAIL)])
+
+        return await self._steps.take(ref, message_id, decide)
+
+    async def handle(self, ref: ConversationRef, user_id: str, message_id: str, text: str, *,
+                     private: bool = False) -> Reply:
+        """Every later line or click (a click sends the words its button stands for). `private`: it was sent in
+        the sender's direct messages with the bot (some actions happen only there)."""
+        words = text.strip()
+        if words.lower() == "status":
             return await self.status(ref)  # read-only: nothing to dedupe
 
         def decide(conversation: Conversation | None) -> tuple[Conversation | None, Decision]:
             if conversation is None:
                 return None, Decision([Notice(wording.NO_CONVERSATION)], save=False)
-            return conversation, table.take(conversation, text.strip())
+            return conversation, table.take(conversation, words)
 
-        return await self._steps.take(ref, user_id, message_id, decide)
+        async def authorize(conversation: Conversation) -> View | None:
+            if conversation.state in (State.CANCELLED, State.CLAIMED):
+                return None  # over: anyone may hear so
+            action = table.route(conversation.state, words)[0].action
+            refused = await self._authz.refusal(Attempt(action, ref.workspace_id, user_id, conversation.requester,
+                                                        private))
+            return NotAllowed(refused) if refused else None
+
+        return await self._steps.take(ref, message_id, decide, authorize=authorize)
 
     async def status(self, ref: ConversationRef) -> Reply:
         conversation = await self.store.load(ref)

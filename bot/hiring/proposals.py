@@ -1,7 +1,8 @@
 """What a proposal card's actions do, free of any front end: open the conversation with a candidate, request a hire.
 
-Both need a claimed OpenTrain account; on an unclaimed one the asker hears why and who has the claim steps. A hire
-request never hires: OpenTrain answers with an approval link that a signed-in human must follow.
+Both need a claimed OpenTrain account (on an unclaimed one the asker hears who can claim it) and someone the
+authorization table allows: the job's requester or a hiring manager. A hire request never hires: OpenTrain answers
+with an approval link that a signed-in human must follow.
 
 Every outcome is `Words`: the sentence to show, with the few parts a front end marks up its own way (a `Link`, a
 `Mention` of a person, a name in `Strong`) kept apart from the plain text. The candidate's display name comes from the
@@ -14,38 +15,19 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from bot.hiring import wording
 from bot.hiring.accounts import Accounts
+from bot.hiring.authz import Action, Attempt, Authorizer
 from bot.hiring.jobs import lookup_job
+from bot.hiring.views import Link, Strong, Words
 from bot.hiring.wording import refusal
 from bot.infra.storage import Redis
 from bot.opentrain import errors
+from bot.opentrain.client import OpenTrainClient
 from bot.opentrain.links import conversation_page
 
 log = logging.getLogger(__name__)
 
-UNCLAIMED = ("This OpenTrain account isn't claimed yet, so it can't talk to or hire candidates. A human must claim "
-             "it first: ")
-
-
-@dataclass(frozen=True)
-class Link:
-    url: str
-    label: str
-
-
-@dataclass(frozen=True)
-class Mention:
-    """A person of the front end (e.g. the job's requester), named the way that front end names people."""
-
-    user_id: str
-
-
-@dataclass(frozen=True)
-class Strong:
-    text: str
-
-
-Words = tuple[str | Link | Mention | Strong, ...]
 
 
 @dataclass(frozen=True)
@@ -67,11 +49,19 @@ class Milestone:
     due_date: str  # ISO date
 
 
+NOT_THIS_WORKSPACE = ("This card doesn't belong to a job published from this workspace.",)
+NOT_THIS_JOB = ("This proposal isn't on the job this card is about, so I won't act on it.",)
+
+
 class ProposalDesk:
-    def __init__(self, redis: Redis, namespace: str, accounts: Accounts):
+    """Every action re-checks, at the moment it runs, that the job is this workspace's, that the proposal is on that
+    job (asked of OpenTrain, not read from the button), and that the person may act (`authz`)."""
+
+    def __init__(self, redis: Redis, namespace: str, accounts: Accounts, authorizer: Authorizer):
         self._redis = redis
         self._namespace = namespace
         self._accounts = accounts
+        self._authz = authorizer
 
     async def claim_needed(self, ask: ProposalAsk) -> Words | None:
         """Why the account cannot act on proposals yet, or None once it is claimed."""
@@ -79,11 +69,23 @@ class ProposalDesk:
             return None
         return await self._unclaimed(ask)
 
+    async def may(self, ask: ProposalAsk, action: Action) -> Words | None:
+        """Why `ask` may not go ahead (a foreign job, someone else's job, an unclaimed account), or None."""
+        job = await lookup_job(self._redis, self._namespace, ask.job_id)
+        if job is None or job.workspace_id != ask.workspace_id:
+            return NOT_THIS_WORKSPACE
+        if refused := await self._authz.refusal(Attempt(action, ask.workspace_id, ask.user_id, job.requester)):
+            return refused
+        return await self.claim_needed(ask)
+
     async def open_conversation(self, ask: ProposalAsk, candidate: str) -> Words:
-        if (unclaimed := await self.claim_needed(ask)) is not None:
-            return unclaimed
+        if (refused := await self.may(ask, Action.MESSAGE_CANDIDATE)) is not None:
+            return refused
         try:
-            opened = await (await self._accounts.client_for(ask.workspace_id)).open_conversation(ask.proposal_id)
+            client = await self._accounts.client_for(ask.workspace_id)
+            if (foreign := await self._foreign(client, ask)) is not None:
+                return foreign
+            opened = await client.open_conversation(ask.proposal_id)
         except errors.OpenTrainError as exc:
             return await self._failed(ask, exc, "open the conversation")
         verb = "is open" if opened.created else "was already open"
@@ -92,10 +94,14 @@ class ProposalDesk:
                 ". They can reply once you have.")
 
     async def request_hire(self, ask: ProposalAsk, milestone: Milestone, candidate: str) -> Words:
+        if (refused := await self.may(ask, Action.REQUEST_HIRE)) is not None:
+            return refused
         try:
-            opentrain = await self._accounts.client_for(ask.workspace_id)
-            requested = await opentrain.request_hire(ask.proposal_id, milestone.name, milestone.amount,
-                                                     milestone.due_date)
+            client = await self._accounts.client_for(ask.workspace_id)
+            if (foreign := await self._foreign(client, ask)) is not None:
+                return foreign
+            requested = await client.request_hire(ask.proposal_id, milestone.name, milestone.amount,
+                                                  milestone.due_date)
         except errors.OpenTrainError as exc:
             return await self._failed(ask, exc, f"request hiring {candidate}")
         return ("Hire request for ", Strong(candidate),
@@ -103,14 +109,17 @@ class ProposalDesk:
                 f"{milestone.due_date}). Nothing is hired and no money moves until a signed-in human approves it in "
                 "OpenTrain: ", Link(requested.approval.approval_url or "", "review and approve"), ".")
 
+    @staticmethod
+    async def _foreign(client: OpenTrainClient, ask: ProposalAsk) -> Words | None:
+        """The proposal id came from a button: OpenTrain says which job it is really on."""
+        proposal = await client.get_proposal(ask.proposal_id)
+        if proposal.job_id != ask.job_id:
+            log.warning("refused an action on proposal %s: it is not on job %s", ask.proposal_id, ask.job_id)
+            return NOT_THIS_JOB
+        return None
+
     async def _unclaimed(self, ask: ProposalAsk) -> Words:
-        job = await lookup_job(self._redis, self._namespace, ask.job_id)
-        requester = job.requester if job else ""
-        if requester == ask.user_id:
-            return (UNCLAIMED, "the steps are in the DM I sent you when the job was published.")
-        if requester:
-            return (UNCLAIMED, Mention(requester), " has the steps in a DM from me.")
-        return (UNCLAIMED, "run `/hire` to start the claim.")
+        return (wording.CLAIM_BY_ADMIN,)
 
     async def _failed(self, ask: ProposalAsk, exc: errors.OpenTrainError, doing: str) -> Words:
         if isinstance(exc, errors.ClaimRequired):

@@ -97,6 +97,7 @@ class Conversation(BaseModel):
     pending: PendingCall | None = None
     failure: Failure | None = None  # while failed
     claim_email: str | None = None
+    claim_to_confirm: str | None = None  # an email given for the claim, waiting for an explicit `confirm`
     processed: list[str] = Field(default_factory=list)
     surface: dict[str, Any] = Field(default_factory=dict)  # opaque to the core: where a front end shows it
     version: int = Field(default=0, exclude=True)

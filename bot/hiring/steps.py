@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.hiring import wording
 from bot.hiring.calls import Calls
@@ -21,7 +21,7 @@ from bot.hiring.record import Conversation, ConversationRef, PendingCall
 from bot.hiring.states import ACTIVE, Event, IllegalTransition, State
 from bot.hiring.store import ConversationStore
 from bot.hiring.table import move
-from bot.hiring.views import Notice, OnlyRequester, Reply, View
+from bot.hiring.views import Notice, Reply, View
 
 log = logging.getLogger(__name__)
 
@@ -29,20 +29,22 @@ SAVE_ATTEMPTS = 5
 
 # (the stored conversation or None) -> (the conversation to save or None, what the message does)
 Decide = Callable[[Conversation | None], tuple[Conversation | None, Decision]]
+# The stored conversation -> why the sender may not do what the message asks now, or None (see authz.py)
+Authorize = Callable[[Conversation], Awaitable[View | None]]
 
 
 class Steps:
-    def __init__(self, store: ConversationStore, calls: Calls, *, idle_seconds: float, anyone_may_answer: bool,
+    def __init__(self, store: ConversationStore, calls: Calls, *, idle_seconds: float,
                  pending_lease_seconds: float, clock: Callable[[], float] = time.time):
         self._store = store
         self._calls = calls
         self._idle = idle_seconds
-        self._anyone = anyone_may_answer
         self._lease = pending_lease_seconds
         self._clock = clock
 
-    async def take(self, ref: ConversationRef, user_id: str, message_id: str, decide: Decide, *,
-                   fresh_start: bool = False) -> Reply:
+    async def take(self, ref: ConversationRef, message_id: str, decide: Decide, *,
+                   authorize: Authorize | None = None) -> Reply:
+        """`authorize` None: a fresh start, which an existing conversation here does not refuse."""
         recovered: list[View] = []
         for _ in range(SAVE_ATTEMPTS):
             conversation = await self._store.load(ref)
@@ -58,7 +60,7 @@ class Steps:
                     # A dead process left its call pending: replay it, even for a redelivery of its own message.
                     recovered = await self._recover(conversation)
                     continue
-                refused = await self._refusal(conversation, user_id, fresh_start)
+                refused = await self._refusal(conversation, authorize)
                 if refused is not None:
                     return refused
             try:
@@ -85,18 +87,17 @@ class Steps:
             return Reply([*views, Notice(wording.CHANGED_MEANWHILE)], conversation.state)
         return Reply([Notice(wording.BUSY, "error")], None)
 
-    async def _refusal(self, conversation: Conversation, user_id: str, fresh_start: bool) -> Reply | None:
-        """Why this message can't go to the conversation at all: it expired, or it isn't the sender's."""
+    async def _refusal(self, conversation: Conversation, authorize: Authorize | None) -> Reply | None:
+        """Why this message can't go to the conversation at all: it expired, or the sender may not do this."""
         if conversation.state in ACTIVE and self._clock() - conversation.updated_at > self._idle:
             move(conversation, State.EXPIRED, by=Event.IDLE)
             await self._store.save(conversation)
-        if fresh_start:
+        if authorize is None:
             return None
         if conversation.state == State.EXPIRED:
             return Reply([Notice(wording.EXPIRED)], conversation.state)
-        if (not self._anyone and user_id != conversation.requester
-                and conversation.state not in (State.CANCELLED, State.CLAIMED)):
-            return Reply([OnlyRequester(conversation.requester)], conversation.state)
+        if (refused := await authorize(conversation)) is not None:
+            return Reply([refused], conversation.state)
         return None
 
     async def _recover(self, conversation: Conversation) -> list[View]:

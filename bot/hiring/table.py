@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.hiring import decisions as d
+from bot.hiring.authz import Action
 from bot.hiring.decisions import Decision
 from bot.hiring.record import Conversation
 from bot.hiring.states import ACTIVE, Event, IllegalTransition, Op, State
@@ -51,6 +52,7 @@ class Route:
     accepts: Matcher
     decide: Handler
     moves: frozenset[State] = frozenset()  # where `decide` may move the conversation; empty: it stays
+    action: Action = Action.ANSWER  # what it does for the organization: who may, is authz.MAY's
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class EventMoves:
 
 
 HELP = Route("help", word("help"), d.show_help)
-CANCEL = Route("cancel", word("cancel"), d.cancel, frozenset({State.CANCELLED}))
+CANCEL = Route("cancel", word("cancel"), d.cancel, frozenset({State.CANCELLED}), Action.CANCEL)
 NOTHING_TO_CANCEL = Route("cancel", word("cancel"), d.nothing_to_cancel)
 BACK = Route("back", word("back"), d.go_back, frozenset({State.ASKING, State.REVIEW}))
 EDIT = Route("edit <field>", word_then("edit"), d.edit, frozenset({State.ASKING}))
@@ -81,7 +83,7 @@ CONVERSATION: dict[State, tuple[Route, ...]] = {
     ),
     State.REVIEW: (
         HELP, CANCEL,
-        Route("publish", word("publish"), d.publish, frozenset({State.PUBLISHING, State.ASKING})),
+        Route("publish", word("publish"), d.publish, frozenset({State.PUBLISHING, State.ASKING}), Action.PUBLISH),
         BACK, EDIT,
         Route("confirm <field>", word_then("confirm"), d.confirm),
         Route("<anything>", anything, d.review_help),
@@ -95,8 +97,9 @@ CONVERSATION: dict[State, tuple[Route, ...]] = {
     ),
     State.CLAIM_PENDING: (
         HELP, NOTHING_TO_CANCEL,
-        Route("restart", word("restart"), d.restart_claim),
-        Route("<email>", email, d.claim_email),
+        Route("restart", word("restart"), d.restart_claim, action=Action.CLAIM),
+        Route("confirm", word("confirm"), d.confirm_claim, action=Action.CLAIM),
+        Route("<email>", email, d.claim_email, action=Action.CLAIM),
         Route("<anything>", anything, d.claim_help),
     ),
     State.PUBLISHED: FINISHED,
@@ -119,6 +122,7 @@ EVENTS: dict[Event, EventMoves] = {
 }
 
 START = State.DRAFTING  # a new conversation's state: its first step creates the draft
+START_CLAIM = State.CLAIM_PENDING  # `/hire claim`: an account admin sets up the OpenTrain account, no job involved
 
 
 def allowed(state: State, by: Route | Op | Event) -> frozenset[State]:

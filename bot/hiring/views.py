@@ -87,6 +87,13 @@ class EmailRequest:
 
 
 @dataclass(frozen=True)
+class ClaimConfirm:
+    """Handing the bot's OpenTrain account to `email` waits for an explicit yes (`confirm`)."""
+
+    email: str
+
+
+@dataclass(frozen=True)
 class ClaimInstructions:
     state: ClaimState
     verification_uri: str | None = None
@@ -97,10 +104,31 @@ class ClaimInstructions:
 
 
 @dataclass(frozen=True)
-class OnlyRequester:
-    """Someone other than the requester wrote in the conversation (unless ALLOW_ANYONE_TO_ANSWER)."""
+class Link:
+    url: str
+    label: str
 
-    requester: str  # the user id that may answer
+
+@dataclass(frozen=True)
+class Mention:
+    """A person of the front end (e.g. the job's requester), named the way that front end names people."""
+
+    user_id: str
+
+
+@dataclass(frozen=True)
+class Strong:
+    text: str
+
+
+Words = tuple[str | Link | Mention | Strong, ...]
+
+
+@dataclass(frozen=True)
+class NotAllowed:
+    """The authorization table said no: who may do it instead, in words (see `authz.refusal_words`)."""
+
+    words: Words
 
 
 @dataclass(frozen=True)
@@ -111,7 +139,8 @@ class Status:
     missing: list[str]
 
 
-View = Notice | Question | ReviewCard | Published | EmailRequest | ClaimInstructions | Status | OnlyRequester
+View = (Notice | Question | ReviewCard | Published | EmailRequest | ClaimInstructions | ClaimConfirm | Status
+        | NotAllowed)
 
 
 @dataclass(frozen=True)

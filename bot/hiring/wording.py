@@ -6,9 +6,11 @@ so the same cause always reads the same way. The sentences carry no front-end ma
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 
 from bot.hiring.states import State
+from bot.hiring.views import ClaimInstructions
 from bot.opentrain import errors
 from bot.opentrain.fields import MAX_RAW_DESCRIPTION_CHARS
 
@@ -72,6 +74,16 @@ CHANGED_MEANWHILE = "Someone else changed this conversation meanwhile; type `sta
 NOTHING_EARLIER = "There's no earlier answer to go back to."
 CLAIM_UNDER_WAY = "Claiming this workspace's OpenTrain account is already under way."
 WHICH_EMAIL = "Which email should own the OpenTrain account?"
+CLAIM_BY_ADMIN = ("This workspace's OpenTrain account isn't claimed yet, so nobody can talk to or hire candidates "
+                  "from Slack. An account admin of this workspace must claim it first: they can type `/hire claim` "
+                  "in a direct message with me.")
+ALREADY_CLAIMED = "This workspace's OpenTrain account is already claimed: there is nothing to set up."
+
+
+def claim_live(claim: ClaimInstructions) -> str:
+    until = time.strftime("%H:%M", time.gmtime(claim.expires_at)) if claim.expires_at else "it expires"
+    return (f"A claim for {claim.email or 'another email'} is already waiting for its code (until {until} UTC). It "
+            "can be restarted or sent to another email once that code expires.")
 CLAIM_OFFER = ("To hire from this job, a human must claim the bot's OpenTrain account. Which email should own it? "
                "(It must not have an OpenTrain account yet.)")
 

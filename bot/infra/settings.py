@@ -6,6 +6,7 @@ A bad value stops start-up with one line naming the variable (see `load_settings
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.infra.secretbox import is_fernet_key
 
 log = logging.getLogger(__name__)
+
+SLACK_ID = re.compile(r"[UWS][A-Z0-9]{2,30}")
 
 
 class Settings(BaseSettings):
@@ -46,6 +49,15 @@ class Settings(BaseSettings):
     proposals_channel: str | None = None
     proposals_in_thread: bool = True
 
+    # Who may act for the organization (bot/hiring/authz.py). Slack ids separated by commas or spaces: users
+    # (U…/W…) and, for hiring managers, user groups (S…). No ACCOUNT_ADMINS: the workspace's owners and admins.
+    hiring_managers: str = ""
+    account_admins: str = ""
+    # Limits per user, well under what OpenTrain allows the whole account, so one person can't use it all up.
+    hire_starts_per_hour: int = Field(default=10, ge=1)
+    open_drafts_per_user: int = Field(default=5, ge=1)
+    publishes_per_user_per_day: int = Field(default=10, ge=1)
+
     # Secrets at rest: a Fernet key; unset, a development key is generated under data_dir
     encryption_key: SecretStr | None = None
     data_dir: Path = Path(".hirebot")
@@ -73,6 +85,22 @@ class Settings(BaseSettings):
         if not is_fernet_key(value.get_secret_value()):
             raise ValueError("must be a Fernet key (32 url-safe base64-encoded bytes)")
         return value
+
+    @field_validator("hiring_managers", "account_admins")
+    @classmethod
+    def _slack_ids(cls, value: str) -> str:
+        for slack_id in value.replace(",", " ").split():
+            if not SLACK_ID.fullmatch(slack_id):
+                raise ValueError("must list Slack user ids (U…, W…) or user group ids (S…), separated by commas")
+        return value
+
+    @property
+    def hiring_manager_ids(self) -> frozenset[str]:
+        return frozenset(self.hiring_managers.replace(",", " ").split())
+
+    @property
+    def account_admin_ids(self) -> frozenset[str]:
+        return frozenset(self.account_admins.replace(",", " ").split())
 
     @property
     def opentrain_url(self) -> str:

@@ -74,7 +74,8 @@ class Shell:
             if text not in ("help", ":help"):
                 self._emit("Start with `/hire <description>` (type `help` for commands).")
         else:
-            self._show(await self._engine.handle(self._ref, SHELL_USER, uuid.uuid4().hex, text))
+            # The terminal is private to its one user, like a Slack DM.
+            self._show(await self._engine.handle(self._ref, SHELL_USER, uuid.uuid4().hex, text, private=True))
         return True
 
     async def _hire(self, description: str) -> None:

@@ -6,17 +6,27 @@ import time
 from functools import singledispatch
 
 from bot.hiring.views import (
+    ClaimConfirm,
     ClaimInstructions,
     EmailRequest,
+    Link,
+    Mention,
+    NotAllowed,
     Notice,
-    OnlyRequester,
     Published,
     Question,
     ReviewCard,
     ReviewField,
     Status,
     View,
+    Words,
 )
+
+
+def plain_words(words: Words) -> str:
+    """Words as the terminal shows them: people by id, links as "label (url)"."""
+    return "".join(part if isinstance(part, str) else part.user_id if isinstance(part, Mention)
+                   else f"{part.label} ({part.url})" if isinstance(part, Link) else part.text for part in words)
 
 
 def indent(lines: list[str]) -> str:
@@ -34,8 +44,14 @@ def _notice(view: Notice) -> str:
 
 
 @render.register
-def _only_requester(view: OnlyRequester) -> str:
-    return f"! Only {view.requester} can answer this one."
+def _not_allowed(view: NotAllowed) -> str:
+    return "! " + plain_words(view.words)
+
+
+@render.register
+def _claim_confirm(view: ClaimConfirm) -> str:
+    return (f"[DM] Hand this workspace's OpenTrain account to {view.email}? That email will own every job the bot "
+            "posts and approve every hire.\n  Type `confirm`, or another email.")
 
 
 @render.register

@@ -20,10 +20,11 @@ from bot.hiring.engine import HiringEngine
 from bot.hiring.record import ConversationRef
 from bot.hiring.states import State
 from bot.hiring.views import (
+    ClaimConfirm,
     ClaimInstructions,
     EmailRequest,
+    NotAllowed,
     Notice,
-    OnlyRequester,
     Published,
     Question,
     Reply,
@@ -34,13 +35,13 @@ from bot.hiring.views import (
 from bot.hiring.wording import description_refusal
 from bot.slack.blocks import conversation as blocks
 from bot.slack.blocks.conversation import SlackMessage
+from bot.slack.blocks.proposals import mrkdwn
 from bot.slack.registry import SlackConversation, SlackRegistry
 
 log = logging.getLogger(__name__)
 
 # Errors meaning "the bot cannot post here": not a member, a DM between people, an archived channel.
 CANNOT_POST_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
-PROFILE_EMAIL_SUFFIX = ":slack-profile-email"
 ROOT_METADATA_EVENT = "hirebot_job_root"  # the root message of a job carries its `/hire`'s id, to be found again
 ROOT_LOOKUP_LIMIT = 100
 # A call that got no answer: writes are not retried then (app.py), since Slack may have acted on them already.
@@ -63,6 +64,11 @@ SLACK_ERROR_WORDS = {
 }
 
 Tell = Callable[[str], Awaitable[None]]
+
+
+def is_direct_message(channel: str) -> bool:
+    """Slack's DM channel ids start with D: a message there is private to the person and the bot."""
+    return channel.startswith("D")
 
 
 def slack_error(exc: SlackApiError) -> str:
@@ -124,6 +130,9 @@ class SlackDialogue:
         if refusal := description_refusal(text.strip()):
             await tell(refusal)  # before any root message: nothing to clean up in the channel
             return
+        if not redelivered and (limited := await self._engine.start_refusal(team_id, user_id, message_id)):
+            await tell(limited)  # likewise: a flood of /hire posts nothing
+            return
         conversation = await self._begin(team_id, user_id, channel_id, text, message_id, tell, redelivered)
         if conversation is None:
             return
@@ -159,16 +168,50 @@ class SlackDialogue:
         return conversation
 
     async def answer(self, team_id: str, conversation: SlackConversation, user_id: str, message_id: str,
-                     text: str, *, shown_as: str | None = None) -> None:
-        """A line typed in the thread (or the DM), or a click standing for one; `shown_as` labels a click."""
+                     text: str, *, channel: str, shown_as: str | None = None) -> None:
+        """A line typed in the thread (or the DM), or a click standing for one; `shown_as` labels a click.
+        `channel` is where it was sent: a refusal goes back there, to the sender alone."""
         try:
-            reply = await self._engine.handle(self._ref(team_id, conversation), user_id, message_id, text)
-            if not reply.duplicate:
-                await self.show(team_id, conversation, reply, message_id, answer=shown_as or text)
+            reply = await self._engine.handle(self._ref(team_id, conversation), user_id, message_id, text,
+                                              private=is_direct_message(channel))
+            refused = [view for view in reply.views if isinstance(view, NotAllowed)]
+            if refused:
+                thread_ts = conversation.thread_ts if channel == conversation.channel else None
+                await self.tell_ephemeral(channel, user_id, mrkdwn(refused[0].words), thread_ts)
+            elif not reply.duplicate:
+                from_dm = is_direct_message(channel) and channel != conversation.channel
+                await self.show(team_id, conversation, reply, message_id, answer=shown_as or text,
+                                notes_to=channel if from_dm else None)
         except Exception:
             log.exception("handling an answer in %s failed", conversation.conversation_id)
             await self._note_in_thread(conversation, blocks.plain(
                 "Something went wrong on my side and your last message was not taken; please send it again."))
+
+    async def start_claim(self, *, team_id: str, user_id: str, message_id: str, tell: Tell) -> None:
+        """`/hire claim`: an account admin sets up the OpenTrain account in a conversation of its own, in their DM."""
+        if (refused := await self._engine.claim_refusal(team_id, user_id)) is not None:
+            await tell(mrkdwn(refused.words) if isinstance(refused, NotAllowed) else refused.text)
+            return
+        dm_channel = await self._open_dm(user_id)
+        if not dm_channel:
+            await tell("I couldn't open a direct message with you; check that direct messages with the app are "
+                       "allowed.")
+            return
+        root_ts = await self._post(dm_channel, blocks.plain("Setting up this workspace's OpenTrain account."))
+        if not root_ts:
+            await tell("Slack didn't take my direct message to you; please try `/hire claim` again.")
+            return
+        conversation = SlackConversation(conversation_id=f"{dm_channel}:{root_ts}", requester=user_id,
+                                         channel=dm_channel, thread_ts=root_ts, title="OpenTrain account",
+                                         dm_channel=dm_channel)
+        await self._registry.add(team_id, conversation, start_id=message_id)
+        await self._registry.route_dm(team_id, user_id, conversation.conversation_id)
+        reply = await self._engine.start_claim(self._ref(team_id, conversation), user_id, message_id, private=True)
+        not_allowed = [view for view in reply.views if isinstance(view, NotAllowed)]
+        if not_allowed:
+            await tell(mrkdwn(not_allowed[0].words))
+        elif not reply.duplicate:
+            await self.show(team_id, conversation, reply, message_id)
 
     async def status(self, team_id: str, user_id: str) -> SlackMessage:
         entries = []
@@ -180,11 +223,15 @@ class SlackDialogue:
     # ---- rendering a reply --------------------------------------------------------------------------------------
 
     async def show(self, team_id: str, conversation: SlackConversation, reply: Reply, message_id: str,
-                   answer: str | None = None) -> None:
+                   answer: str | None = None, notes_to: str | None = None) -> None:
+        """`notes_to`: a DM the message came from; its notices are answered there rather than in the thread."""
         conversation = await self._settle_previous(team_id, conversation, reply, answer)
         failed: str | None = None
         for view in reply.views:
             try:
+                if notes_to and isinstance(view, Notice):
+                    await self._post_or_raise(notes_to, blocks.notice(view))
+                    continue
                 conversation = await self._show_view(team_id, conversation, view, message_id)
             except SLACK_CALL_ERRORS as exc:
                 log.error("showing a %s failed: %s", type(view).__name__, failure_code(exc))
@@ -215,10 +262,11 @@ class SlackDialogue:
             return await self._email_needed(team_id, conversation, view, message_id)
         if isinstance(view, ClaimInstructions):
             return await self._show_claim(team_id, conversation, view)
+        if isinstance(view, ClaimConfirm):
+            message = blocks.claim_confirm(view, conversation.conversation_id)
+            return await self._show_in_dm(team_id, conversation, message, expects_reply=True)
         if isinstance(view, Notice):
             await self._post_in_thread(conversation, blocks.notice(view))
-        elif isinstance(view, OnlyRequester):
-            await self._post_in_thread(conversation, blocks.only_requester(view))
         elif isinstance(view, Status):
             await self._post_in_thread(conversation, blocks.status_list([(conversation.title, view)]))
         return conversation
@@ -252,20 +300,10 @@ class SlackDialogue:
 
     async def _email_needed(self, team_id: str, conversation: SlackConversation, view: EmailRequest,
                             message_id: str) -> SlackConversation:
-        """First time, use the requester's Slack email; if that is taken or unknown, ask in the DM."""
-        if view.reason is None and not message_id.endswith(PROFILE_EMAIL_SUFFIX):
-            email = await self._profile_email(conversation.requester)
-            if email:
-                follow_up = message_id + PROFILE_EMAIL_SUFFIX
-                reply = await self._engine.handle(self._ref(team_id, conversation), conversation.requester,
-                                                  follow_up, email)
-                if not reply.duplicate:
-                    fresh = await self._registry.get(team_id, conversation.conversation_id) or conversation
-                    for later in reply.views:
-                        fresh = await self._show_view(team_id, fresh, later, follow_up)
-                    return fresh
-                return conversation
-        return await self._show_in_dm(team_id, conversation, blocks.email_request(view), expects_reply=True)
+        """Ask in the DM which email should own the account, offering the admin's own Slack email as one click."""
+        suggestion = None if view.reason else await self._profile_email(conversation.requester)
+        message = blocks.email_request(view, conversation.conversation_id, suggestion)
+        return await self._show_in_dm(team_id, conversation, message, expects_reply=True)
 
     async def _show_claim(self, team_id: str, conversation: SlackConversation,
                           view: ClaimInstructions) -> SlackConversation:

@@ -10,6 +10,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.hiring.accounts import Accounts
+from bot.hiring.authz import Authorizer, Everyone
 from bot.hiring.engine import ConversationRef, HiringEngine
 from bot.hiring.views import ClaimInstructions, Reply
 from bot.infra.scheduler import Scheduler
@@ -41,6 +42,7 @@ class Harness:
         self.client = OpenTrainClient(sandbox_url, max_attempts=1)
         self.accounts = Accounts(redis, namespace, self.client, box, app_token=app_token)
         self.scheduler = Scheduler(redis, namespace, clock=clock)
+        engine_options.setdefault("authorizer", Authorizer(Everyone()))  # one person holding every role
         self.engine = HiringEngine(redis, namespace, self.accounts, self.scheduler, clock=clock, **engine_options)
         self.engine.register_workers(self.scheduler)
         self.observer = RecordingObserver()
@@ -54,8 +56,9 @@ class Harness:
     async def hire(self, text: str = DEMO, **kwargs) -> Reply:
         return await self.engine.start(self.ref, REQUESTER, self.message_id(), text, **kwargs)
 
-    async def say(self, text: str, *, message_id: str | None = None, user: str = REQUESTER) -> Reply:
-        return await self.engine.handle(self.ref, user, message_id or self.message_id(), text)
+    async def say(self, text: str, *, message_id: str | None = None, user: str = REQUESTER,
+                  private: bool = True) -> Reply:
+        return await self.engine.handle(self.ref, user, message_id or self.message_id(), text, private=private)
 
     def control(self, path: str, body: dict | None = None) -> dict:
         response = httpx.post(f"{self.sandbox_url}/_sandbox/{path}", json=body or {}, timeout=10)

@@ -7,15 +7,14 @@ import time
 from bot.hiring.claim import (
     ATTEMPT_EXPIRED,
     CLAIM_KIND,
-    EARLIER_CODE_WORKS,
-    EMAIL_TAKEN,
     GRANT_GONE,
     NO_CLAIM_TOKEN,
     POLL_REFUSED,
+    START_REFUSED,
     WINDOW_CLOSED,
 )
-from bot.hiring.views import ClaimInstructions, EmailRequest, Published
-from tests.hiring.test_conversation import answer_until_review, confirm_flagged, only
+from bot.hiring.views import ClaimConfirm, ClaimInstructions, EmailRequest, Published
+from tests.hiring.test_conversation import answer_until_review, confirm_flagged, notices, only
 
 
 async def publish(bot):
@@ -25,15 +24,21 @@ async def publish(bot):
     return reply
 
 
+async def claim_with(bot, email: str):
+    """Name the email, then say yes: the account is handed over only on an explicit confirm."""
+    assert only(await bot.say(email), ClaimConfirm).email == email
+    return await bot.say("confirm")
+
+
 async def test_taken_email_slow_down_lapsed_attempt_restart_and_success(bot, clock):
     bot.control("config", {"claimIntervalSeconds": 5})
     bot.control("users", {"email": "taken@example.com"})
     await publish(bot)
 
-    reply = await bot.say("taken@example.com")
+    reply = await claim_with(bot, "taken@example.com")
     ask = only(reply, EmailRequest)
     assert ask.reason == "email_already_registered" and reply.state == "claim_pending"
-    reply = await bot.say("owner@example.com")
+    reply = await claim_with(bot, "owner@example.com")
     first = only(reply, ClaimInstructions)
     assert first.state == "waiting" and first.email == "owner@example.com"
     assert await bot.scheduler.due_at(CLAIM_KIND, "T1") == clock.now + 5
@@ -48,8 +53,8 @@ async def test_taken_email_slow_down_lapsed_attempt_restart_and_success(bot, clo
     assert await bot.engine.claims.poll("T1") is None
     lapsed = bot.observer.changes[-1][1]
     assert (lapsed.state, lapsed.message) == ("expired", ATTEMPT_EXPIRED)
-    reply = await bot.say("restart")
-    second = only(reply, ClaimInstructions)
+    assert only(await bot.say("restart"), ClaimConfirm).email == "owner@example.com"
+    second = only(await bot.say("confirm"), ClaimInstructions)
     assert second.state == "waiting" and second.user_code != first.user_code
 
     # The human confirms; the scheduled poll (any process) swaps the token in and tells the front end.
@@ -66,7 +71,7 @@ async def test_taken_email_slow_down_lapsed_attempt_restart_and_success(bot, clo
 async def test_closed_window_invalid_grant_and_an_outage(bot, redis, namespace, secretbox):
     bot.control("config", {"claimIntervalSeconds": 0})
     await publish(bot)
-    reply = await bot.say("owner@example.com")
+    reply = await claim_with(bot, "owner@example.com")
     assert only(reply, ClaimInstructions).state == "waiting"
 
     # OpenTrain briefly down: keep waiting, poll again later.
@@ -89,7 +94,7 @@ async def test_claim_window_closes(make_harness):
     bot = make_harness(ref=ConversationRef("T2", "C2:1.1"))
     bot.control("config", {"claimIntervalSeconds": 0})
     await publish(bot)
-    reply = await bot.say("owner@example.com")
+    reply = await claim_with(bot, "owner@example.com")
     assert only(reply, ClaimInstructions).state == "waiting"
     bot.control("clock", {"advanceSeconds": 86_401})
     assert await bot.engine.claims.poll("T2") is None
@@ -101,7 +106,7 @@ async def test_claim_window_closes(make_harness):
 async def test_an_account_registered_without_a_claim_token_says_it_cannot_be_handed_over(bot, redis, namespace):
     await publish(bot)
     await redis.hdel(f"{namespace}:ws:T1:account", "claim_token")  # as a registration that carried none leaves it
-    reply = await bot.say("owner@example.com")
+    reply = await claim_with(bot, "owner@example.com")
     refused = only(reply, ClaimInstructions)
     assert (refused.state, refused.message) == ("failed", NO_CLAIM_TOKEN)
     assert await bot.scheduler.due_at(CLAIM_KIND, "T1") is None  # nothing to poll
@@ -109,7 +114,7 @@ async def test_an_account_registered_without_a_claim_token_says_it_cannot_be_han
 
 async def start_waiting(bot) -> ClaimInstructions:
     await publish(bot)
-    waiting = only(await bot.say("owner@example.com"), ClaimInstructions)
+    waiting = only(await claim_with(bot, "owner@example.com"), ClaimInstructions)
     assert waiting.state == "waiting"
     return waiting
 
@@ -123,62 +128,48 @@ async def collects_the_token(bot, clock) -> None:
     assert (await bot.engine.status(bot.ref)).state == "claimed"
 
 
-async def test_restart_after_the_human_confirmed_keeps_polling_and_collects_the_token(bot, clock):
+async def test_a_live_code_is_never_restarted_or_redirected_and_the_poll_still_collects(bot, clock):
     bot.control("config", {"claimIntervalSeconds": 0})
+    bot.control("users", {"email": "taken@example.com"})
     waiting = await start_waiting(bot)
+    due = await bot.scheduler.due_at(CLAIM_KIND, "T1")
     bot.control("claims/confirm", {"user_code": waiting.user_code, "email": "owner@example.com"})
+    starts = bot.requests("POST", "/api/agent/identity/claim")
 
-    # OpenTrain refuses the new attempt (invalid_request "account already claimed"): the grant is there to collect.
-    reply = await bot.say("restart")
-    assert only(reply, ClaimInstructions).state == "waiting" and reply.state == "claim_pending"
-    assert await bot.accounts.claim_token("T1") is not None
-    assert await bot.scheduler.due_at(CLAIM_KIND, "T1") == clock.now
+    # A restart, or another email, while the code a human may be typing is live: refused, nothing sent to OpenTrain.
+    for words in ("restart", "someone.else@example.com", "taken@example.com"):
+        await bot.say(words)
+        reply = await bot.say("confirm")
+        assert "already waiting for its code" in notices(reply) and reply.state == "claim_pending", words
+    assert bot.requests("POST", "/api/agent/identity/claim") == starts
+    kept = await bot.engine.claims.current("T1")
+    assert (kept.state, kept.user_code, kept.email) == ("waiting", waiting.user_code, "owner@example.com")
+    assert await bot.scheduler.due_at(CLAIM_KIND, "T1") == due
     await collects_the_token(bot, clock)
 
 
-async def test_a_refused_restart_keeps_the_waiting_attempt_and_says_why(bot, clock):
+async def test_a_refused_start_after_the_code_lapsed_says_why(bot, clock):
     clock.now = time.time()  # the bot's clock agrees with OpenTrain's, as in production: the claim window is open
     bot.control("config", {"claimIntervalSeconds": 0})
-    waiting = await start_waiting(bot)
+    await start_waiting(bot)
+    clock.now += 1801  # the code lapsed: restarting is allowed again
 
     bot.control("faults", {"path": "/api/agent/identity/claim", "status": 400})  # an unexplained invalid_request
-    reply = await bot.say("restart")
+    await bot.say("restart")
+    reply = await bot.say("confirm")
     ask = only(reply, EmailRequest)
-    assert "injected by the sandbox" in ask.text and ask.text.endswith(EARLIER_CODE_WORKS)
+    assert "injected by the sandbox" in ask.text and ask.text.startswith(START_REFUSED.split("(")[0])
     assert reply.state == "claim_pending"
-    kept = await bot.engine.claims.current("T1")
-    assert (kept.state, kept.user_code) == ("waiting", waiting.user_code)
-
-    bot.control("claims/confirm", {"user_code": waiting.user_code, "email": "owner@example.com"})
-    await collects_the_token(bot, clock)
 
 
 async def test_a_claim_started_after_the_window_closed_forgets_the_account(bot, clock):
     await publish(bot)
     bot.control("clock", {"advanceSeconds": 86_401})
     clock.now = time.time() + 86_401  # past the registration's claim_token_expires_at
-    reply = await bot.say("owner@example.com")
+    reply = await claim_with(bot, "owner@example.com")
     closed = only(reply, ClaimInstructions)
     assert (closed.state, closed.message, reply.state) == ("failed", WINDOW_CLOSED, "failed")
     assert await bot.accounts.claim_token("T1") is None  # forgotten: the next /hire registers afresh
-
-
-async def test_a_taken_email_while_waiting_keeps_the_attempt_and_its_poll(bot, clock):
-    bot.control("config", {"claimIntervalSeconds": 0})
-    bot.control("users", {"email": "taken@example.com"})
-    waiting = await start_waiting(bot)
-    due = await bot.scheduler.due_at(CLAIM_KIND, "T1")
-
-    reply = await bot.say("taken@example.com")
-    ask = only(reply, EmailRequest)
-    assert (ask.reason, ask.text, reply.state) == ("email_already_registered", EMAIL_TAKEN + EARLIER_CODE_WORKS,
-                                                   "claim_pending")
-    kept = await bot.engine.claims.current("T1")
-    assert (kept.state, kept.user_code, kept.email) == ("waiting", waiting.user_code, "owner@example.com")
-    assert await bot.scheduler.due_at(CLAIM_KIND, "T1") == due
-
-    bot.control("claims/confirm", {"user_code": waiting.user_code, "email": "owner@example.com"})
-    await collects_the_token(bot, clock)
 
 
 async def test_a_refused_poll_ends_the_claim_instead_of_retrying_forever(bot, clock):
@@ -195,9 +186,17 @@ async def test_a_refused_poll_ends_the_claim_instead_of_retrying_forever(bot, cl
     assert await bot.scheduler.due_at(CLAIM_KIND, "T1") is None  # not polled again
 
 
-async def test_the_verification_link_is_encrypted_at_rest(bot, redis, namespace):
+async def test_the_verification_link_is_encrypted_at_rest_and_the_code_dropped_when_the_attempt_ends(
+        bot, redis, namespace, clock):
     waiting = await start_waiting(bot)
     assert "ot_cat_" in waiting.verification_uri
     raw = await redis.get(f"{namespace}:ws:T1:claim")
     assert "ot_cat_" not in raw and waiting.verification_uri not in raw
     assert (await bot.engine.claims.current("T1")).verification_uri == waiting.verification_uri
+    assert await redis.ttl(f"{namespace}:ws:T1:claim") > 1800  # kept while the code lives, and a while after
+
+    bot.control("clock", {"advanceSeconds": 1801})
+    assert await bot.engine.claims.poll("T1") is None  # the attempt lapsed
+    raw = await redis.get(f"{namespace}:ws:T1:claim")
+    assert waiting.user_code not in raw and "sealed_verification_uri" not in raw
+    assert 0 < await redis.ttl(f"{namespace}:ws:T1:claim") <= 7 * 24 * 3600

@@ -16,7 +16,7 @@ from bot.hiring import table, wording
 from bot.hiring.decisions import Call
 from bot.hiring.record import CallArgs, Conversation, Failure, FieldSpec, Report
 from bot.hiring.states import ACTIVE, Event, IllegalTransition, Op, State
-from bot.hiring.views import EmailRequest, Notice, Question, ReviewCard
+from bot.hiring.views import ClaimConfirm, EmailRequest, Notice, Question, ReviewCard
 
 LEVELS = ["EXPERT", "ENTRY_LEVEL", "INTERMEDIATE"]
 LABELS = FieldSpec(field="labelTypes", label="Label types", prompt="What kinds of labels?", type="array",
@@ -131,13 +131,17 @@ def test_a_failure_that_retrying_cannot_fix_says_so():
     assert notices(decision.views).startswith("The window closed.") and "retry" not in notices(decision.views)
 
 
-def test_the_claim_takes_an_email_or_restart():
+def test_the_claim_takes_an_email_then_an_explicit_confirm():
     talk = conversation(State.CLAIM_PENDING)
     assert isinstance(table.take(talk, "restart").views[0], EmailRequest)
-    decision = table.take(talk, "owner@example.com")
+    assert table.take(talk, "confirm").views == [Notice(wording.HELP[State.CLAIM_PENDING])]  # nothing to confirm
+    proposed = table.take(talk, "owner@example.com")
+    assert proposed.call is None and proposed.views == [ClaimConfirm("owner@example.com")]
+    decision = table.take(talk, "confirm")
     assert decision.call == Call(Op.CLAIM_START, CallArgs(email="owner@example.com"))
-    assert talk.claim_email == "owner@example.com"
-    assert table.take(talk, "restart").call == decision.call
+    assert (talk.claim_email, talk.claim_to_confirm) == ("owner@example.com", None)
+    assert table.take(talk, "restart").views == [ClaimConfirm("owner@example.com")]  # a restart asks again
+    assert table.take(talk, "confirm").call == decision.call
     assert table.take(talk, "not an email").views == [Notice(wording.HELP[State.CLAIM_PENDING])]
     assert "nothing to cancel" in notices(table.take(talk, "cancel").views)
 

@@ -18,6 +18,7 @@ wizard
 confirm all
 publish
 owner@example.com
+confirm
 :confirm-claim
 """
 
@@ -43,6 +44,7 @@ def test_scripted_shell_publishes_and_claims(redis_url, namespace, tmp_path):
     assert "Review draft job_" in out
     assert "Published!" in out and "https://app.opentrain.ai/jobs/" in out
     assert "Which email should own it?" in out
+    assert "Hand this workspace's OpenTrain account to owner@example.com?" in out  # an explicit yes first
     assert "[DM] Claim your OpenTrain account" in out and "enter the code" in out
     assert "confirmed code" in out
     assert out.rstrip().endswith("[DM] Your OpenTrain account is claimed. You can now hire from your jobs.")

@@ -32,7 +32,7 @@ DEMO = "We need 10 annotators for 50,000 dashcam images, $18/hour, English"
 @pytest.fixture
 async def slack_api():
     async with SlackApiStandIn(team_id=TEAM) as api:
-        api.add_user(REQUESTER, REQUESTER_EMAIL, "Rita Requester")
+        api.add_user(REQUESTER, REQUESTER_EMAIL, "Rita Requester", admin=True)  # a workspace admin: may claim
         api.add_user(STRANGER, "sam@example.com", "Sam Stranger")
         yield api
 

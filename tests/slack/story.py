@@ -49,6 +49,7 @@ async def run_story(person: Person, api: SlackApiStandIn, sandbox_url: str) -> N
     root = await publish_a_job(person, api)
     dm = api.dm_channel(REQUESTER)
     claim = await eventually(lambda: claim_dm(api), "the claim DM")
+    await hand_over(person, claim, REQUESTER_EMAIL)
     code = (await eventually(lambda: CODE.search(text_of(claim)), "the code in the claim DM")).group(1)
     assert api.calls_to("users.info", lambda a: a.get("user") == REQUESTER)
     assert all(code not in text_of(m) for m in api.messages.values() if m.channel != dm)  # never in a channel
@@ -57,6 +58,16 @@ async def run_story(person: Person, api: SlackApiStandIn, sandbox_url: str) -> N
     confirm_claim(sandbox_url, code, REQUESTER_EMAIL)
     await eventually(lambda: "claimed" in claim.text, "the claim DM updated to claimed")
     assert not any(c.args.get("reply_broadcast") for c in api.calls_to("chat.postMessage"))
+
+
+async def hand_over(person: Person, claim: PostedMessage, email: str) -> None:
+    """The admin picks the email offered in the claim DM, then confirms: nothing starts without both."""
+    await eventually(lambda: f"Use {email}" in labels(claim), "the claim DM offering the admin's Slack email")
+    assert not CODE.search(text_of(claim))
+    assert await person.click(claim, f"Use {email}") == 200
+    await eventually(lambda: "Confirm" in labels(claim), "the claim DM asking for an explicit confirm")
+    assert email in text_of(claim) and not CODE.search(text_of(claim))
+    assert await person.click(claim, "Confirm") == 200
 
 
 def claim_dm(api: SlackApiStandIn) -> PostedMessage | None:
@@ -75,7 +86,7 @@ async def publish_a_job(person: Person, api: SlackApiStandIn) -> PostedMessage:
     """`/hire` to a published job, answering by click and by text; returns the root message."""
     assert await person.hire(DEMO) == 200
     root = await eventually(lambda: root_of(api), "the root message")
-    assert f"<@{REQUESTER}>" in root.text and "dashcam" in root.text
+    assert f"<@{person.user_id}>" in root.text and "dashcam" in root.text
 
     clicked: tuple[PostedMessage, str] | None = None
     typed: PostedMessage | None = None

@@ -7,7 +7,7 @@ import httpx
 
 from bot.app import serve_http
 from tests.slack.conftest import REQUESTER, REQUESTER_EMAIL, HttpSlack, Person, labels, text_of
-from tests.slack.story import CODE, claim_dm, confirm_claim, eventually, publish_a_job
+from tests.slack.story import CODE, claim_dm, confirm_claim, eventually, hand_over, publish_a_job
 
 OTHER_EMAIL = "rita.hiring@example.com"
 
@@ -25,17 +25,23 @@ async def test_taken_email_then_expired_code_then_restart(make_settings, slack_a
         requester = Person(REQUESTER, HttpSlack([server.url], http), slack_api)
         await publish_a_job(requester, slack_api)
 
-        dm = await eventually(lambda: claim_dm(slack_api), "the DM asking for another email")
-        assert "already has an OpenTrain account" in text_of(dm) and not CODE.search(text_of(dm))
+        dm = await eventually(lambda: claim_dm(slack_api), "the claim DM")
+        await hand_over(requester, dm, REQUESTER_EMAIL)
+        await eventually(lambda: "already has an OpenTrain account" in text_of(dm), "the DM asking for another")
+        assert not CODE.search(text_of(dm))
         reply = requester.message_envelope(f"<mailto:{OTHER_EMAIL}|{OTHER_EMAIL}>", dm.channel, None,
                                            channel_type="im")
         assert await requester.slack.event(reply) == 200
+        await eventually(lambda: "Confirm" in labels(dm) and OTHER_EMAIL in text_of(dm), "the confirm step")
+        assert await requester.click(dm, "Confirm") == 200
         first_code = (await eventually(lambda: CODE.search(text_of(dm)), "the code in the same DM")).group(1)
         assert OTHER_EMAIL in text_of(dm)
 
         await eventually(lambda: "Restart" in labels(dm), "the DM offering Restart after the code expired")
         await sandbox_control(sandbox_url, "config", {"claimAttemptSeconds": 1800})
         assert await requester.click(dm, "Restart") == 200
+        await eventually(lambda: "Confirm" in labels(dm), "the confirm step after Restart")
+        assert await requester.click(dm, "Confirm") == 200
         second = await eventually(lambda: (m := CODE.search(text_of(dm))) and m.group(1) != first_code and m,
                                   "a new code after Restart")
         confirm_claim(sandbox_url, second.group(1), OTHER_EMAIL)

@@ -48,6 +48,7 @@ class SlackUser:
     email: str | None
     name: str = ""
     is_bot: bool = False
+    is_admin: bool = False
 
 
 @dataclass
@@ -68,6 +69,7 @@ class SlackApiStandIn:
         self.calls: list[RecordedCall] = []
         self.messages: dict[tuple[str, str], PostedMessage] = {}
         self.users: dict[str, SlackUser] = {}
+        self.groups: dict[str, list[str]] = {}
         self.socket_url: str | None = None
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._closed_channels: dict[str, str] = {}
@@ -76,8 +78,11 @@ class SlackApiStandIn:
         self.url = ""
 
     # --- scripting -------------------------------------------------------------------------------------------
-    def add_user(self, user_id: str, email: str | None, name: str = "") -> None:
-        self.users[user_id] = SlackUser(user_id, email, name or user_id.lower())
+    def add_user(self, user_id: str, email: str | None, name: str = "", *, admin: bool = False) -> None:
+        self.users[user_id] = SlackUser(user_id, email, name or user_id.lower(), is_admin=admin)
+
+    def add_group(self, group_id: str, members: list[str]) -> None:
+        self.groups[group_id] = list(members)
 
     def fail(self, method: str, error: str, *, times: int = 1) -> None:
         """The next `times` calls of `method` answer `{"ok": false, "error": error}`."""
@@ -295,8 +300,14 @@ class SlackApiStandIn:
         return {
             "ok": True,
             "user": {"id": user.user_id, "team_id": self.team_id, "name": user.name, "is_bot": user.is_bot,
-                     "profile": profile},
+                     "is_admin": user.is_admin, "is_owner": False, "profile": profile},
         }
+
+    def _api_usergroups_users_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        group = self.groups.get(str(args.get("usergroup")))
+        if group is None:
+            return {"ok": False, "error": "no_such_subteam"}
+        return {"ok": True, "users": group}
 
     def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
         view = dict(args.get("view") or {})

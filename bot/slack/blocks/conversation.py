@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.hiring.views import (
+    ClaimConfirm,
     ClaimInstructions,
     EmailRequest,
     Notice,
-    OnlyRequester,
     Published,
     Question,
     ReviewCard,
@@ -136,11 +136,6 @@ STATE_LABELS = {
 def notice(view: Notice) -> SlackMessage:
     text = (":warning: " if view.level == "error" else "") + view.text
     return SlackMessage(text=text, blocks=[section(escape(text))])
-
-
-def only_requester(view: OnlyRequester) -> SlackMessage:
-    text = f"Only <@{view.requester}> can answer this one."
-    return SlackMessage(text=text, blocks=[section(text)])
 
 
 def question(view: Question, conversation_id: str) -> SlackMessage:
@@ -276,6 +271,7 @@ def usage() -> SlackMessage:
         "*Hire on OpenTrain from Slack*\n"
         "• `/hire <job description>`: start a job; I ask what's missing in a thread, then show a review card.\n"
         "• `/hire status`: your drafts and jobs with their state.\n"
+        "• `/hire claim`: (account admins) hand the bot's OpenTrain account to a person, in a DM with me.\n"
         "• `/hire help`: this message.\n"
         "In the thread you can also type `back`, `status`, `cancel` or `help`."
     )
@@ -288,12 +284,28 @@ def plain(text: str) -> SlackMessage:
 
 # --- the claim DM -----------------------------------------------------------------------------------------------
 
-def email_request(view: EmailRequest) -> SlackMessage:
+def email_request(view: EmailRequest, conversation_id: str, suggestion: str | None = None) -> SlackMessage:
+    """Which email should own the account; the admin's own Slack email is offered as a button, never assumed."""
     lines = [escape(view.text)]
     if view.reason:
         lines.append(f"_{escape(view.reason)}_")
     lines.append("Reply here with the email address to use.")
-    return SlackMessage(text=" ".join([view.text, view.reason or ""]).strip(), blocks=[section("\n".join(lines))])
+    blocks = [section("\n".join(lines))]
+    if suggestion:
+        blocks.append({"type": "actions", "elements": [
+            button(f"Use {suggestion}", f"{ACTION_PREFIX}claim-email", action_value(conversation_id, suggestion))]})
+    return SlackMessage(text=" ".join([view.text, view.reason or ""]).strip(), blocks=blocks)
+
+
+def claim_confirm(view: ClaimConfirm, conversation_id: str) -> SlackMessage:
+    text = (f"Hand this workspace's OpenTrain account to {view.email}? That email will own every job the bot "
+            "posts and approve every hire. Confirm, or reply with another email.")
+    return SlackMessage(text=text, blocks=[
+        section(escape(text)),
+        {"type": "actions", "elements": [
+            button("Confirm", f"{ACTION_PREFIX}claim-confirm", action_value(conversation_id, "confirm"), "primary"),
+        ]},
+    ])
 
 
 def claim_dm(view: ClaimInstructions, conversation_id: str) -> SlackMessage:

@@ -6,10 +6,11 @@ outcomes (`bot.hiring.proposals`) are rendered here as mrkdwn.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from typing import Any
 
-from bot.hiring.proposals import Link, Mention, Strong, Words
+from bot.hiring.views import Link, Mention, Strong, Words
 from bot.ledger.cards import ProposalCard
 from bot.slack.blocks.conversation import (
     MAX_BLOCKS,
@@ -57,14 +58,19 @@ def _who(card: ProposalCard) -> str:
     return f"{name} — {details}" if details else name
 
 
+def card_version(card: ProposalCard) -> str:
+    """Which rendering of a card a button was drawn on: a button clicked after the card changed is stale."""
+    return hashlib.sha256(card.to_json().encode()).hexdigest()[:12]
+
+
 def _action_value(card: ProposalCard) -> str:
-    return json.dumps({"p": card.proposal_id, "j": card.job_id}, separators=(",", ":"))
+    return json.dumps({"p": card.proposal_id, "j": card.job_id, "v": card_version(card)}, separators=(",", ":"))
 
 
-def parse_action_value(value: str) -> tuple[str, str]:
-    """(proposal id, job id) from a card button or digest menu option."""
+def parse_action_value(value: str) -> tuple[str, str, str]:
+    """(proposal id, job id, card version) from a card button or digest menu option: hints, checked on use."""
     data = json.loads(value)
-    return str(data["p"]), str(data["j"])
+    return str(data["p"]), str(data["j"]), str(data.get("v") or "")
 
 
 def _fallback(card: ProposalCard) -> str:

@@ -15,6 +15,8 @@ from bot.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
 
+NO_LONGER_ACTIVE = "This button is no longer active: the conversation has moved on. Type `status` in its thread."
+
 
 def clicked(action: dict[str, Any]) -> tuple[str, str]:
     """(value, the label the user saw) of a button or a static_select choice."""
@@ -43,6 +45,7 @@ def click_of(body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
         "user_id": body["user"]["id"],
         "channel_id": (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id", ""),
         "message_id": f"action:{action.get('action_ts') or json.dumps(body.get('container', {}))}",
+        "message_ts": (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts", ""),
     }
 
 
@@ -58,9 +61,13 @@ async def _take_click(deps: SlackDeps, click: dict[str, Any], redelivered: bool)
     if conversation is None:
         await deps.dialogue.tell_ephemeral(channel_id, user_id, "This hiring conversation is over or expired.")
         return
-    if user_id != conversation.requester and not deps.settings.allow_anyone_to_answer:
+    live = {conversation.question_ts, conversation.review_ts, conversation.claim_ts} - {""}
+    if click.get("message_ts") not in live:
+        # A button on a message the conversation has moved past (an old review card's "Publish" while a field is
+        # being edited would otherwise be typed into that field).
         await deps.dialogue.tell_ephemeral(
-            channel_id, user_id, f"Only <@{conversation.requester}> can answer this one.",
+            channel_id, user_id, NO_LONGER_ACTIVE,
             thread_ts=conversation.thread_ts if channel_id == conversation.channel else None)
         return
-    await deps.dialogue.answer(team_id, conversation, user_id, click["message_id"], says, shown_as=label or says)
+    await deps.dialogue.answer(team_id, conversation, user_id, click["message_id"], says, channel=channel_id,
+                               shown_as=label or says)

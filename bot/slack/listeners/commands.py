@@ -21,6 +21,7 @@ log = logging.getLogger(__name__)
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     deps.inbox.handler("hire", partial(_start_job, deps))
+    deps.inbox.handler("claim", partial(_start_claim, deps))
 
     @app.command("/hire")
     async def hire(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
@@ -37,7 +38,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         job = {"team_id": command["team_id"], "user_id": command["user_id"], "channel_id": command["channel_id"],
                "text": text, "trigger_id": command.get("trigger_id", ""),
                "response_url": command.get("response_url", "")}
-        await deps.inbox.accept("hire", f"hire:{job['team_id']}:{job['user_id']}:{job['trigger_id']}", job)
+        kind = "claim" if word == "claim" else "hire"
+        await deps.inbox.accept(kind, f"{kind}:{job['team_id']}:{job['user_id']}:{job['trigger_id']}", job)
 
 
 async def _status(deps: SlackDeps, command: dict[str, Any], respond: AsyncRespond) -> None:
@@ -48,6 +50,16 @@ async def _status(deps: SlackDeps, command: dict[str, Any], respond: AsyncRespon
         log.exception("/hire status failed")
         await respond(text="Something went wrong on my side; please try `/hire status` again.",
                       response_type="ephemeral", replace_original=False)
+
+
+async def _start_claim(deps: SlackDeps, job: dict[str, Any], redelivered: bool) -> None:
+    tell = partial(_tell, job["response_url"])
+    try:
+        await deps.dialogue.start_claim(team_id=job["team_id"], user_id=job["user_id"],
+                                        message_id=f"command:{job['trigger_id']}", tell=tell)
+    except Exception:
+        log.exception("/hire claim failed")
+        await tell("Something went wrong on my side and the claim was not started; please try again.")
 
 
 async def _start_job(deps: SlackDeps, job: dict[str, Any], redelivered: bool) -> None:

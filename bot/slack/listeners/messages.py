@@ -69,13 +69,9 @@ async def _take_answer(deps: SlackDeps, answer: dict[str, Any], redelivered: boo
     # A replay from the inbox may follow a first try that got this far: the engine's message id dedupes it.
     if not redelivered and not await deps.deduper.first_delivery(team_id, answer["event_id"]):
         return
-    user_id = event["user"]
-    if user_id != conversation.requester and not deps.settings.allow_anyone_to_answer:
-        await deps.dialogue.tell_ephemeral(
-            event["channel"], user_id, f"Only <@{conversation.requester}> can answer in this thread.",
-            thread_ts=event.get("thread_ts"))
-        return
-    await deps.dialogue.answer(team_id, conversation, user_id, message_id(event), plain_text(event["text"]))
+    # Who may say what is the engine's to decide (bot/hiring/authz.py), at the moment it applies the message.
+    await deps.dialogue.answer(team_id, conversation, event["user"], message_id(event), plain_text(event["text"]),
+                               channel=event["channel"])
 
 
 async def _conversation_of(deps: SlackDeps, team_id: str, event: dict[str, Any]) -> SlackConversation | None:

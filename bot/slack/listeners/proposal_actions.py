@@ -16,13 +16,16 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.hiring.proposals import Milestone, ProposalAsk, Words
+from bot.hiring.authz import Action
+from bot.hiring.proposals import Milestone, ProposalAsk
+from bot.hiring.views import Words
 from bot.slack.blocks.proposals import (
     DIGEST_MENU,
     HIRE_MODAL,
     OPEN_CONVERSATION,
     REQUEST_HIRE,
     REVIEW_LINK,
+    card_version,
     hire_modal,
     mrkdwn,
     parse_action_value,
@@ -30,6 +33,9 @@ from bot.slack.blocks.proposals import (
 from bot.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
+
+NOT_OUR_CARD = "This button doesn't match a proposal card I posted in this workspace."
+STALE_CARD = "This card has changed since it was drawn: use the buttons on its current version."
 
 
 @dataclass(frozen=True)
@@ -40,10 +46,11 @@ class Click:
     thread_ts: str | None
     proposal_id: str
     job_id: str
+    version: str  # the card rendering the button was on; "" from cards posted before versions existed
 
     @classmethod
     def read(cls, body: dict[str, Any], value: str) -> Click:
-        proposal_id, job_id = parse_action_value(value)
+        proposal_id, job_id, version = parse_action_value(value)
         container = body.get("container") or {}
         message = body.get("message") or {}
         return cls(
@@ -51,7 +58,7 @@ class Click:
             user_id=body["user"]["id"],
             channel=(body.get("channel") or {}).get("id") or container.get("channel_id", ""),
             thread_ts=message.get("thread_ts") or container.get("thread_ts"),
-            proposal_id=proposal_id, job_id=job_id,
+            proposal_id=proposal_id, job_id=job_id, version=version,
         )
 
     @property
@@ -91,7 +98,12 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await ack(response_action="errors", errors=problems)
             return
         await ack()
+        # The metadata only says which card the modal came from; who submits is Slack's word, and the rest is
+        # checked again now: the card still current, the job this workspace's, the person allowed.
         click = replace(Click(**json.loads(view["private_metadata"])), user_id=body["user"]["id"])
+        if (stale := await _stale(deps, click)) is not None:
+            await _direct_message(deps.client, click.user_id, stale)
+            return
         words = await deps.proposals.request_hire(click.ask, milestone, await _candidate(deps, click))
         await _direct_message(deps.client, click.user_id, words)
 
@@ -123,14 +135,27 @@ async def _candidate(deps: SlackDeps, click: Click) -> str:
     return card.name if card else "this candidate"
 
 
+async def _stale(deps: SlackDeps, click: Click) -> Words | None:
+    """Why the card a click came from no longer stands for what it showed, or None."""
+    card = await deps.outbox.stored_card(click.team_id, click.proposal_id)
+    if card is None or card.job_id != click.job_id:
+        return (NOT_OUR_CARD,)
+    if click.version and click.version != card_version(card):
+        return (STALE_CARD,)
+    return None
+
+
 async def _open_conversation(deps: SlackDeps, click: Click) -> None:
+    if (stale := await _stale(deps, click)) is not None:
+        await _ephemeral(deps.client, click, stale)
+        return
     words = await deps.proposals.open_conversation(click.ask, await _candidate(deps, click))
     await _ephemeral(deps.client, click, words)
 
 
 async def _offer_hire(deps: SlackDeps, click: Click, trigger_id: str) -> None:
-    if (unclaimed := await deps.proposals.claim_needed(click.ask)) is not None:
-        await _ephemeral(deps.client, click, unclaimed)
+    if (refused := await _stale(deps, click) or await deps.proposals.may(click.ask, Action.REQUEST_HIRE)):
+        await _ephemeral(deps.client, click, refused)
         return
     metadata = json.dumps(vars(click), separators=(",", ":"))
     try:
