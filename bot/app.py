@@ -3,7 +3,8 @@
 `open_core` builds what every command shares: Redis, one httpx pool for OpenTrain, the tokenless OpenTrain client,
 the SecretBox, Accounts, the Scheduler and the HiringEngine. A command only chooses what runs on top of it:
 
-- `serve`: the Slack listener behind the web server (POST /slack/events, GET /healthz, POST /opentrain/webhooks)
+- `serve`: the Slack listener behind the web server (POST /slack/events, GET /healthz, GET /readyz,
+  POST /opentrain/webhooks)
   and, unless SERVE_RUNS_WORKER=false, the background work;
 - `socket`: the Slack listener over Socket Mode, and the background work likewise;
 - `worker`: the background work alone;
@@ -214,7 +215,8 @@ async def serve_http(settings: Settings, *, host: str = "127.0.0.1", port: int |
         core = runtime.core
         receiver = WebhookReceiver(WebhookStore(core.redis, settings.redis_namespace, core.secretbox),
                                    doorbell(core.scheduler))
-        app = web_application(runtime.app, receiver, core.redis, core.http, settings.opentrain_url)
+        app = web_application(runtime.app, receiver, core.redis, core.http, settings.opentrain_url,
+                              signing_secret=secret(settings.slack_signing_secret))
         async with listening(app, host, settings.port if port is None else port) as url:
             yield RunningServer(url=url, runtime=runtime)
 
@@ -236,7 +238,7 @@ async def serve_socket_mode(settings: Settings, *, run_worker: bool | None = Non
 
 async def run_http(settings: Settings) -> None:
     async with serve_http(settings, host="0.0.0.0") as server:
-        log.info("hirebot listening on port %s (POST /slack/events, GET /healthz)", settings.port)
+        log.info("hirebot listening on port %s (POST /slack/events, GET /healthz, GET /readyz)", settings.port)
         await stop_on_signals().wait()
         log.info("hirebot stopping (%s)", server.url)
 

@@ -1,10 +1,19 @@
-"""The web server of `hirebot serve`: POST /slack/events, GET /healthz and POST /opentrain/webhooks on one port."""
+"""The web server of `hirebot serve`: POST /slack/events, GET /healthz, GET /readyz and POST /opentrain/webhooks on
+one port.
+
+`/healthz` is liveness: Redis answers (200) or not (503); it never calls OpenTrain, so a platform probing it every
+few seconds costs OpenTrain nothing. `/readyz` is readiness: Redis, and whether OpenTrain answers, the OpenTrain
+answer cached for `OPENTRAIN_CHECK_SECONDS` and shared by concurrent probes, so any number of probes costs at most
+one OpenTrain request per interval. OpenTrain being down degrades the bot but does not stop it: `/readyz` reports
+it and stays 200 while Redis answers.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
+from time import monotonic
 
 import httpx
 from aiohttp import web
@@ -16,21 +25,59 @@ from bot.ledger.webhooks import WebhookReceiver
 from bot.slack.app import events_endpoint
 
 HEALTH_TIMEOUT_SECONDS = 3.0
+OPENTRAIN_CHECK_SECONDS = 30.0
 
 
 def web_application(slack: AsyncApp, receiver: WebhookReceiver, redis: Redis, http: httpx.AsyncClient,
-                    opentrain_url: str) -> web.Application:
+                    opentrain_url: str, *, signing_secret: str,
+                    opentrain_check_seconds: float = OPENTRAIN_CHECK_SECONDS) -> web.Application:
+    opentrain = CachedCheck(lambda: opentrain_health(http, opentrain_url), opentrain_check_seconds)
+
     async def healthz(request: web.Request) -> web.Response:
-        checks = {"redis": await redis_health(redis), "opentrain": await opentrain_health(http, opentrain_url)}
-        # Without Redis no request can be served; OpenTrain being down degrades but does not stop the bot.
-        status = 200 if checks["redis"] == "ok" else 503
-        return web.json_response({"ok": status == 200, **checks}, status=status)
+        redis_state = await redis_health(redis)  # without Redis no request can be served
+        status = 200 if redis_state == "ok" else 503
+        return web.json_response({"ok": status == 200, "redis": redis_state}, status=status)
+
+    async def readyz(request: web.Request) -> web.Response:
+        redis_state, opentrain_state = await asyncio.gather(redis_health(redis), opentrain.get())
+        status = 200 if redis_state == "ok" else 503
+        return web.json_response({"ok": status == 200, "redis": redis_state, "opentrain": opentrain_state},
+                                 status=status)
 
     app = web.Application()
-    app.router.add_post("/slack/events", events_endpoint(slack))
+    app.router.add_post("/slack/events", events_endpoint(slack, signing_secret))
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
     receiver.mount(app)  # OpenTrain webhooks ring the ledger reader
     return app
+
+
+class CachedCheck:
+    """A health check whose answer is kept `seconds`; concurrent callers of an expired answer share one check."""
+
+    def __init__(self, check: Callable[[], Awaitable[str]], seconds: float,
+                 clock: Callable[[], float] | None = None):
+        self._check = check
+        self._seconds = seconds
+        self._clock = clock
+        self._lock = asyncio.Lock()
+        self._answer: str | None = None
+        self._checked_at = 0.0
+
+    def _now(self) -> float:
+        return self._clock() if self._clock else monotonic()  # looked up when called: tests move this clock
+
+    def _fresh(self) -> bool:
+        return self._answer is not None and self._now() - self._checked_at < self._seconds
+
+    async def get(self) -> str:
+        if not self._fresh():
+            async with self._lock:
+                if not self._fresh():  # another caller may have checked while this one waited
+                    self._answer = await self._check()
+                    self._checked_at = self._now()
+        assert self._answer is not None
+        return self._answer
 
 
 async def redis_health(redis: Redis) -> str:

@@ -2,10 +2,23 @@
 
 A delivery carries one event, but the bot never acts on it directly: the `/updates` ledger stays the source of
 truth, so a lost, late or repeated delivery changes nothing. The receiver verifies `X-OpenTrain-Signature` over the
-raw body (HMAC-SHA256, 300 s tolerance, constant-time compare), drops repeated `X-OpenTrain-Delivery` ids and
-schedules a ledger read for the workspace named in the subscription URL, answering 2xx at once. A delivery id is
-remembered only after the read is scheduled, so a delivery answered 5xx rings again when OpenTrain retries it (a
-second ring only schedules a read that is already due).
+raw body (HMAC-SHA256, 300 s tolerance, constant-time compare), drops repeated deliveries and schedules a ledger read
+for the workspace named in the subscription URL, answering 2xx at once.
+
+A delivery is a repeat when its `X-OpenTrain-Delivery` id or its signature was seen: the signature too, because
+the delivery id is not signed, so a captured body and signature replayed with fresh ids within the tolerance would
+otherwise ring (and be remembered) once per id. What was seen is one sorted set per workspace
+(`{ns}:ws:{ws}:webhook-seen`), each member (a delivery id's hash, or a signature) scored with the time it may be
+forgotten: delivery ids after a day (OpenTrain retries for about 2.6 hours), signatures after twice the tolerance
+(by then the signature is refused as stale anyway). One Lua script checks and records both at once, drops what may
+be forgotten, keeps at most `MAX_REMEMBERED` members (the soonest to be forgotten go first) and gives the key a
+day's TTL: the memory is bounded in size and in time, per workspace, whatever arrives, and an idle workspace's key
+disappears. A sorted set rather than a key per id: one key to bound, trim and expire, instead of a day's worth of
+keys that only a TTL bounds. Forgetting early costs little: a forgotten retry rings once more, and a ring only
+schedules a read that is already due.
+
+A delivery is recorded before the doorbell rings, so concurrent copies ring once; if ringing fails (Redis), the
+record is taken back and the delivery answered 5xx, so OpenTrain's retry rings.
 
 `WebhookReceiver.receive` is that check, free of any web framework; `mount` puts it on an aiohttp app at
 `WEBHOOK_PATH` (the `serve` web server does). `WebhookSubscriptions` keeps one subscription per workspace (secret
@@ -14,6 +27,7 @@ encrypted at rest) and replaces it when OpenTrain reports it disabled or gone.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import logging
@@ -39,6 +53,10 @@ EVENT_TYPES = ["proposal.received", "proposal.status_changed"]
 SIGNATURE_TOLERANCE_SECONDS = 300
 # OpenTrain retries a delivery for about 2.6 hours; remembering ids for a day covers every retry.
 DELIVERY_MEMORY_SECONDS = 24 * 3600
+# A signature is accepted within the tolerance of its timestamp: remembered as long as it could still be accepted.
+SIGNATURE_MEMORY_SECONDS = 2 * SIGNATURE_TOLERANCE_SECONDS
+# Per workspace: far above a day of OpenTrain deliveries for one organization, and at most about 1 MB of Redis.
+MAX_REMEMBERED = 10_000
 # How often the subscription's status is checked with OpenTrain (a disabled one is replaced).
 STATUS_CHECK_SECONDS = 300.0
 REFUSED_PAUSE_SECONDS = 3600.0
@@ -46,20 +64,25 @@ REFUSED_PAUSE_SECONDS = 3600.0
 Doorbell = Callable[[str], Awaitable[None]]
 
 
+def signature_parts(header: str | None) -> tuple[str, str]:
+    """(t, v1) of `t=<unix seconds>,v1=<hex>`; empty strings for what is missing."""
+    if not header:
+        return "", ""
+    parts = dict(part.strip().split("=", 1) for part in header.split(",") if "=" in part)
+    return parts.get("t", "").strip(), parts.get("v1", "").strip()
+
+
 def verify_signature(secret: str, raw_body: bytes, header: str | None, *,
                      tolerance_seconds: int = SIGNATURE_TOLERANCE_SECONDS, now: float | None = None) -> bool:
     """`t=<unix seconds>,v1=<hex HMAC_SHA256(secret, "<t>.<raw body>")>`, within the tolerance of `now`."""
-    if not header:
-        return False
-    parts = dict(part.strip().split("=", 1) for part in header.split(",") if "=" in part)
-    timestamp, signature = parts.get("t", "").strip(), parts.get("v1", "").strip()
-    if not timestamp.isdigit() or not signature:
+    timestamp, signature = signature_parts(header)
+    if not (timestamp.isascii() and timestamp.isdigit()) or not signature:
         return False
     current = time.time() if now is None else now
     if abs(current - int(timestamp)) > tolerance_seconds:
         return False
     expected = hmac.new(secret.encode(), timestamp.encode() + b"." + raw_body, hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature)
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))  # non-ASCII: no match
 
 
 @dataclass(frozen=True, repr=False)
@@ -105,14 +128,44 @@ class WebhookStore:
     async def paused(self, workspace_id: str) -> bool:
         return bool(await self._redis.exists(self._key(workspace_id) + ":paused"))
 
-    def _delivery(self, workspace_id: str, delivery_id: str) -> str:
-        return key(self._namespace, "ws", workspace_id, "webhook-delivery", delivery_id)
+    def seen_key(self, workspace_id: str) -> str:
+        return key(self._namespace, "ws", workspace_id, "webhook-seen")
 
-    async def delivery_seen(self, workspace_id: str, delivery_id: str) -> bool:
-        return bool(await self._redis.exists(self._delivery(workspace_id, delivery_id)))
+    async def first_sight(self, workspace_id: str, marks: dict[str, float], now: float) -> bool:
+        """Records `marks` (member -> when it may be forgotten) unless one of them is remembered; True if recorded."""
+        args: list[str | float] = [now, MAX_REMEMBERED, DELIVERY_MEMORY_SECONDS]
+        for member, forget_at in marks.items():
+            args += [member, forget_at]
+        return bool(await self._redis.eval(_FIRST_SIGHT, 1, self.seen_key(workspace_id), *args))
 
-    async def remember_delivery(self, workspace_id: str, delivery_id: str) -> None:
-        await self._redis.set(self._delivery(workspace_id, delivery_id), "1", ex=DELIVERY_MEMORY_SECONDS)
+    async def forget(self, workspace_id: str, marks: dict[str, float]) -> None:
+        await self._redis.zrem(self.seen_key(workspace_id), *marks)
+
+
+# KEYS[1]: a workspace's sorted set of what was seen, scored with when each may be forgotten.
+# ARGV: now, the most members to keep, the key's TTL in seconds, then (member, forget at) pairs.
+_FIRST_SIGHT = """
+local now = tonumber(ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+for i = 4, #ARGV, 2 do
+  if redis.call('ZSCORE', KEYS[1], ARGV[i]) then return 0 end
+end
+for i = 4, #ARGV, 2 do
+  redis.call('ZADD', KEYS[1], ARGV[i + 1], ARGV[i])
+end
+local extra = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[2])
+if extra > 0 then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, extra - 1) end
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return 1
+"""
+
+
+def seen_marks(signature_header: str | None, delivery_id: str, now: float) -> dict[str, float]:
+    """What a verified delivery is remembered by: its signature, and its delivery id (hashed: any length, one size)."""
+    marks = {"sig:" + signature_parts(signature_header)[1]: now + SIGNATURE_MEMORY_SECONDS}
+    if delivery_id:
+        marks["id:" + hashlib.sha256(delivery_id.encode()).hexdigest()[:32]] = now + DELIVERY_MEMORY_SECONDS
+    return marks
 
 
 def subscription_url(public_url: str, workspace_id: str) -> str:
@@ -146,18 +199,22 @@ class WebhookReceiver:
 
     async def receive(self, workspace_id: str, raw_body: bytes, *, signature: str | None,
                       delivery_id: str) -> WebhookAnswer:
-        """Verify, drop a repeated delivery, ring the doorbell."""
+        """Verify, drop a repeated delivery (same id or same signature), ring the doorbell."""
         try:
+            now = self._clock()
             subscription = await self._store.load(workspace_id) if workspace_id else None
-            if subscription is None or not verify_signature(subscription.secret, raw_body, signature,
-                                                            now=self._clock()):
+            if subscription is None or not verify_signature(subscription.secret, raw_body, signature, now=now):
                 return WebhookAnswer(400, {"ok": False, "error": "invalid signature"})
-            if delivery_id and await self._store.delivery_seen(workspace_id, delivery_id):
+            marks = seen_marks(signature, delivery_id, now)
+            if not await self._store.first_sight(workspace_id, marks, now):
                 return WebhookAnswer(200, {"ok": True, "duplicate": True})
-            await self._doorbell(workspace_id)
-            # Remembered only once it rang: a delivery answered 5xx must ring when OpenTrain sends it again.
-            if delivery_id:
-                await self._store.remember_delivery(workspace_id, delivery_id)
+            try:
+                await self._doorbell(workspace_id)
+            except RedisError:
+                # Not rung: forgotten again, so OpenTrain's retry of this delivery (after the 5xx below) rings.
+                with contextlib.suppress(RedisError):
+                    await self._store.forget(workspace_id, marks)
+                raise
         except RedisError as exc:
             # 5xx asks OpenTrain to deliver again later; the ledger catches up either way.
             log.warning("webhook delivery for %s not recorded (%s)", workspace_id, type(exc).__name__)

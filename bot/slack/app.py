@@ -10,10 +10,11 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 from pydantic import SecretStr
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryState
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -24,6 +25,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.infra.settings import Settings
 from bot.slack.deps import SlackDeps
+from bot.slack.gate import ParsedRequest, Refusal, SlackGate
 from bot.slack.listeners import register_all
 
 log = logging.getLogger(__name__)
@@ -100,13 +102,46 @@ def build_app(deps: SlackDeps) -> AsyncApp:
     return app
 
 
-def events_endpoint(app: AsyncApp) -> Callable[[web.Request], Awaitable[web.Response]]:
-    """The aiohttp handler of POST /slack/events: bolt checks the signature and dispatches."""
+def events_endpoint(app: AsyncApp, signing_secret: str) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The aiohttp handler of POST /slack/events: the gate checks the raw request (`bot.slack.gate`), then bolt
+    dispatches the body the gate parsed. Anything bolt still finds no listener for is acked (200), not 404."""
+    gate = SlackGate(signing_secret)
 
     async def slack_events(request: web.Request) -> web.Response:
-        return await to_aiohttp_response(await app.async_dispatch(await to_bolt_request(request)))
+        checked = await gate.check(request.headers, request.read)
+        if isinstance(checked, Refusal):
+            return web.json_response({"ok": False, "error": checked.reason}, status=checked.status)
+        response = await app.async_dispatch(bolt_request(request, checked))
+        if response.status == 404:
+            # No listener matched, though the catch-all listeners are registered last: still an ack, so Slack shows
+            # the person no error (a request type nobody thought of).
+            log.info("acked a Slack request no listener handles (%s)", request_kind(checked.body))
+            return web.Response(status=200)
+        return await to_aiohttp_response(response)
 
     return slack_events
+
+
+def bolt_request(request: web.Request, checked: ParsedRequest) -> AsyncBoltRequest:
+    """The request for bolt, carrying the body the gate parsed.
+
+    bolt would parse the raw text again and, when the word "payload" appears anywhere in a form (a `/hire` about "a
+    payload engineer"), look for a `payload` field, find none and dispatch an empty body. Built as a dict, the body
+    is the gate's; then the request is turned back into an HTTP one with its raw text, so bolt's own signature
+    check still runs on the exact bytes.
+    """
+    bolt = AsyncBoltRequest(body=checked.body, query=request.query_string,
+                            headers=dict(request.headers), mode="socket_mode")
+    bolt.raw_body, bolt.mode = checked.text, "http"
+    return bolt
+
+
+def request_kind(body: dict[str, Any]) -> str:
+    """A short, log-safe name of what a request is: its type and the ids listeners match on."""
+    kind = str(body.get("type") or body.get("command") or "request")
+    if kind == "event_callback":
+        kind += ":" + str((body.get("event") or {}).get("type"))
+    return kind[:100]
 
 
 def socket_mode(app: AsyncApp, app_token: str, settings: Settings,

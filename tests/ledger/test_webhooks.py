@@ -23,6 +23,7 @@ from bot.ledger.webhooks import (
     verify_signature,
 )
 from bot.opentrain.client import OpenTrainClient
+from tests.support.clock import HandClock
 from tests.support.market import Market
 from tests.support.proposals import TEAM
 
@@ -137,6 +138,72 @@ async def test_a_delivery_answered_503_rings_when_opentrain_delivers_it_again(re
     assert [r.json().get("duplicate") for r in replies[1:]] == [False, True]
     assert doorbell.rings == [TEAM]
     await runner.cleanup()
+
+
+async def test_a_replayed_signature_rings_nothing_even_with_new_delivery_ids(redis, namespace):
+    store = WebhookStore(redis, namespace, SecretBox(Fernet.generate_key()))
+    await store.save(TEAM, "wh_1", f"http://bot.invalid{WEBHOOK_PATH}?workspace={TEAM}", SECRET, checked_at=0)
+    doorbell = Doorbell()
+    runner, public_url = await serve_receiver(store, doorbell)
+    url = f"{WEBHOOK_PATH}?workspace={TEAM}"
+    body = json.dumps({"id": "2001", "type": "proposal.received"}).encode()
+    signature = signed(SECRET, body, int(time.time()))
+
+    async with httpx.AsyncClient(base_url=public_url) as http:
+        first = await http.post(url, content=body, headers={"X-OpenTrain-Signature": signature,
+                                                            "X-OpenTrain-Delivery": "d-1"})
+        replays = [await http.post(url, content=body, headers={"X-OpenTrain-Signature": signature,
+                                                               "X-OpenTrain-Delivery": f"replay-{n}"})
+                   for n in range(5)]
+        no_id = await http.post(url, content=body, headers={"X-OpenTrain-Signature": signature})
+        # Copies arriving at once ring once: seeing and recording are one step.
+        other = json.dumps({"id": "2002", "type": "proposal.received"}).encode()
+        other_signature = signed(SECRET, other, int(time.time()))
+        burst = await asyncio.gather(*(http.post(url, content=other, headers={
+            "X-OpenTrain-Signature": other_signature, "X-OpenTrain-Delivery": f"burst-{n}"}) for n in range(20)))
+    assert first.json() == {"ok": True, "duplicate": False}
+    assert [r.json()["duplicate"] for r in [*replays, no_id]] == [True] * 6
+    assert sorted(r.json()["duplicate"] for r in burst) == [False] + [True] * 19
+    assert doorbell.rings == [TEAM, TEAM]
+    await runner.cleanup()
+
+
+async def test_what_the_receiver_remembers_is_bounded_in_size_and_time(redis, namespace, monkeypatch):
+    from bot.ledger import webhooks
+
+    monkeypatch.setattr(webhooks, "MAX_REMEMBERED", 6)
+    clock = HandClock(start=float(int(time.time())))
+    store = WebhookStore(redis, namespace, SecretBox(Fernet.generate_key()))
+    await store.save(TEAM, "wh_1", f"http://bot.invalid{WEBHOOK_PATH}?workspace={TEAM}", SECRET, checked_at=0)
+    doorbell = Doorbell()
+    receiver = WebhookReceiver(store, doorbell, clock=clock)
+
+    async def deliver(n: int, delivery_id: str) -> bool:
+        body = json.dumps({"id": str(n), "type": "proposal.received"}).encode()
+        answer = await receiver.receive(TEAM, body, signature=signed(SECRET, body, int(clock())),
+                                        delivery_id=delivery_id)
+        assert answer.status == 200
+        return bool(answer.body["duplicate"])
+
+    for n in range(20):  # OpenTrain delivering a lot: the memory keeps the newest, never more than the cap
+        assert not await deliver(n, f"d-{n}" + "x" * 5_000)  # however long an id is, it is stored hashed
+    seen = store.seen_key(TEAM)
+    assert await redis.zcard(seen) <= 6
+    assert 0 < await redis.ttl(seen) <= webhooks.DELIVERY_MEMORY_SECONDS
+    assert max(len(m) for m in await redis.zrange(seen, 0, -1)) < 100
+    assert await deliver(19, "d-19" + "x" * 5_000)  # the newest is remembered
+
+    # A retry of a delivery id after its signature is forgotten (re-signed later) is still a duplicate ...
+    clock.advance(webhooks.SIGNATURE_MEMORY_SECONDS + 1)
+    assert await deliver(1000, "d-19" + "x" * 5_000)
+    # ... until a day has passed.
+    clock.advance(webhooks.DELIVERY_MEMORY_SECONDS)
+    assert not await deliver(1001, "d-19" + "x" * 5_000)
+    assert await redis.zcard(seen) == 2  # everything older was dropped as it expired: this delivery's id and signature
+
+    # Every key the receiver writes for a workspace expires, except the subscription itself.
+    keys = [k async for k in redis.scan_iter(match=f"{namespace}:ws:{TEAM}:*")]
+    assert sorted(keys) == sorted([seen, f"{namespace}:ws:{TEAM}:webhook"])
 
 
 async def serve_receiver(store: WebhookStore, doorbell) -> tuple[web.AppRunner, str]:

@@ -1,5 +1,6 @@
 """What reaches POST /slack/events and how the app treats it: signatures, retries, noise, strangers, the /hire
-subcommands, channels the bot cannot post in, Slack API failures and /healthz."""
+subcommands, channels the bot cannot post in, Slack API failures, /healthz and /readyz. (Requests that are bad on
+purpose: test_bad_requests.py.)"""
 
 from __future__ import annotations
 
@@ -143,15 +144,18 @@ async def test_slack_rate_limits_are_waited_out_and_errors_explained(make_settin
         assert "fatal_error" in told["text"]
 
 
-async def test_healthz_reports_redis_and_opentrain(make_settings, slack_api):
+async def test_healthz_is_redis_and_readyz_reports_redis_and_opentrain(make_settings, slack_api):
     dead_opentrain = make_settings(opentrain_base_url=f"http://127.0.0.1:{closed_port()}")
     async with serve_http(dead_opentrain, port=0, run_worker=False) as server, httpx.AsyncClient() as http:
-        response = await http.get(f"{server.url}/healthz")
-        assert response.status_code == 200 and response.json()["opentrain"] == "unreachable"
+        live = await http.get(f"{server.url}/healthz")
+        assert live.status_code == 200 and live.json() == {"ok": True, "redis": "ok"}
+        ready = await http.get(f"{server.url}/readyz")  # OpenTrain down degrades the bot, does not stop it
+        assert ready.status_code == 200 and ready.json()["opentrain"] == "unreachable"
     dead_redis = make_settings(redis_url=f"redis://127.0.0.1:{closed_port()}/0")
     async with serve_http(dead_redis, port=0, run_worker=False) as server, httpx.AsyncClient() as http:
-        response = await http.get(f"{server.url}/healthz")
-        assert response.status_code == 503 and json.loads(response.text)["redis"] == "unreachable"
+        for path in ("/healthz", "/readyz"):
+            response = await http.get(f"{server.url}{path}")
+            assert response.status_code == 503 and json.loads(response.text)["redis"] == "unreachable"
 
 
 async def test_a_lost_redis_is_explained_to_the_requester(make_settings, slack_api):

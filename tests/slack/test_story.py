@@ -13,7 +13,9 @@ from tests.support.socket_mode import SocketModeServer
 async def test_hire_to_claimed_account_over_http(make_settings, slack_api, sandbox_url):
     async with serve_http(make_settings(), port=0) as server, httpx.AsyncClient(timeout=10) as http:
         health = await http.get(f"{server.url}/healthz")
-        assert health.status_code == 200 and health.json() == {"ok": True, "redis": "ok", "opentrain": "ok"}
+        assert health.status_code == 200 and health.json() == {"ok": True, "redis": "ok"}
+        ready = await http.get(f"{server.url}/readyz")
+        assert ready.status_code == 200 and ready.json() == {"ok": True, "redis": "ok", "opentrain": "ok"}
         await run_story(Person(REQUESTER, HttpSlack([server.url], http), slack_api), slack_api, sandbox_url)
 
 

@@ -1,13 +1,17 @@
-"""One module per Slack surface, each exposing `register(app, deps)`; `LISTENERS` is the list of them."""
+"""One module per Slack surface, each exposing `register(app, deps)`; `LISTENERS` is the list of them.
+
+bolt tries listeners in the order they were registered and the first that matches takes the request, so
+`fallback` (every action, view, shortcut, command and event nobody else takes, acked) stays last.
+"""
 
 from __future__ import annotations
 
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack.deps import SlackDeps
-from bot.slack.listeners import actions, commands, messages, proposal_actions
+from bot.slack.listeners import actions, commands, fallback, messages, proposal_actions
 
-LISTENERS = (actions, commands, messages, proposal_actions)
+LISTENERS = (actions, commands, messages, proposal_actions, fallback)  # fallback last: it matches anything
 
 
 def register_all(app: AsyncApp, deps: SlackDeps) -> None:
