@@ -1,7 +1,8 @@
 """The OpenTrain calls a conversation step makes, and what each outcome does to the conversation.
 
 Each call returns a `Decision` (views and the state to move to); `Calls.run` moves the conversation through the
-table, which checks the outcome against the call's row. A refusal becomes words through `wording.refusal`.
+table, which checks the outcome against the call's row. A refusal any call can meet becomes words through
+`wording.refusal`; the ones particular to a call are worded here.
 """
 
 from __future__ import annotations

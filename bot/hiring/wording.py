@@ -1,7 +1,8 @@
 """What a person reads when OpenTrain refuses something: one sentence per kind of refusal, written once.
 
-Every surface (the conversation, the proposal cards' actions, anything later) explains a refusal through `refusal`,
-so the same cause always reads the same way. The sentences carry no front-end markup beyond `code` backticks.
+Every surface (the conversation, the proposal cards' actions, anything later) explains a refusal any step can meet
+through `refusal`, by the error's type, so the same cause always reads the same way. A refusal only one step can
+meet (moderation on publish, an answer OpenTrain rejects) is worded by that step, from the error's properties. The sentences carry no front-end markup beyond `code` backticks.
 """
 
 from __future__ import annotations

@@ -76,7 +76,7 @@ class ProposalLedger:
             try:
                 count, more = await self._read_page(workspace_id, client)
             except errors.RateLimited as exc:
-                return self._clock() + max(float(getattr(exc, "retry_after", None) or self._poll), 1.0)
+                return self._clock() + max(float(exc.retry_after or self._poll), 1.0)
             except (errors.ServerError, errors.TransportError) as exc:
                 log.warning("ledger of workspace %s unreadable (%s); trying later", workspace_id, type(exc).__name__)
                 return self._clock() + self._poll

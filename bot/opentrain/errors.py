@@ -26,7 +26,9 @@
 Two wire shapes exist (contract §4.1): the public envelope `{error, code, requestId, details}` and, on the agent-auth
 endpoints, the OAuth shape `{error, error_description}`. Exception text is the API's message, its code and request
 id, passed through `redact` so a token can never leak into a log line or a traceback. Callers branch on these types
-and properties, never on the text of a message.
+and properties, never on the text of a message. Three properties (`attempt_expired`, `already_claimed`,
+`email_already_registered`) have to read `error_description`, since the contract names no code for those causes;
+this module is the only place that does.
 """
 
 from __future__ import annotations

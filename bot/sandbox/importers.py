@@ -170,6 +170,8 @@ def _load_json(payload: Any, name: str) -> Any:
         return json.loads(payload)
     except json.JSONDecodeError as exc:
         raise SourceFormatError(f"The {name} payload is not valid JSON ({exc.msg} at position {exc.pos}).") from None
+    except ValueError:  # e.g. an integer literal past Python's digit limit
+        raise SourceFormatError(f"The {name} payload is not valid JSON.") from None
 
 
 # ---- OpenTrain canonical job --------------------------------------------------------------------------------
