@@ -9,9 +9,13 @@ SECRET_PATTERN = re.compile(
     r"(ot_(?:pat|clm|cat|ptk)_[A-Za-z0-9_\-]+|whsec_[A-Za-z0-9_\-]+|xox[abposr]-[A-Za-z0-9\-]+|xapp-[A-Za-z0-9\-]+)"
 )
 
+# The password in a Redis URL: `redis://:pw@host`, `rediss://user:pw@host` -> `redis://:********@host`.
+URL_PASSWORD_PATTERN = re.compile(r"(\b(?:rediss?|unix)://[^:/@\s]*:)[^@\s]+@")
+
 
 def redact(text: str) -> str:
-    """Replace anything shaped like a token with its prefix and a mask."""
+    """Replace anything shaped like a token with its prefix and a mask, and the password of a Redis URL."""
+    text = URL_PASSWORD_PATTERN.sub(r"\1********@", text)
     return SECRET_PATTERN.sub(lambda m: m.group(0)[:7] + "********", text)
 
 
