@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 if TYPE_CHECKING:
     from bot.infra.settings import Settings
@@ -46,7 +48,9 @@ class EmbeddedRedisError(RuntimeError):
 
 
 def _client(port: int, password: str | None) -> redis.Redis:
-    return redis.Redis(host="127.0.0.1", port=port, password=password, socket_timeout=0.5)
+    # One try: a probe answered "no" (refused, or a password wanted) must not wait out redis-py's default retries.
+    return redis.Redis(host="127.0.0.1", port=port, password=password, socket_timeout=0.5,
+                       retry=Retry(NoBackoff(), 0))
 
 
 def _answers(port: int, password: str | None) -> bool:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import pytest
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from bot.infra.embedded_redis import ensure_embedded_redis, redis_url_for, stop_embedded_redis
 from bot.infra.logs import redact
@@ -71,7 +73,7 @@ def test_the_embedded_server_wants_its_password_refuses_config_and_keeps_its_fil
         client.set("hirebot:probe", "x")
         port = client.connection_pool.connection_kwargs["port"]
         with pytest.raises(redis.AuthenticationError):
-            redis.Redis(host="127.0.0.1", port=port).ping()  # no password, no service
+            _bare(port).ping()  # no password, no service
         with pytest.raises(redis.ResponseError, match="unknown command"):
             client.config_get("dir")  # CONFIG is disabled even with the password
         assert client.info("server")["tcp_port"] == port
@@ -98,7 +100,7 @@ def test_an_unhardened_server_left_by_an_older_version_is_restarted_with_a_passw
                     "--appendonly", "yes", "--daemonize", "yes", "--save", ""], check=True, capture_output=True)
     for _ in range(100):
         try:
-            redis.Redis(host="127.0.0.1", port=port).set("hirebot:old", "kept")
+            _bare(port).set("hirebot:old", "kept")
             break
         except redis.ConnectionError:
             time.sleep(0.05)
@@ -107,11 +109,11 @@ def test_an_unhardened_server_left_by_an_older_version_is_restarted_with_a_passw
         url = ensure_embedded_redis(tmp_path)
         assert redis.Redis.from_url(url).get("hirebot:old") == b"kept"  # same data, now behind a password
         with pytest.raises(redis.ConnectionError):
-            redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5).ping()  # the old server is gone
+            _bare(port).ping()  # the old server is gone
     finally:
         stop_embedded_redis(tmp_path)
         with contextlib.suppress(redis.RedisError):
-            redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5).shutdown(nosave=True)
+            _bare(port).shutdown(nosave=True)
 
 
 def test_embedded_redis_with_production_settings_warns(tmp_path, caplog):
@@ -125,6 +127,11 @@ def test_embedded_redis_with_production_settings_warns(tmp_path, caplog):
         assert "xoxb" not in message and url.split("@")[0] not in caplog.text
     finally:
         stop_embedded_redis(tmp_path)
+
+
+def _bare(port: int) -> redis.Redis:
+    """A client without password that asks once (redis-py's default retries would wait seconds on a refusal)."""
+    return redis.Redis(host="127.0.0.1", port=port, socket_timeout=0.5, retry=Retry(NoBackoff(), 0))
 
 
 def _command_line(pid: int) -> list[str]:
