@@ -8,6 +8,7 @@ the SecretBox, Accounts, the Scheduler and the HiringEngine. A command only choo
   and, unless SERVE_RUNS_WORKER=false, the background work;
 - `socket`: the Slack listener over Socket Mode, and the background work likewise;
 - `worker`: the background work alone;
+- `rotate-keys`: re-encrypt every stored secret under the newest ENCRYPTION_KEY (bot/rotation.py) and exit;
 - `shell`: the terminal conversation and claim polling. With no OpenTrain token and no OPENTRAIN_BASE_URL it plays
   against a sandbox started in-process, with its own throwaway Redis namespace.
 
@@ -42,6 +43,7 @@ from bot.infra.storage import Redis, connect_from_settings, drop_namespace
 from bot.ledger.reader import ProposalLedger, doorbell
 from bot.ledger.webhooks import WebhookReceiver, WebhookStore, WebhookSubscriptions
 from bot.opentrain.client import OpenTrainClient
+from bot.rotation import rotate_secrets
 from bot.sandbox.server import RunningSandbox, start_sandbox
 from bot.shell.main import Shell, converse, greeting
 from bot.slack.app import build_app, build_web_client, secret, socket_mode
@@ -264,6 +266,18 @@ async def _work_in_background(core: Core, client: AsyncWebClient, session: aioht
     await run_background(core, proposal_work(core, session))
     log.info("hirebot worker running (claim polling, proposal notifications)")
     await core.scheduler.run_forever(stop)
+
+
+async def run_rotate_keys(settings: Settings) -> None:
+    """Re-seal every stored secret under the newest key; prints one line. Exit 1 if some secret no key opens."""
+    redis = connect_from_settings(settings)
+    try:
+        report = await rotate_secrets(redis, settings.redis_namespace, SecretBox.from_settings(settings))
+    finally:
+        await redis.aclose()
+    print(report.line(), flush=True)
+    if report.undecryptable:
+        raise SystemExit(1)
 
 
 def uses_sandbox(settings: Settings) -> bool:

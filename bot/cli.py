@@ -8,7 +8,13 @@ import os
 import sys
 
 from bot.infra.logs import configure_logging
-from bot.infra.settings import Settings, SettingsError, load_settings, warn_if_encryption_key_is_per_machine
+from bot.infra.settings import (
+    Settings,
+    SettingsError,
+    load_settings,
+    require_for,
+    warn_if_encryption_key_is_per_machine,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -23,6 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("serve", help="the Slack app over HTTP on $PORT (POST /slack/events)")
     commands.add_parser("socket", help="the Slack app over Socket Mode ($SLACK_APP_TOKEN)")
     commands.add_parser("worker", help="background work only: claim polling and proposal notifications")
+    commands.add_parser("rotate-keys", help="re-encrypt every stored secret under the newest ENCRYPTION_KEY")
     return parser
 
 
@@ -33,6 +40,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     try:
         settings = load_settings()
+        require_for(args.command, settings)  # before anything starts: no embedded Redis left behind
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(2) from None
@@ -60,5 +68,6 @@ async def _run(args: argparse.Namespace, settings: Settings) -> None:
         return
     from bot import app  # the composition root; `sandbox` runs without it
 
-    commands = {"shell": app.run_shell, "serve": app.run_http, "socket": app.run_socket, "worker": app.run_worker}
+    commands = {"shell": app.run_shell, "serve": app.run_http, "socket": app.run_socket, "worker": app.run_worker,
+                "rotate-keys": app.run_rotate_keys}
     await commands[args.command](settings)

@@ -17,8 +17,8 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, SecretStr
 
-from bot.hiring.wording import Explained, feature_off, missing_scopes
-from bot.infra.secretbox import SecretBox
+from bot.hiring.wording import CREDENTIALS_UNREADABLE, Explained, feature_off, missing_scopes
+from bot.infra.secretbox import SecretBox, UndecryptableSecret
 from bot.infra.storage import Redis, key
 from bot.opentrain.client import OpenTrainClient
 
@@ -68,6 +68,11 @@ class AccountProblem(Explained):
     """Something the requester must hear in plain words (a disabled feature, a missing scope); never a secret."""
 
 
+class CredentialsUnreadable(AccountProblem, UndecryptableSecret):
+    """The workspace's stored OpenTrain token was sealed with a key ENCRYPTION_KEY no longer lists. An Explained
+    failure (the conversation shows the sentence) and an UndecryptableSecret (background work backs off quietly)."""
+
+
 def has_scope(granted: list[str], needed: str) -> bool:
     resource = needed.split(":")[0]
     return needed in granted or (needed.endswith(":read") and f"{resource}:write" in granted)
@@ -96,6 +101,10 @@ class Accounts:
         await self._base.aclose()
 
     def _key(self, workspace_id: str, part: str) -> str:
+        # `account` has no TTL on purpose: it is the workspace's OpenTrain account (its only copy of the token);
+        # expiring it would register a new, unclaimed account and orphan every job. `forget` drops it when its claim
+        # window closed. `me` / `capabilities` expire after PROBE_TTL_SECONDS, `account-lock` after
+        # REGISTRATION_LOCK_MS.
         return key(self._namespace, "ws", workspace_id, part)
 
     async def client_for(self, workspace_id: str) -> OpenTrainClient:
@@ -110,7 +119,7 @@ class Accounts:
         if self._app_token:
             return None
         sealed = await self._redis.hget(self._key(workspace_id, "account"), "claim_token")
-        return self._box.decrypt(str(sealed)) if sealed else None
+        return self._open(str(sealed)) if sealed else None
 
     async def claim_window_closes_at(self, workspace_id: str) -> float | None:
         """When the claim token stops working (epoch s, from registration), or None when unknown."""
@@ -173,7 +182,13 @@ class Accounts:
         if self._app_token:
             return self._app_token
         sealed = await self._redis.hget(self._key(workspace_id, "account"), "access_token")
-        return self._box.decrypt(str(sealed) if sealed is not None else await self._register_once(workspace_id))
+        return self._open(str(sealed) if sealed is not None else await self._register_once(workspace_id))
+
+    def _open(self, sealed: str) -> str:
+        try:
+            return self._box.decrypt(sealed)
+        except UndecryptableSecret:
+            raise CredentialsUnreadable(CREDENTIALS_UNREADABLE) from None
 
     async def _register_once(self, workspace_id: str) -> str:
         account, lock = self._key(workspace_id, "account"), self._key(workspace_id, "account-lock")

@@ -13,6 +13,11 @@ from bot.infra.storage import Redis, key
 # job schedules it at once; the ledger reader registers the handler.
 LEDGER_KIND = "ledger"
 
+# `{ns}:jobs:{job_id}` lives as long as proposals may still arrive for the job: 90 days after it was published or last
+# looked up (every proposal event of the job looks it up, refreshing it). `{ns}:jobs:workspaces` likewise: refreshed by
+# every publish and lookup, it expires only once no job of any workspace has been touched for that long.
+JOB_TTL_SECONDS = 90 * 24 * 3600
+
 
 @dataclass(frozen=True)
 class JobRecord:
@@ -36,15 +41,17 @@ async def record_job(redis: Redis, namespace: str, record: JobRecord) -> None:
     data = asdict(record)
     data["ref"] = list(record.ref)
     async with redis.pipeline(transaction=True) as pipe:
-        pipe.set(_job_key(namespace, record.job_id), json.dumps(data))
+        pipe.set(_job_key(namespace, record.job_id), json.dumps(data), ex=JOB_TTL_SECONDS)
         pipe.sadd(_workspaces_key(namespace), record.workspace_id)
+        pipe.expire(_workspaces_key(namespace), JOB_TTL_SECONDS)
         await pipe.execute()
 
 
 async def lookup_job(redis: Redis, namespace: str, job_id: str) -> JobRecord | None:
-    raw = await redis.get(_job_key(namespace, job_id))
+    raw = await redis.getex(_job_key(namespace, job_id), ex=JOB_TTL_SECONDS)  # touched: another 90 days
     if raw is None:
         return None
+    await redis.expire(_workspaces_key(namespace), JOB_TTL_SECONDS)
     data = json.loads(raw)
     data["ref"] = ConversationRef(*data["ref"])
     return JobRecord(**data)

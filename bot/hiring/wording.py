@@ -12,6 +12,7 @@ from collections.abc import Iterable
 
 from bot.hiring.states import State
 from bot.hiring.views import ClaimInstructions
+from bot.infra.secretbox import UndecryptableSecret
 from bot.opentrain import errors
 from bot.opentrain.fields import MAX_RAW_DESCRIPTION_CHARS
 
@@ -32,12 +33,17 @@ def missing_scopes(scopes: Iterable[str]) -> str:
 CLAIM_NEEDED = "A human must claim the bot's OpenTrain account first."
 PAYMENT_NEEDED = "OpenTrain needs a payment method or enough credit on the account first."
 UNREACHABLE = "I couldn't reach OpenTrain."
+CREDENTIALS_UNREADABLE = ("I can't use this workspace's OpenTrain account: its stored credentials can't be decrypted "
+                          "since the bot's ENCRYPTION_KEY changed. Please ask whoever runs the bot to put the previous "
+                          "key back in ENCRYPTION_KEY (after the new one) and run `rotate-keys`.")
 
 
 def refusal(exc: Exception) -> str:
     """The sentence for `exc`: an Explained failure as it was raised, an OpenTrain error by its type."""
     if isinstance(exc, Explained):
         return str(exc)
+    if isinstance(exc, UndecryptableSecret):
+        return CREDENTIALS_UNREADABLE
     if isinstance(exc, errors.FeatureDisabled):
         return feature_off(exc.feature_key)
     if isinstance(exc, errors.MissingScope):

@@ -30,9 +30,13 @@ QUIET_LOGGERS = {
     "slack_bolt.RequestVerification": logging.WARNING,  # writes the raw body of a badly signed request at INFO
 }
 
+# The password in a Redis URL: `redis://:pw@host`, `rediss://user:pw@host` -> `redis://:********@host`.
+URL_PASSWORD_PATTERN = re.compile(r"(\b(?:rediss?|unix)://[^:/@\s]*:)[^@\s]+@")
+
 
 def redact(text: str) -> str:
-    """Replace anything shaped like a token with its prefix and a mask."""
+    """Replace anything shaped like a token with its prefix and a mask, and the password of a Redis URL."""
+    text = URL_PASSWORD_PATTERN.sub(r"\1********@", text)
     return SECRET_PATTERN.sub(lambda m: m.group(0)[:7] + "********", text)
 
 

@@ -21,9 +21,14 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
+from bot.infra.secretbox import UNDECRYPTABLE, UndecryptableSecret
 from bot.infra.storage import Redis, key
 
 log = logging.getLogger(__name__)
+
+# An item whose stored secret cannot be decrypted (ENCRYPTION_KEY changed without rotation) waits this long, doubling
+# from the failure retry, before trying again; only the first failure in a row is logged.
+UNDECRYPTABLE_MAX_BACKOFF_SECONDS = 3600.0
 
 # KEYS: due, lease, rerun, payload | ARGV: now, lease_until, token, ids to pass over... -> {item, payload} or {}
 _CLAIM = """
@@ -107,12 +112,15 @@ class Scheduler:
         self._failure_retry = failure_retry_seconds
         self._clock = clock
         self._handlers: dict[str, Handler] = {}
+        self._undecryptable: dict[tuple[str, str], int] = {}  # (kind, item) -> failures in a row, this process
         self._claim = redis.register_script(_CLAIM)
         self._finish = redis.register_script(_FINISH)
         self._schedule = redis.register_script(_SCHEDULE)
         self._extend = redis.register_script(_EXTEND)
 
     def _keys(self, kind: str) -> list[str]:
+        # No TTL: four keys per kind, shared by every item of it; an item leaves them when it is done or cancelled,
+        # and an expiry would silently drop due work (a claim poll, a ledger read, a Slack step to replay).
         return [key(self._namespace, "sched", kind, part) for part in ("due", "lease", "rerun", "payload")]
 
     def register(self, kind: str, handler: Handler) -> None:
@@ -181,13 +189,28 @@ class Scheduler:
             next_due = await self._handlers[item.kind](item)
         except asyncio.CancelledError:
             raise
+        except UndecryptableSecret:
+            next_due = self._clock() + self._undecryptable_backoff(item)
         except Exception:
             log.exception("scheduled %s %s failed; retrying in %ss", item.kind, item.item_id, self._failure_retry)
             next_due = self._clock() + self._failure_retry
+        else:
+            self._undecryptable.pop((item.kind, item.item_id), None)
         finally:
             keeper.cancel()
         next_due_arg = "" if next_due is None else repr(next_due)
         await self._finish(keys=self._keys(item.kind), args=[item.item_id, item.lease_token, next_due_arg])
+
+    def _undecryptable_backoff(self, item: ScheduledItem) -> float:
+        """One WARNING line for the first failure in a row, none after; the wait doubles up to an hour."""
+        failures = self._undecryptable.get((item.kind, item.item_id), 0) + 1
+        self._undecryptable[(item.kind, item.item_id)] = failures
+        delay: float = min(self._failure_retry * 2.0 ** (failures - 1), UNDECRYPTABLE_MAX_BACKOFF_SECONDS)
+        if failures == 1:
+            log.warning("scheduled %s %s paused: %s; backing off up to %ss (restore the old key in ENCRYPTION_KEY "
+                        "after the new one, then run rotate-keys)", item.kind, item.item_id, UNDECRYPTABLE,
+                        int(UNDECRYPTABLE_MAX_BACKOFF_SECONDS))
+        return delay
 
     async def _keep_lease(self, item: ScheduledItem) -> None:
         """Extend the lease while a long handler runs, so no other worker starts the same item."""

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.infra.secretbox import is_fernet_key
+from bot.infra.secretbox import are_fernet_keys
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,8 @@ class Settings(BaseSettings):
     open_drafts_per_user: int = Field(default=5, ge=1)
     publishes_per_user_per_day: int = Field(default=10, ge=1)
 
-    # Secrets at rest: a Fernet key; unset, a development key is generated under data_dir
+    # Secrets at rest: a Fernet key, or several comma-separated (newest first, the others only decrypt); unset, a
+    # development key is generated under data_dir
     encryption_key: SecretStr | None = None
     data_dir: Path = Path(".hirebot")
 
@@ -82,8 +83,9 @@ class Settings(BaseSettings):
     def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None or not value.get_secret_value():
             return None  # empty counts as unset, like REDIS_URL
-        if not is_fernet_key(value.get_secret_value()):
-            raise ValueError("must be a Fernet key (32 url-safe base64-encoded bytes)")
+        if not are_fernet_keys(value.get_secret_value()):
+            raise ValueError("must be one Fernet key (32 url-safe base64-encoded bytes) or several, comma-separated, "
+                             "newest first")
         return value
 
     @field_validator("hiring_managers", "account_admins")
@@ -124,6 +126,32 @@ def load_settings(**overrides: Any) -> Settings:
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         # `msg` describes the problem without echoing the (possibly secret) input value.
         raise SettingsError(f"hirebot: invalid setting {name}: {first['msg']}") from None
+
+
+# What each command cannot start without (worker posts proposal cards and claim DMs, so it needs the bot token).
+REQUIRED_FOR_COMMAND: dict[str, tuple[str, ...]] = {
+    "serve": ("slack_bot_token", "slack_signing_secret"),
+    "socket": ("slack_bot_token", "slack_app_token"),
+    "worker": ("slack_bot_token",),
+}
+
+
+def missing_for(command: str, settings: Settings) -> list[str]:
+    """The variables `command` needs that are unset or empty, by their environment names."""
+    missing = []
+    for field in REQUIRED_FOR_COMMAND.get(command, ()):
+        value = getattr(settings, field)
+        if value is None or not value.get_secret_value().strip():
+            missing.append(field.upper())
+    return missing
+
+
+def require_for(command: str, settings: Settings) -> None:
+    """Stop before anything starts when `command` lacks a credential it cannot run without (one line, exit 2)."""
+    missing = missing_for(command, settings)
+    if missing:
+        raise SettingsError(f"hirebot: {command} needs {' and '.join(missing)}: set "
+                            f"{'them' if len(missing) > 1 else 'it'} in the environment (see README, Settings)")
 
 
 def warn_if_encryption_key_is_per_machine(settings: Settings) -> None:

@@ -40,6 +40,10 @@ IDLE_BACKOFF_FACTOR = 4  # an idle ledger is read at most this many poll interva
 WEBHOOK_SAFETY_SECONDS = 600.0  # with a working doorbell, a read at least this often anyway
 RECEIVED, STATUS_CHANGED = "proposal.received", "proposal.status_changed"
 TRANSIENT = (errors.RateLimited, errors.ServerError, errors.TransportError)
+# Keys under `{ns}:ws:{ws}:ledger:`. `cursor` lives forever: it is where the workspace's /updates feed was read to,
+# and losing it would re-read the whole feed. `idle` and `refused` count reads in a row and are deleted by the next
+# read that goes otherwise; a day's TTL drops one a workspace stopped reading.
+COUNTER_TTL_SECONDS = 24 * 3600
 
 
 class ProposalLedger:
@@ -90,15 +94,22 @@ class ProposalLedger:
     async def _after_refused_token(self, workspace_id: str) -> float:
         """A claim revokes every pre-claim token, so a read racing the token swap is refused once: read again soon
         with the stored (new) token. A token that stays refused backs off to the idle cadence."""
-        refusals = await self._redis.incr(self._key(workspace_id, "refused"))
+        refusals = await self._count(self._key(workspace_id, "refused"))
         log.warning("ledger of workspace %s: OpenTrain refused the token (%d in a row); reading again soon",
                     workspace_id, refusals)
         return self._clock() + min(2.0 ** refusals, self._poll * IDLE_BACKOFF_FACTOR)
 
+    async def _count(self, counter: str) -> int:
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.incr(counter)
+            pipe.expire(counter, COUNTER_TTL_SECONDS)
+            count, _ = await pipe.execute()
+        return int(count)
+
     async def _next_read(self, workspace_id: str, handled: int, doorbell: bool, *, more_waiting: bool) -> float:
         await self._redis.delete(self._key(workspace_id, "refused"))
         idle_key = self._key(workspace_id, "idle")
-        idle = 0 if handled else await self._redis.incr(idle_key)
+        idle = 0 if handled else await self._count(idle_key)
         if handled:
             await self._redis.delete(idle_key)
         if more_waiting:

@@ -41,7 +41,7 @@ from aiohttp import web
 from redis.exceptions import RedisError
 
 from bot.hiring.accounts import Accounts
-from bot.infra.secretbox import SecretBox
+from bot.infra.secretbox import SecretBox, UndecryptableSecret
 from bot.infra.storage import Redis, key
 from bot.opentrain import errors
 from bot.opentrain.client import OpenTrainClient
@@ -97,7 +97,11 @@ class StoredSubscription:
 
 
 class WebhookStore:
-    """`{ns}:ws:{ws}:webhook` = {id, url, secret (encrypted), checked_at}."""
+    """`{ns}:ws:{ws}:webhook` = {id, url, secret (encrypted), checked_at}.
+
+    No TTL: it lives as long as the subscription at OpenTrain does (replaced when OpenTrain reports it gone); an
+    expiry would leave a live subscription whose deliveries we can no longer verify. `:paused` and the
+    `webhook-delivery` ids expire (REFUSED_PAUSE_SECONDS, DELIVERY_MEMORY_SECONDS)."""
 
     def __init__(self, redis: Redis, namespace: str, box: SecretBox):
         self._redis = redis
@@ -219,6 +223,11 @@ class WebhookReceiver:
             # 5xx asks OpenTrain to deliver again later; the ledger catches up either way.
             log.warning("webhook delivery for %s not recorded (%s)", workspace_id, type(exc).__name__)
             return WebhookAnswer(503, {"ok": False})
+        except UndecryptableSecret:
+            # The key changed without rotation: not the sender's fault, and a retry may find the key restored.
+            log.warning("webhook delivery for %s refused: its stored signing secret cannot be decrypted with the "
+                        "configured ENCRYPTION_KEY", workspace_id)
+            return WebhookAnswer(503, {"ok": False, "error": "unavailable"})
         return WebhookAnswer(200, {"ok": True, "duplicate": False})
 
 

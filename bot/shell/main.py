@@ -79,6 +79,7 @@ class Shell:
         return True
 
     async def _hire(self, description: str) -> None:
+        # No TTL: numbers the shell's conversations (`shell:<n>`); restarting from 1 could land on a live one.
         number = await self._redis.incr(key(self._namespace, "shell", self._workspace, "conversations"))
         self._ref = ConversationRef(self._workspace, f"shell:{number}")
         self._show(await self._engine.start(self._ref, SHELL_USER, uuid.uuid4().hex, description))

@@ -52,10 +52,17 @@ METADATA_EVENT = "hirebot_proposal_post"
 DEFAULT_RETRY_SECONDS = 5.0
 LOOKUP_PAGE_SIZE = 200
 LOOKUP_MAX_PAGES = 10
+# Key lifetimes (docs/architecture.md, "Keys and their lifetimes"). A proposal record (`{ns}:ws:{ws}:proposal:{id}`,
+# the card and where it was posted) and a post record (`{ns}:ws:{ws}:outbox:post:{id}`) serve the card's buttons and
+# later status edits: as long as the job's proposals may change, 90 days from their last write. A lane's `queue` and
+# `inflight` and `{ns}:outbox:pending` hold work not yet done: no TTL (an expiry would drop cards), and Redis deletes
+# each once it is empty. A lane's `next` (pacing) expires after an hour. `{ns}:outbox:seq` orders queue entries: no
+# TTL, one small counter per deployment (restarting it would put new entries ahead of older ones).
+PROPOSAL_TTL_SECONDS = 90 * 24 * 3600
 RATE_LIMIT_ERRORS = {"ratelimited", "rate_limited"}
 RETRYABLE_ERRORS = RATE_LIMIT_ERRORS | {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
-# KEYS: cursor | ARGV: expected cursor ('' = none), new cursor, namespace, actions (JSON)
+# KEYS: cursor | ARGV: expected cursor ('' = none), new cursor, namespace, actions (JSON), proposal record TTL (s)
 _COMMIT_PAGE = """
 if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return {'moved'} end
 redis.call('SET', KEYS[1], ARGV[2])
@@ -68,9 +75,11 @@ for _, a in ipairs(cjson.decode(ARGV[4])) do
   local channel, item = nil, nil
   if a.op == 'new' and not state then
     redis.call('HSET', record, 'card', a.card, 'channel', a.channel, 'thread_ts', a.thread_ts, 'state', 'queued')
+    redis.call('EXPIRE', record, ARGV[5])
     channel, item = a.channel, 'new:' .. a.proposal
   elseif a.op == 'update' and state then
     redis.call('HSET', record, 'card', a.card)
+    redis.call('EXPIRE', record, ARGV[5])
     if state == 'posting' or state == 'posted' then
       channel, item = redis.call('HGET', record, 'channel'), 'update:' .. a.proposal
     end
@@ -202,7 +211,8 @@ class Outbox:
                      actions: list[CardAction]) -> bool:
         """Queue the cards and move the ledger cursor, atomically; False when another reader moved it first."""
         result = await self._commit_page(keys=[cursor_key], args=[
-            expected_cursor or "", new_cursor, self._namespace, json.dumps([a.wire() for a in actions])])
+            expected_cursor or "", new_cursor, self._namespace, json.dumps([a.wire() for a in actions]),
+            PROPOSAL_TTL_SECONDS])
         if result[0] != "ok":
             return False
         await self.wake(Lane.parse(item) for item in result[1:])
@@ -265,8 +275,10 @@ class Outbox:
             pipe.zrem(self._lane(lane, "queue"), *(f"new:{p}" for p in members))
             for proposal_id in members:
                 pipe.hset(self._record(lane.workspace_id, proposal_id), mapping={"state": "posting", "post": post_id})
+                pipe.expire(self._record(lane.workspace_id, proposal_id), PROPOSAL_TTL_SECONDS)
             pipe.hset(self._post(lane.workspace_id, post_id), mapping={
                 "members": json.dumps(members), "thread_ts": thread_ts, "started_at": repr(self._clock())})
+            pipe.expire(self._post(lane.workspace_id, post_id), PROPOSAL_TTL_SECONDS)
             pipe.sadd(self._lane(lane, "inflight"), post_id)
             await pipe.execute()
         return post_id, members, thread_ts
@@ -329,6 +341,7 @@ class Outbox:
         async with self._redis.pipeline(transaction=True) as pipe:
             for proposal_id in members:
                 pipe.hset(self._record(lane.workspace_id, proposal_id), mapping={"state": "failed", "error": error})
+                pipe.expire(self._record(lane.workspace_id, proposal_id), PROPOSAL_TTL_SECONDS)
             pipe.srem(self._lane(lane, "inflight"), post_id)
             pipe.delete(self._post(lane.workspace_id, post_id))
             await pipe.execute()
@@ -337,7 +350,9 @@ class Outbox:
         async with self._redis.pipeline(transaction=True) as pipe:
             for proposal_id in members:
                 pipe.hset(self._record(lane.workspace_id, proposal_id), mapping={"state": "posted", "ts": ts})
+                pipe.expire(self._record(lane.workspace_id, proposal_id), PROPOSAL_TTL_SECONDS)
             pipe.hset(self._post(lane.workspace_id, post_id), "ts", ts)
+            pipe.expire(self._post(lane.workspace_id, post_id), PROPOSAL_TTL_SECONDS)
             pipe.srem(self._lane(lane, "inflight"), post_id)
             await pipe.execute()
 

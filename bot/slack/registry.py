@@ -85,8 +85,11 @@ class SlackRegistry:
     async def update(self, workspace_id: str, conversation_id: str, **fields: str) -> None:
         # Copied into a fresh dict: redis-py wants a Mapping[FieldT, EncodableT], and a dict[str, str] is not one
         # (a Mapping's key type is invariant).
-        await self._redis.hset(self._conversation_key(workspace_id, conversation_id),
-                               mapping={name: value for name, value in fields.items()})
+        record = self._conversation_key(workspace_id, conversation_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(record, mapping={name: value for name, value in fields.items()})
+            pipe.expire(record, self._ttl)  # touched: its full lifetime again (and never a record without a TTL)
+            await pipe.execute()
 
     async def recent(self, workspace_id: str, user_id: str) -> list[SlackConversation]:
         ids = await self._redis.zrevrange(self._user_key(workspace_id, user_id), 0, RECENT_PER_USER - 1)
