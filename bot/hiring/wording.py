@@ -2,7 +2,8 @@
 
 Every surface (the conversation, the proposal cards' actions, anything later) explains a refusal any step can meet
 through `refusal`, by the error's type, so the same cause always reads the same way. A refusal only one step can
-meet (moderation on publish, an answer OpenTrain rejects) is worded by that step, from the error's properties. The sentences carry no front-end markup beyond `code` backticks.
+meet (moderation on publish, an answer OpenTrain rejects) is worded by that step, from the error's properties. The
+sentences carry no front-end markup beyond `code` backticks.
 """
 
 from __future__ import annotations
