@@ -148,14 +148,20 @@ async def test_proposal_and_money_actions_by_role_and_forged_or_stale_buttons(ma
                 assert f"Only <@{REQUESTER}> or a hiring manager can talk to candidates" in said
         assert market.requests("/conversation", method="POST") == opened + 3
 
-        # Requesting a hire: no modal for a member; a forged submission (a manager's modal metadata, submitted as
-        # a member) is refused on submit, and OpenTrain never hears of it.
-        seen = len(ephemerals_to(slack_api, STRANGER))
-        assert await who[STRANGER].click(card, "Request hire") == 200
-        await eventually(lambda: len(ephemerals_to(slack_api, STRANGER)) > seen, "the member told no")
-        assert not slack_api.calls_to("views.open")
-        assert await who[MANAGER].click(card, "Request hire") == 200
-        [modal] = await slack_api.wait_for("views.open")
+        # Requesting a hire (money): the modal opens for the requester and hiring managers only; a forged
+        # submission (a manager's modal metadata, submitted as a member) is refused on submit, and OpenTrain never
+        # hears of it.
+        for person, allowed in ((ADMIN, False), (STRANGER, False), (REQUESTER, True), (GROUPED, True),
+                                (MANAGER, True)):
+            modals, seen = len(slack_api.calls_to("views.open")), len(ephemerals_to(slack_api, person))
+            assert await who[person].click(card, "Request hire") == 200
+            if allowed:
+                await eventually(lambda m=modals: len(slack_api.calls_to("views.open")) > m, f"{person}'s modal")
+            else:
+                await eventually(lambda p=person, s=seen: len(ephemerals_to(slack_api, p)) > s, f"{person} told no")
+                assert "Only" in ephemerals_to(slack_api, person)[-1]
+                assert len(slack_api.calls_to("views.open")) == modals
+        modal = slack_api.calls_to("views.open")[-1]
         metadata = modal.args["view"]["private_metadata"]
         forged = submission(metadata, STRANGER, name="Batch", amount="9999", due="2026-12-31")
         assert await who[STRANGER].slack.action(forged) == 200
