@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.slack.blocks.conversation import ACTION_PREFIX, parse_action_value
+from bot.slack.blocks.safe import mention
 from bot.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ async def _take_click(deps: SlackDeps, click: dict[str, Any], redelivered: bool)
         return
     if user_id != conversation.requester and not deps.settings.allow_anyone_to_answer:
         await deps.dialogue.tell_ephemeral(
-            channel_id, user_id, f"Only <@{conversation.requester}> can answer this one.",
+            channel_id, user_id, f"Only {mention(conversation.requester)} can answer this one.",
             thread_ts=conversation.thread_ts if channel_id == conversation.channel else None)
         return
     await deps.dialogue.answer(team_id, conversation, user_id, click["message_id"], says, shown_as=label or says)

@@ -14,6 +14,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 
+from bot.slack.blocks.safe import mention
 from bot.slack.deps import SlackDeps
 from bot.slack.registry import SlackConversation
 
@@ -72,7 +73,7 @@ async def _take_answer(deps: SlackDeps, answer: dict[str, Any], redelivered: boo
     user_id = event["user"]
     if user_id != conversation.requester and not deps.settings.allow_anyone_to_answer:
         await deps.dialogue.tell_ephemeral(
-            event["channel"], user_id, f"Only <@{conversation.requester}> can answer in this thread.",
+            event["channel"], user_id, f"Only {mention(conversation.requester)} can answer in this thread.",
             thread_ts=event.get("thread_ts"))
         return
     await deps.dialogue.answer(team_id, conversation, user_id, message_id(event), plain_text(event["text"]))
