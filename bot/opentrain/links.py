@@ -62,13 +62,15 @@ def allowed_scheme(url: str) -> bool:
 
 
 def shown(url: str) -> str:
-    """A URL for a log line: scheme, host and path only; the query and fragment may carry tokens."""
+    """A URL for a log line: scheme, host and path only (the query and fragment may carry tokens); of any other
+    scheme (`javascript:`), only its name."""
     try:
         parts = urlsplit(url)
     except ValueError:
         return "<unparsable URL>"
-    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"[:200] if parts.scheme else \
-        "<relative or opaque URL>"
+    if parts.scheme.lower() not in DEFAULT_PORTS:
+        return f"a {parts.scheme[:20]}: URL" if parts.scheme else "a relative URL"
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}{parts.path}"[:200]
 
 
 class LinkPolicy:

@@ -61,14 +61,20 @@ def clip(text: str, limit: int) -> str:
 
 
 def section(text: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_SECTION_CHARS)}}
+    block: dict[str, Any] = {"type": "section", "text": mrkdwn_text(text)}
     if accessory:
         block["accessory"] = accessory
     return block
 
 
 def context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, MAX_SECTION_CHARS)}]}
+    return {"type": "context", "elements": [mrkdwn_text(text)]}
+
+
+def mrkdwn_text(text: str) -> dict[str, Any]:
+    """A mrkdwn text object. `verbatim`: Slack links only the markup the bot wrote (`safe.link`), never a bare URL,
+    channel name or mention it would otherwise auto-parse."""
+    return {"type": "mrkdwn", "text": clip(text, MAX_SECTION_CHARS), "verbatim": True}
 
 
 def button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from bot.slack.blocks.conversation import (
     SlackMessage,
     button,
     context,
+    mrkdwn_text,
     option,
     section,
 )
@@ -84,7 +85,7 @@ def proposal_card(card: ProposalCard) -> SlackMessage:
         actions.append(button("Request hire", REQUEST_HIRE, _action_value(card), style="primary"))
     blocks = [
         section(f":inbox_tray: New proposal on *{escape(card.job_title or card.job_id)}*\n{_who(card)}"),
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": fact} for fact in facts]},
+        {"type": "section", "fields": [mrkdwn_text(fact) for fact in facts]},
         {"type": "actions", "elements": actions},
     ]
     return SlackMessage(text=f"New proposal on {escape(card.job_title or card.job_id)}: {_fallback(card)}",

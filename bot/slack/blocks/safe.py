@@ -3,8 +3,10 @@
 Slack parses `&`, `<` and `>` as control characters in mrkdwn and in a message's `text` (the fallback phones show in
 notifications): `<!here>`, `<!channel>`, `<@U1>` and `<https://x|label>` are all made of them. `escape` turns them
 into entities, so outside text can never form a mention, a broadcast or a link. Bare `@here`, `@channel` and
-`@everyone` ping only when a message is posted with `link_names` (the bot never sets it); they are made inert anyway
-with an invisible WORD JOINER (U+2060) after the `@`, which every Slack client renders as nothing.
+`@everyone` ping only when a message is posted with `link_names` (the bot never sets it), and Slack turns a bare
+`https://...` in text into a link by itself; both are made inert anyway with an invisible WORD JOINER (U+2060), after
+the `@` and inside the `://`, which Slack renders as nothing. (The section and context builders also mark their
+mrkdwn `verbatim`, so Slack does no such auto-parsing in blocks at all.)
 
 The few pieces of markup the bot does write go through `link` (a URL the link policy already trusted, and an escaped
 label) and `mention` (a Slack user id, checked to look like one).
@@ -20,6 +22,7 @@ from bot.opentrain.links import URL_CHARACTERS, allowed_scheme
 ENTITIES = {"&": "&amp;", "<": "&lt;", ">": "&gt;"}
 WORD_JOINER = "\u2060"
 BROADCASTS = re.compile(r"@(here|channel|everyone)\b", re.IGNORECASE)
+SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(//)")
 SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{1,20}")
 
 
@@ -28,6 +31,7 @@ def escape(value: Any, limit: int | None = None) -> str:
     an entity in half."""
     text = "" if value is None else str(value)
     text = BROADCASTS.sub(lambda m: "@" + WORD_JOINER + m.group(1), text)
+    text = SCHEME.sub(lambda m: m.group(1) + ":" + WORD_JOINER + m.group(2), text)
     pieces = [ENTITIES.get(ch, ch) for ch in text]
     if limit is None or sum(map(len, pieces)) <= limit:
         return "".join(pieces)
@@ -55,7 +59,7 @@ def link(url: str | None, label: Any) -> str:
 
 def bare_url(url: str | None) -> str:
     """A URL written out in a `text` fallback (Slack links it): the escaped URL when usable, else nothing."""
-    return escape(url) if url and is_linkable(url) else ""
+    return url.replace("&", "&amp;") if url and is_linkable(url) else ""
 
 
 def mention(user_id: Any) -> str:
