@@ -14,7 +14,7 @@ import httpx
 
 from bot.app import serve_http
 from tests.slack.conftest import DEMO, REQUESTER, REQUESTER_EMAIL, HttpSlack, Person, labels, text_of
-from tests.slack.story import CODE, claim_dm, confirm_claim, eventually, in_thread, root_of
+from tests.slack.story import CODE, claim_dm, confirm_claim, eventually, in_thread, publish_a_job, root_of
 from tests.support.untrusted import HOSTILE_TEXT, HOSTILE_TYPED, assert_nothing_from_outside
 
 
@@ -93,3 +93,14 @@ async def test_hostile_answers_to_status_and_cancel_stay_text(make_settings, sla
         assert await person.say("cancel", root) == 200
         await eventually(lambda: "cancelled" in root.text, "the root showing the cancel")
     assert assert_nothing_from_outside(slack_api, users={REQUESTER}) > 3
+
+
+async def test_a_claim_code_that_is_not_six_digits_fails_the_claim_start_plainly(make_settings, slack_api,
+                                                                                 sandbox_url):
+    arm(sandbox_url, ids=["user_code"], path="/api/agent/identity/claim")
+    async with serve_http(make_settings(), port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        person = Person(REQUESTER, HttpSlack([server.url], http), slack_api)
+        root = await publish_a_job(person, slack_api)
+        failed = await eventually(lambda: in_thread(slack_api, root, "retry"), "the failed claim start")
+        assert "user_code" in text_of(failed) and claim_dm(slack_api) is None  # no code shown anywhere
+    assert assert_nothing_from_outside(slack_api, users={REQUESTER}) > 5
