@@ -49,27 +49,39 @@ def _strings(value: object) -> Iterable[str]:
             yield from _strings(item)
 
 
+def outside_markup(text: str, *, users: set[str], hosts: frozenset[str] = frozenset({"app.opentrain.ai", "127.0.0.1"})
+                   ) -> list[str]:
+    """What in `text` (a message's text or a block's string) is markup the bot did not write."""
+    found = []
+    for markup in MARKUP.findall(text):
+        if markup.startswith("@"):
+            if markup[1:] not in users:
+                found.append(f"a mention the bot did not make, <{markup}>")
+        elif markup.startswith("!"):
+            if not markup.startswith("!date^"):
+                found.append(f"a broadcast <{markup}>")
+        else:
+            target = markup.split("|", 1)[0]
+            parts = urlsplit(target)
+            if parts.scheme not in ("https", "http") or parts.hostname not in hosts or parts.username:
+                found.append(f"a link to {target!r}")
+    for scheme, netloc in URL.findall(text):
+        host = urlsplit(f"{scheme}://{netloc}").hostname
+        if scheme.lower() not in ("https", "http") or host not in hosts or "@" in netloc:
+            found.append(f"a URL to {scheme}://{netloc}")
+    if "javascript:" in text.replace("javascript:alert(1)", ""):
+        found.append("a javascript: URL")
+    if BROADCAST.search(text):
+        found.append("a bare broadcast")
+    return found
+
+
 def assert_nothing_from_outside(api: SlackApiStandIn, *, users: set[str],
                                 hosts: frozenset[str] = frozenset({"app.opentrain.ai", "127.0.0.1"})) -> int:
     """Fails on outside markup in any shown call; returns how many calls it read (so a test can tell it read some)."""
     read = 0
     for method, text in shown_texts(api):
         read += 1
-        where = f"{method}: {text[:600]!r}"
-        for markup in MARKUP.findall(text):
-            if markup.startswith("@"):
-                assert markup[1:] in users, f"a mention the bot did not make, <{markup}>, in {where}"
-            elif markup.startswith("!"):
-                assert markup.startswith("!date^"), f"a broadcast <{markup}> in {where}"
-            else:
-                target = markup.split("|", 1)[0]
-                parts = urlsplit(target)
-                assert parts.scheme in ("https", "http") and parts.hostname in hosts and not parts.username, \
-                    f"a link to {target!r} in {where}"
-        for scheme, netloc in URL.findall(text):
-            host = urlsplit(f"{scheme}://{netloc}").hostname
-            assert scheme.lower() in ("https", "http") and host in hosts and "@" not in netloc, \
-                f"a URL to {scheme}://{netloc} in {where}"
-        assert "javascript:" not in text.replace("javascript:alert(1)", ""), f"a javascript: URL in {where}"
-        assert not BROADCAST.search(text), f"a bare broadcast in {where}"
+        found = outside_markup(text, users=users, hosts=hosts)
+        assert not found, f"{found[0]} in {method}: {text[:600]!r}"
     return read
