@@ -110,6 +110,7 @@ class LinkPolicy:
     # --- pages the bot builds itself --------------------------------------------------------------------------
 
     def job_page(self, job_id: str) -> str:
+        """The job's public page (the contract's `jobUrl` shape)."""
         return f"{self.app_url}/jobs/{_id(job_id)}"
 
     def proposal_page(self, job_url: str | None, job_id: str, proposal_id: str) -> str:
@@ -122,7 +123,7 @@ class LinkPolicy:
         return f"{self.app_url}/messages?conversationId={_id(conversation_id)}"
 
     def approval_page(self, approval_id: str) -> str:
-        """Where a signed-in human approves a hire request."""
+        """Where a signed-in human approves a hire request (the contract's `approvalUrl` shape, §2.11)."""
         return f"{self.app_url}/approvals/{_id(approval_id)}"
 
 
