@@ -45,9 +45,11 @@ async def test_hostile_opentrain_and_requester_never_reach_slack_as_markup(make_
         card = await eventually(lambda: in_thread(slack_api, root, "Review your job"), "the review card")
         assert "evil.example/phish" not in text_of(card)  # the draft's foreign review link was dropped
 
-        assert await person.say("edit jobTitle", root) == 200
-        await eventually(lambda: in_thread(slack_api, root, "Job title"), "the job title question")
         first_card = card
+        assert await person.say("edit jobTitle", root) == 200
+        await eventually(lambda: [m for m in slack_api.thread(root.channel, root.ts) if m is not first_card
+                                  and "Job title" in text_of(m) and "Review your job" not in text_of(m)],
+                         "the job title question")
         assert await person.say(f"Dashcam boxes {HOSTILE_TYPED}", root) == 200
         card = await eventually(lambda: (found := in_thread(slack_api, root, "Review your job")) is not first_card
                                 and found, "a new review card")
