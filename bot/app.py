@@ -87,7 +87,8 @@ async def open_core(settings: Settings, directory_for: DirectoryFor) -> AsyncIte
     redis = connect_from_settings(settings)
     http = httpx.AsyncClient(timeout=settings.opentrain_timeout_seconds)
     try:
-        opentrain = OpenTrainClient(settings.opentrain_url, http=http, timeout=settings.opentrain_timeout_seconds)
+        opentrain = OpenTrainClient(settings.opentrain_url, http=http, timeout=settings.opentrain_timeout_seconds,
+                                    app_url=settings.opentrain_app)
         app_token = settings.opentrain_api_token.get_secret_value() if settings.opentrain_api_token else None
         secretbox = SecretBox.from_settings(settings)
         accounts = Accounts(redis, namespace, opentrain, secretbox, app_token=app_token)

@@ -24,7 +24,6 @@ from bot.hiring.wording import refusal
 from bot.infra.storage import Redis
 from bot.opentrain import errors
 from bot.opentrain.client import OpenTrainClient
-from bot.opentrain.links import conversation_page
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +89,7 @@ class ProposalDesk:
             return await self._failed(ask, exc, "open the conversation")
         verb = "is open" if opened.created else "was already open"
         return (f"The conversation with {candidate} {verb} in OpenTrain: ",
-                Link(conversation_page(opened.conversation_id), "write the first message"),
+                Link(opened.conversation_url or "", "write the first message"),
                 ". They can reply once you have.")
 
     async def request_hire(self, ask: ProposalAsk, milestone: Milestone, candidate: str) -> Words:

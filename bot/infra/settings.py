@@ -5,6 +5,7 @@ A bad value stops start-up with one line naming the variable (see `load_settings
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import re
 from pathlib import Path
@@ -25,6 +26,7 @@ class Settings(BaseSettings):
 
     # OpenTrain
     opentrain_base_url: AnyHttpUrl = Field(default=AnyHttpUrl("https://app.opentrain.ai"))
+    opentrain_app_url: AnyHttpUrl = Field(default=AnyHttpUrl("https://app.opentrain.ai"))  # the web app people open
     opentrain_api_token: SecretStr | None = None  # unset: the bot registers its own agent account
     opentrain_poll_seconds: float = Field(default=30.0, gt=0)
     opentrain_timeout_seconds: float = Field(default=30.0, gt=0)
@@ -71,6 +73,14 @@ class Settings(BaseSettings):
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
 
+    @field_validator("opentrain_base_url", "opentrain_app_url")
+    @classmethod
+    def _https_unless_loopback(cls, value: AnyHttpUrl) -> AnyHttpUrl:
+        # Tokens travel to this host and its links are shown to people: plain http only to this machine (a sandbox).
+        if value.scheme != "https" and not is_loopback(value.host):
+            raise ValueError("must be https (plain http only for a loopback host such as 127.0.0.1)")
+        return value
+
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str | None) -> str | None:
@@ -109,9 +119,24 @@ class Settings(BaseSettings):
         return str(self.opentrain_base_url).rstrip("/")
 
     @property
+    def opentrain_app(self) -> str:
+        return str(self.opentrain_app_url).rstrip("/")
+
+    @property
     def slack_url(self) -> str:
         url = str(self.slack_api_url)
         return url if url.endswith("/") else url + "/"
+
+
+def is_loopback(host: str | None) -> bool:
+    """`localhost` or a loopback address (127.0.0.0/8, ::1): the only hosts plain http may reach."""
+    host = (host or "").strip("[]").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 class SettingsError(SystemExit):

@@ -14,8 +14,11 @@ from dataclasses import asdict, dataclass
 from typing import Protocol
 
 from bot.hiring.jobs import JobRecord
-from bot.opentrain.links import proposal_page
+from bot.opentrain.links import OPENTRAIN_APP_URL, LinkPolicy
 from bot.opentrain.models import Candidate, Proposal, ProposalStatus
+
+# The web app only, for cards read without a client at hand.
+DEFAULT_LINKS = LinkPolicy(OPENTRAIN_APP_URL)
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,10 @@ class ProposalCard:
     review_url: str
 
     @classmethod
-    def read(cls, proposal: Proposal, *, job_url: str | None = None) -> ProposalCard:
-        """From a `GET /proposals/{id}` answer (ProposalDetail) or a list entry."""
+    def read(cls, proposal: Proposal, *, job_url: str | None = None, links: LinkPolicy | None = None) -> ProposalCard:
+        """From a `GET /proposals/{id}` answer (ProposalDetail) or a list entry. The review link is built by the
+        link policy (`links`, the reading client's): the job's page only if it is trusted, else from the ids."""
+        links = links or DEFAULT_LINKS
         candidate, job_id = proposal.candidate, proposal.job_id or ""
         status_raw, status_label = _status(proposal.status)
         return cls(
@@ -46,7 +51,7 @@ class ProposalCard:
             bid_amount=proposal.bid.amount_usd, bid_unit=proposal.bid.unit or "",
             interview_score=proposal.metrics.interview_score, match_score=proposal.metrics.match_score,
             status=status_raw, status_label=status_label,
-            review_url=proposal_page(job_url, job_id, proposal.id),
+            review_url=links.proposal_page(job_url, job_id or "-", proposal.id),
         )
 
     def to_json(self) -> str:

@@ -168,7 +168,7 @@ class ProposalLedger:
             log.warning("proposal %s unreadable (%s, HTTP %s); no card", proposal_id, type(exc).__name__,
                         exc.status)
             return None
-        card = ProposalCard.read(detail, job_url=job.job_url)
+        card = ProposalCard.read(detail, job_url=job.job_url, links=client.links)
         # A status change for a proposal never carded is harmless: the sink ignores updates of unknown cards.
         return ProposalUpdate(workspace_id, job, card, received=event.type == RECEIVED)
 

@@ -3,6 +3,11 @@
 Agent auth lives at `{base}/api/agent/...` (token endpoint and revoke are form-encoded, OAuth error shape); the
 public API at `{base}/api/public/v1/...` (JSON, public error envelope). Every client derived with `with_token`
 shares one httpx.AsyncClient and so one connection pool.
+
+Everything OpenTrain answers is data. Ids the bot shows or links to are checked when an answer is read
+(`models.OpenTrainId`); every URL in an answer (job, draft and review pages, the claim's `verification_uri`, approval
+and billing links) passes the one link policy (`links.LinkPolicy`) here, so callers only ever see trusted URLs or
+None, or the page the client built from an id instead.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from bot.opentrain.errors import OpenTrainError
+from bot.opentrain.links import OPENTRAIN_APP_URL, LinkPolicy, is_user_code
 from bot.opentrain.models import (
     AuthMe,
     Capabilities,
@@ -42,13 +48,18 @@ CLAIM_GRANT_TYPE = "urn:opentrain:agent-auth:grant-type:claim"
 IMPORT_PAYLOAD_KEYS = {"opentrain_canonical": "job", "schema_org_job_posting": "jsonLd", "indeed_xml": "xml",
                        "hr_xml": "xml"}
 
+# Links an error's `details` may carry (contract §4.1); each passes the link policy or is dropped.
+ERROR_LINK_KEYS = ("billingUrl", "claimUrl")
+
 Model = TypeVar("Model", bound=BaseModel)
 
 
 class OpenTrainClient:
     def __init__(self, base_url: str, token: str | SecretStr | None = None, *, http: httpx.AsyncClient | None = None,
-                 timeout: float = 30.0, max_attempts: int = 3, policy: RetryPolicy | None = None) -> None:
+                 timeout: float = 30.0, max_attempts: int = 3, policy: RetryPolicy | None = None,
+                 app_url: str = OPENTRAIN_APP_URL) -> None:
         self.base_url = base_url.rstrip("/")
+        self.links = LinkPolicy(self.base_url, app_url)
         self._token = _secret(token)
         self._owns_http = http is None
         http = http or httpx.AsyncClient(timeout=httpx.Timeout(timeout), headers={"User-Agent": USER_AGENT})
@@ -56,7 +67,8 @@ class OpenTrainClient:
 
     def with_token(self, token: str | SecretStr | None) -> OpenTrainClient:
         """Another bearer over the same connection pool and retry policy; closing it leaves the pool open."""
-        return OpenTrainClient(self.base_url, token, http=self._transport.http, policy=self._transport.policy)
+        return OpenTrainClient(self.base_url, token, http=self._transport.http, policy=self._transport.policy,
+                               app_url=self.links.app_url)
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -82,7 +94,14 @@ class OpenTrainClient:
     async def start_claim(self, claim_token: str | SecretStr, email: str) -> ClaimStart:
         """Starts (or restarts, with a new code) the claim ceremony for the human owning `email`."""
         body = {"claim_token": _reveal(claim_token), "email": email}
-        return await self._agent(ClaimStart, "identity/claim", json=body)
+        started = await self._agent(ClaimStart, "identity/claim", json=body)
+        # The code and the link are shown to a human as they are: anything but 6 digits and a trusted link makes
+        # the answer unreadable, so the claim start fails plainly rather than pointing someone elsewhere.
+        if not is_user_code(started.user_code):
+            raise OpenTrainError("OpenTrain answered an unexpected ClaimStart shape (at user_code)")
+        if self.links.trusted(started.verification_uri, what="claim verification_uri") is None:
+            raise OpenTrainError("OpenTrain answered an unexpected ClaimStart shape (at verification_uri)")
+        return started
 
     async def poll_claim(self, claim_token: str | SecretStr) -> ClaimGrant:
         """The post-claim token, exactly once; raises AuthorizationPending / SlowDown / ExpiredToken / InvalidGrant."""
@@ -106,8 +125,8 @@ class OpenTrainClient:
         """Retried after an ambiguous failure only with an `idempotency_key` (same key -> the same draft)."""
         body = _without_none({"rawJobDescription": text, "idempotencyKey": idempotency_key,
                               "externalId": external_id})
-        return await self._public(DraftReport, "POST", "job-drafts", json=body,
-                                  idempotent=idempotency_key is not None)
+        return self._draft(await self._public(DraftReport, "POST", "job-drafts", json=body,
+                                              idempotent=idempotency_key is not None))
 
     async def create_draft_from(self, format: str, payload: Any, *,
                                 idempotency_key: str | None = None) -> DraftReport:
@@ -118,25 +137,29 @@ class OpenTrainClient:
             raise ValueError(f"unknown import format {format!r}; expected text or one of {sorted(IMPORT_PAYLOAD_KEYS)}")
         body = _without_none({"format": format, IMPORT_PAYLOAD_KEYS[format]: payload,
                               "idempotencyKey": idempotency_key})
-        return await self._public(DraftReport, "POST", "job-drafts", json=body,
-                                  idempotent=idempotency_key is not None)
+        return self._draft(await self._public(DraftReport, "POST", "job-drafts", json=body,
+                                              idempotent=idempotency_key is not None))
 
     async def update_draft(self, job_id: str, fields: dict[str, Any]) -> DraftReport:
         """PATCH the draft; the answer may carry only `validation` (see DraftReport.has_field_details)."""
         if not fields:
             raise ValueError("update_draft needs at least one field")
-        return await self._public(DraftReport, "PATCH", f"job-drafts/{_segment(job_id)}", json=fields)
+        return self._draft(await self._public(DraftReport, "PATCH", f"job-drafts/{_segment(job_id)}", json=fields))
 
     # --- jobs -----------------------------------------------------------------------------------------------------
 
     async def publish(self, job_id: str) -> PublishResult:
-        return await self._public(PublishResult, "POST", f"jobs/{_segment(job_id)}/publish", idempotent=True)
+        result = await self._public(PublishResult, "POST", f"jobs/{_segment(job_id)}/publish", idempotent=True)
+        result.job_url = self.links.trusted(result.job_url, what="job URL") or self.links.job_page(result.job_id)
+        return result
 
     async def close_job(self, job_id: str) -> CloseResult:
         return await self._public(CloseResult, "POST", f"jobs/{_segment(job_id)}/close", idempotent=True)
 
-    def my_jobs(self, status: str | None = None, page_size: int = 25) -> AsyncIterator[MyJob]:
-        return self._paginate(MyJob, "jobs/mine", "jobs", {"status": status, "limit": page_size})
+    async def my_jobs(self, status: str | None = None, page_size: int = 25) -> AsyncIterator[MyJob]:
+        async for job in self._paginate(MyJob, "jobs/mine", "jobs", {"status": status, "limit": page_size}):
+            job.job_url = self.links.trusted(job.job_url, what="job URL") or self.links.job_page(job.id)
+            yield job
 
     def job_proposals(self, job_id: str, status: str | None = None, page_size: int = 25) -> AsyncIterator[Proposal]:
         return self._paginate(Proposal, f"jobs/{_segment(job_id)}/proposals", "proposals",
@@ -168,16 +191,22 @@ class OpenTrainClient:
 
     async def open_conversation(self, proposal_id: str) -> ConversationOpened:
         """Get-or-create (contract §4.6), hence safe to retry."""
-        return await self._public(ConversationOpened, "POST", f"proposals/{_segment(proposal_id)}/conversation",
-                                  idempotent=True)
+        opened = await self._public(ConversationOpened, "POST", f"proposals/{_segment(proposal_id)}/conversation",
+                                    idempotent=True)
+        opened.conversation_url = self.links.conversation_page(opened.conversation_id)
+        return opened
 
     async def request_hire(self, proposal_id: str, name: str, amount: float, due_date: date | str,
                            description: str | None = None) -> HireApproval:
         """A pending hire approval a human confirms in OpenTrain; the same terms return the same approval."""
         due = due_date.isoformat() if isinstance(due_date, date) else due_date
         milestone = _without_none({"name": name, "description": description, "amount": amount, "dueDate": due})
-        return await self._public(HireApproval, "POST", f"proposals/{_segment(proposal_id)}/hire",
-                                  json={"milestone": milestone}, idempotent=True)
+        requested = await self._public(HireApproval, "POST", f"proposals/{_segment(proposal_id)}/hire",
+                                       json={"milestone": milestone}, idempotent=True)
+        approval = requested.approval
+        approval.approval_url = (self.links.trusted(approval.approval_url, what="approval URL")
+                                 or self.links.approval_page(approval.id))
+        return requested
 
     # --- plumbing -------------------------------------------------------------------------------------------------
 
@@ -224,7 +253,22 @@ class OpenTrainClient:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if bearer and self._token:
             headers["Authorization"] = f"Bearer {self._token.get_secret_value()}"
-        return await self._transport.send(method, url, idempotent=idempotent, headers=headers, **content)
+        try:
+            return await self._transport.send(method, url, idempotent=idempotent, headers=headers, **content)
+        except OpenTrainError as exc:
+            self._trust_details(exc)
+            raise
+
+    def _trust_details(self, exc: OpenTrainError) -> None:
+        """Links in an error's details (`billingUrl`, `claimUrl`) pass the link policy too, or are dropped."""
+        for name in ERROR_LINK_KEYS:
+            if name in exc.details and self.links.trusted(exc.details[name], what=f"error {name}") is None:
+                del exc.details[name]
+
+    def _draft(self, report: DraftReport) -> DraftReport:
+        report.draft_url = self.links.trusted(report.draft_url, what="draft URL")
+        report.review_url = self.links.trusted(report.review_url, what="review URL")
+        return report
 
     def _public_url(self, path: str) -> str:
         return f"{self.base_url}/api/public/v1/{path}"

@@ -11,10 +11,32 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
+from bot.opentrain.links import is_opentrain_id
+
 ASK_PREFIX = "ask: "
+
+
+def _checked_id(value: str) -> str:
+    # The message names no value: pydantic would not echo it anyway, and `_parse` keeps only the location.
+    if not is_opentrain_id(value):
+        raise ValueError("not an OpenTrain id (letters, digits, _ and -, at most 128)")
+    return value
+
+
+# An id that goes into links, action values or Slack text: anything else makes the answer unreadable.
+OpenTrainId = Annotated[str, AfterValidator(_checked_id)]
 
 
 class WireModel(BaseModel):
@@ -278,7 +300,7 @@ class UnmappedField(ApiModel):
 
 class DraftReport(ApiModel):
     ok: bool = True
-    job_id: str
+    job_id: OpenTrainId
     status: str = "DRAFT"
     draft_url: str | None = None
     review_url: str | None = None
@@ -303,7 +325,7 @@ class DraftReport(ApiModel):
 
 class PublishResult(ApiModel):
     ok: bool = True
-    job_id: str
+    job_id: OpenTrainId
     status: str | None = None
     already_published: bool = False
     job_url: str | None = None
@@ -314,7 +336,7 @@ class PublishResult(ApiModel):
 
 class CloseResult(ApiModel):
     ok: bool = True
-    job_id: str
+    job_id: OpenTrainId
     status: str | None = None
     already_closed: bool = False
 
@@ -325,7 +347,7 @@ class ProposalCounts(ApiModel):
 
 
 class MyJob(ApiModel):
-    id: str
+    id: OpenTrainId
     title: str | None = None
     status: str | None = None
     published: bool = False
@@ -384,8 +406,8 @@ class Metrics(ApiModel):
 
 
 class Proposal(ApiModel):
-    id: str
-    job_id: str | None = None
+    id: OpenTrainId
+    job_id: OpenTrainId | None = None
     job_title: str | None = None
     created_at: str | None = None
     updated_at: str | None = None
@@ -434,7 +456,7 @@ class UpdatesPage(ApiModel):
 
 
 class Webhook(ApiModel):
-    id: str
+    id: OpenTrainId
     url: str
     event_types: list[str] = Field(default_factory=list)
     status: str = "ACTIVE"
@@ -457,20 +479,22 @@ class WebhookCreated(ApiModel):
 
 class ConversationOpened(ApiModel):
     ok: bool = True
-    conversation_id: str
-    proposal_id: str | None = None
-    job_id: str | None = None
+    conversation_id: OpenTrainId
+    proposal_id: OpenTrainId | None = None
+    job_id: OpenTrainId | None = None
     created: bool = False
+    # Not on the wire: the page the client builds from `conversation_id` (links.LinkPolicy.conversation_page).
+    conversation_url: str | None = Field(default=None, exclude=True)
 
 
 class Approval(ApiModel):
-    id: str
+    id: OpenTrainId
     type: str | None = None
     status: str | None = None
     contract_id: str | None = None
     milestone_id: str | None = None
-    job_id: str | None = None
-    proposal_id: str | None = None
+    job_id: OpenTrainId | None = None
+    proposal_id: OpenTrainId | None = None
     approval_url: str | None = None
     expires_at: str | None = None
     resolved_at: str | None = None

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
+from bot.sandbox.hostile import Hostility
 from bot.sandbox.records import Fault, PublicError, bad_request, iso
 from bot.sandbox.routes_public import read_json
 from bot.sandbox.world import World
@@ -47,6 +48,9 @@ class ControlRoutes:
         add("GET", "/_sandbox/faults", self.faults)
         add("POST", "/_sandbox/faults", self.add_fault)
         add("DELETE", "/_sandbox/faults", self.clear_faults)
+        add("GET", "/_sandbox/hostile", self.hostility)
+        add("POST", "/_sandbox/hostile", self.set_hostile)
+        add("DELETE", "/_sandbox/hostile", self.clear_hostile)
         add("GET", "/_sandbox/requests", self.requests)
         add("DELETE", "/_sandbox/requests", self.clear_requests)
         add("GET", "/_sandbox/webhooks/deliveries", self.deliveries)
@@ -134,6 +138,17 @@ class ControlRoutes:
 
     async def clear_faults(self, request: web.Request) -> web.Response:
         self.world.faults.clear()
+        return web.json_response({"ok": True})
+
+    async def hostility(self, request: web.Request) -> web.Response:
+        return web.json_response({"hostile": self.world.hostile.wire() if self.world.hostile else None})
+
+    async def set_hostile(self, request: web.Request) -> web.Response:
+        self.world.hostile = Hostility.read(await self._body(request))
+        return web.json_response({"hostile": self.world.hostile.wire()}, status=201)
+
+    async def clear_hostile(self, request: web.Request) -> web.Response:
+        self.world.hostile = None
         return web.json_response({"ok": True})
 
     async def requests(self, request: web.Request) -> web.Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import threading
 import uuid
@@ -60,8 +61,25 @@ async def _opentrain_middleware(request: web.Request, handler: Handler) -> web.S
         response: web.StreamResponse = _fault_response(request, fault.status, fault.retry_after_seconds)
     else:
         response = await _render_errors(request, handler)
+    response = _hostile(world, request, response)
     world.log_request(request.method, request.path, response.status)
     return response
+
+
+def _hostile(world: World, request: web.Request, response: web.StreamResponse) -> web.StreamResponse:
+    """The answer rewritten when a hostile OpenTrain is armed (`/_sandbox/hostile`); errors too, so their links and
+    messages can be hostile as well."""
+    if world.hostile is None or not isinstance(response, web.Response) or response.content_type != "application/json":
+        return response
+    try:
+        body = json.loads(response.text or "null")
+    except ValueError:
+        return response
+    rewritten = world.hostile_answer(request.method, request.path, body)
+    if rewritten is None:
+        return response
+    headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-type", "content-length")}
+    return web.json_response(rewritten, status=response.status, headers=headers)
 
 
 def _drop(request: web.Request) -> None:

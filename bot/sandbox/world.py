@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.sandbox import catalog, moderation
+from bot.sandbox.hostile import Hostility
 from bot.sandbox.parser import ParsedDraft
 from bot.sandbox.proposals import fake_proposal
 from bot.sandbox.records import (
@@ -85,6 +86,7 @@ class World:
         self.approvals: dict[str, dict] = {}
         self.events: list[Event] = []
         self.faults: list[Fault] = []
+        self.hostile: Hostility | None = None  # answers rewritten on their way out (hostile.py)
         self.request_log: deque[dict] = deque(maxlen=10_000)
         self.request_count = 0
         self.webhooks.reset()
@@ -595,6 +597,12 @@ class World:
                 fault.times -= 1
                 return fault
         return None
+
+    def hostile_answer(self, method: str, path: str, body: Any) -> Any | None:
+        """The answer as a hostile OpenTrain would send it, or None when no hostility is armed for this request."""
+        if self.hostile is None or not self.hostile.matches(method, path):
+            return None
+        return self.hostile.rewrite(body)
 
     def log_request(self, method: str, path: str, status: int | None) -> None:  # None: dropped
         self.request_count += 1

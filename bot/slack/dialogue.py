@@ -36,6 +36,7 @@ from bot.hiring.wording import description_refusal
 from bot.slack.blocks import conversation as blocks
 from bot.slack.blocks.conversation import SlackMessage
 from bot.slack.blocks.proposals import mrkdwn
+from bot.slack.blocks.safe import escape
 from bot.slack.registry import SlackConversation, SlackRegistry
 
 log = logging.getLogger(__name__)
@@ -97,7 +98,7 @@ def failure_note(what: str, code: str) -> str:
         reason = "the connection to Slack broke, so it may not have arrived"
     else:
         words = SLACK_ERROR_WORDS.get(code)
-        reason = f"Slack answered `{code}`" + (f" ({words})" if words else "")
+        reason = f"Slack answered `{escape(code)}`" + (f" ({words})" if words else "")
     return f"I couldn't send {what}: {reason}. Type `status` in this thread to see where things stand."
 
 
@@ -128,7 +129,7 @@ class SlackDialogue:
         the start is recorded in Redis and the root message carries `message_id` in its metadata.
         """
         if refusal := description_refusal(text.strip()):
-            await tell(refusal)  # before any root message: nothing to clean up in the channel
+            await tell(escape(refusal))  # before any root message: nothing to clean up in the channel
             return
         if not redelivered and (limited := await self._engine.start_refusal(team_id, user_id, message_id)):
             await tell(limited)  # likewise: a flood of /hire posts nothing
@@ -361,7 +362,7 @@ class SlackDialogue:
             code = slack_error(exc)
             if code not in CANNOT_POST_ERRORS:
                 log.error("chat.postMessage failed for /hire: %s", code)
-                await tell(f"Slack refused my message ({code}); please try again in a moment.")
+                await tell(f"Slack refused my message ({escape(code)}); please try again in a moment.")
                 return None
         await tell("I can't post in this conversation: I'm not a member (or it's a DM between people). "
                    "Invite me with `/invite @hirebot` to hire from this channel. Meanwhile we'll continue in a "

@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.parametrize(
     ("variable", "value"),
     [("PORT", "abc"), ("PORT", "70000"), ("LOG_LEVEL", "loud"), ("REDIS_URL", "localhost:6379"),
-     ("OPENTRAIN_BASE_URL", "not a url"), ("OPENTRAIN_POLL_SECONDS", "-1"), ("ENCRYPTION_KEY", "notakey")],
+     ("OPENTRAIN_BASE_URL", "not a url"), ("OPENTRAIN_POLL_SECONDS", "-1"), ("ENCRYPTION_KEY", "notakey"),
+     ("OPENTRAIN_BASE_URL", "http://opentrain.example.org"), ("OPENTRAIN_APP_URL", "http://app.opentrain.ai")],
 )
 def test_a_bad_value_stops_start_up_with_one_line_naming_the_variable(variable, value):
     env = {**os.environ, variable: value}
@@ -98,3 +99,21 @@ def test_secretbox_round_trips_and_refuses_a_foreign_key(tmp_path):
     with pytest.raises(SecretBoxError):
         other.decrypt(sealed)
     assert "key" in repr(box) and str(box._fernet) not in repr(box)
+
+
+@pytest.mark.parametrize("url", ["http://opentrain.example.org", "http://10.0.0.5:8700", "ftp://app.opentrain.ai"])
+def test_opentrain_over_plain_http_is_refused_off_loopback(url):
+    with pytest.raises(SettingsError) as refused:
+        load_settings(opentrain_base_url=url)
+    assert str(refused.value).startswith("hirebot: invalid setting OPENTRAIN_BASE_URL:")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8700", "http://localhost:8700", "http://[::1]:8700",
+                                 "https://opentrain.example.org"])
+def test_https_or_a_loopback_sandbox_is_accepted(url):
+    assert load_settings(opentrain_base_url=url).opentrain_url == url
+
+
+def test_the_web_app_url_is_a_setting():
+    assert load_settings().opentrain_app == "https://app.opentrain.ai"
+    assert load_settings(opentrain_app_url="https://app.example.org/").opentrain_app == "https://app.example.org"

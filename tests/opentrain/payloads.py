@@ -1,4 +1,5 @@
-"""Example payloads copied from the OpenTrain contract (/work/shared/opentrain-api.md), section by section."""
+"""Example payloads copied from the OpenTrain contract (/work/shared/opentrain-api.md), section by section; the
+contract's `<JOB_ID>`-style placeholders are given id-shaped values (`job_doc_1`), as the bot refuses any other id."""
 
 REGISTRATION = {  # §2.1.1
     "identity_type": "anonymous", "registration_id": "<REGISTRATION_ID>", "access_token": "ot_pat_reg1_secretvalue",
@@ -61,9 +62,9 @@ CAPABILITIES = {  # §2.4.1
 }
 
 DRAFT_REPORT = {  # §2.4.2
-    "ok": True, "jobId": "<JOB_ID>", "status": "DRAFT",
-    "draftUrl": "https://app.opentrain.ai/job-post?jobId=<JOB_ID>",
-    "reviewUrl": "https://app.opentrain.ai/job-post?jobId=<JOB_ID>",
+    "ok": True, "jobId": "job_doc_1", "status": "DRAFT",
+    "draftUrl": "https://app.opentrain.ai/job-post?jobId=job_doc_1",
+    "reviewUrl": "https://app.opentrain.ai/job-post?jobId=job_doc_1",
     "validation": {"publishReady": False, "issueCount": 0, "missingFieldCount": 2,
                    "missingFields": ["experienceLevel", "pricePerLabel"], "issues": []},
     "missingFields": [
@@ -85,28 +86,28 @@ DRAFT_REPORT = {  # §2.4.2
 }
 
 PATCH_REPORT = {  # §2.4.3: only `validation`
-    "ok": True, "jobId": "<JOB_ID>", "status": "DRAFT", "draftUrl": "https://app.opentrain.ai/job-post?jobId=<JOB_ID>",
+    "ok": True, "jobId": "job_doc_1", "status": "DRAFT", "draftUrl": "https://app.opentrain.ai/job-post?jobId=job_doc_1",
     "validation": {"publishReady": True, "issueCount": 0, "missingFieldCount": 0, "missingFields": [], "issues": []},
 }
 
 PUBLISH = {  # §2.5.6
-    "ok": True, "jobId": "<JOB_ID>", "status": "OPEN", "alreadyPublished": False,
-    "jobUrl": "https://app.opentrain.ai/jobs/<JOB_ID>", "publishAttemptId": "<ATTEMPT_ID>", "warnings": [],
+    "ok": True, "jobId": "job_doc_1", "status": "OPEN", "alreadyPublished": False,
+    "jobUrl": "https://app.opentrain.ai/jobs/job_doc_1", "publishAttemptId": "<ATTEMPT_ID>", "warnings": [],
     "sideEffects": {"dispatched": True, "status": "queued"},
 }
 
-CLOSE = {"ok": True, "jobId": "<JOB_ID>", "status": "ARCHIVED", "alreadyClosed": False}  # §2.5.8
+CLOSE = {"ok": True, "jobId": "job_doc_1", "status": "ARCHIVED", "alreadyClosed": False}  # §2.5.8
 
 MY_JOBS = {  # §2.5.5
-    "jobs": [{"id": "<JOB_ID>", "title": "Spanish Sentiment Labeling — Social Media Posts", "status": "OPEN",
+    "jobs": [{"id": "job_doc_1", "title": "Spanish Sentiment Labeling — Social Media Posts", "status": "OPEN",
               "published": True, "acceptingApplicants": True, "createdAt": "2026-06-10T11:02:00.000Z",
-              "updatedAt": "2026-06-11T09:15:00.000Z", "jobUrl": "https://app.opentrain.ai/jobs/<JOB_ID>",
+              "updatedAt": "2026-06-11T09:15:00.000Z", "jobUrl": "https://app.opentrain.ai/jobs/job_doc_1",
               "proposalCounts": {"total": 12, "unreviewed": 5}}],
     "nextCursor": None,
 }
 
 PROPOSAL = {  # §2.6.1 (API reference rendering)
-    "id": "<PROPOSAL_ID>", "jobId": "<JOB_ID>", "jobTitle": "Spanish Sentiment Labeling — Social Media Posts",
+    "id": "prop_doc_1", "jobId": "job_doc_1", "jobTitle": "Spanish Sentiment Labeling — Social Media Posts",
     "createdAt": "2026-06-11T15:40:00.000Z", "updatedAt": "2026-06-11T15:40:00.000Z",
     "status": {"raw": "UNREVIEWED", "label": "Unreviewed"},
     "bid": {"amountUsd": 0.06, "unit": "PER_LABEL", "labelerHourlyRateUsd": None},
@@ -135,13 +136,13 @@ PROPOSAL_DETAIL = {  # §2.6.2
     }
 }
 
-CONVERSATION = {"ok": True, "conversationId": "<CONVERSATION_ID>", "proposalId": "<PROPOSAL_ID>",  # §2.6.4
-                "jobId": "<JOB_ID>", "created": True}
+CONVERSATION = {"ok": True, "conversationId": "conv_doc_1", "proposalId": "prop_doc_1",  # §2.6.4
+                "jobId": "job_doc_1", "created": True}
 
 HIRE = {  # §2.6.5
-    "approval": {"id": "<APPROVAL_ID>", "type": "proposal_hire", "status": "pending", "contractId": None,
-                 "milestoneId": None, "jobId": "<JOB_ID>", "proposalId": "<PROPOSAL_ID>",
-                 "approvalUrl": "https://app.opentrain.ai/approvals/<APPROVAL_ID>",
+    "approval": {"id": "apr_doc_1", "type": "proposal_hire", "status": "pending", "contractId": None,
+                 "milestoneId": None, "jobId": "job_doc_1", "proposalId": "prop_doc_1",
+                 "approvalUrl": "https://app.opentrain.ai/approvals/apr_doc_1",
                  "expiresAt": "2026-06-15T10:00:00.000Z", "resolvedAt": None, "result": None,
                  "createdAt": "2026-06-12T10:00:00.000Z"},
     "message": "Hire request recorded. A signed-in human must confirm this approval in the OpenTrain app before the "
@@ -151,17 +152,17 @@ HIRE = {  # §2.6.5
 UPDATES = {  # §2.12.1
     "events": [
         {"id": "1042", "type": "proposal.received", "apiVersion": "v1", "createdAt": "2026-06-12T10:00:00.000Z",
-         "resourceId": "<PROPOSAL_ID>", "jobId": "<JOB_ID>", "data": {"proposalId": "<PROPOSAL_ID>",
-                                                                     "jobId": "<JOB_ID>"}},
+         "resourceId": "prop_doc_1", "jobId": "job_doc_1", "data": {"proposalId": "prop_doc_1",
+                                                                     "jobId": "job_doc_1"}},
         {"id": "1043", "type": "approval.confirmed", "apiVersion": "v1", "createdAt": "2026-06-12T10:05:00.000Z",
-         "resourceId": "<APPROVAL_ID>", "jobId": "<JOB_ID>", "data": {"approvalId": "<APPROVAL_ID>",
+         "resourceId": "apr_doc_1", "jobId": "job_doc_1", "data": {"approvalId": "apr_doc_1",
                                                                      "status": "confirmed"}},
     ],
     "nextCursor": "1043", "hasMore": False,
 }
 
 WEBHOOK_CREATED = {  # §2.13.1
-    "webhook": {"id": "<WEBHOOK_ID>", "url": "https://example.com/hooks/opentrain",
+    "webhook": {"id": "wh_doc_1", "url": "https://example.com/hooks/opentrain",
                 "eventTypes": ["proposal.received", "message.received", "approval.confirmed"], "status": "ACTIVE",
                 "createdAt": "2026-06-12T10:00:00.000Z", "disabledAt": None, "disabledReason": None},
     "secret": "whsec_signingsecretvalue",

@@ -64,7 +64,7 @@ def test_identity_capabilities_and_token_record_parse():
 
 def test_draft_report_example_parses_whole():
     report = DraftReport.model_validate(payloads.DRAFT_REPORT)
-    assert report.job_id == "<JOB_ID>" and report.has_field_details
+    assert report.job_id == "job_doc_1" and report.has_field_details
     assert report.validation.missing_fields == ["experienceLevel", "pricePerLabel"]
     assert report.validation.missing_field_count == 2 and report.validation.publish_ready is False
     level, price = report.missing_fields
@@ -139,7 +139,7 @@ def test_proposal_renderings_parse(raw, unit_key, scores):
 
 def test_proposal_detail_unwraps_and_tolerates_string_status():
     detail = ProposalDetail.model_validate(payloads.PROPOSAL_DETAIL)
-    assert detail.id == "<PROPOSAL_ID>" and detail.ai_interview.transcript_available is True
+    assert detail.id == "prop_doc_1" and detail.ai_interview.transcript_available is True
     assert detail.verification["identity"]["verified"] is True and detail.contract is None
     bare = ProposalDetail.model_validate({**payloads.PROPOSAL, "status": "NOT_A_FIT"})
     assert (bare.status.raw, bare.status.label) == ("NOT_A_FIT", "Not a fit")
@@ -148,13 +148,13 @@ def test_proposal_detail_unwraps_and_tolerates_string_status():
 def test_feed_webhook_conversation_and_hire_parse():
     page = UpdatesPage.model_validate(payloads.UPDATES)
     assert [e.id for e in page.events] == ["1042", "1043"] and page.next_cursor == "1043" and not page.has_more
-    assert page.events[0].data["proposalId"] == "<PROPOSAL_ID>"
+    assert page.events[0].data["proposalId"] == "prop_doc_1"
     assert UpdatesPage.model_validate({"events": [{"id": 7, "type": "x"}], "nextCursor": 7}).next_cursor == "7"
     created = WebhookCreated.model_validate(payloads.WEBHOOK_CREATED)
     assert created.webhook.event_types[0] == "proposal.received" and created.secret.startswith("whsec_")
     assert "whsec_" not in repr(created)
     opened = ConversationOpened.model_validate(payloads.CONVERSATION)
-    assert opened.conversation_id == "<CONVERSATION_ID>" and opened.created
+    assert opened.conversation_id == "conv_doc_1" and opened.created
     hire = HireApproval.model_validate(payloads.HIRE)
     assert (hire.approval.type, hire.approval.status) == ("proposal_hire", "pending")
 

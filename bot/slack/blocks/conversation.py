@@ -2,6 +2,10 @@
 
 Limits respected everywhere (field notes): 50 blocks a message, 3,000 characters a section, 100 options a
 static_select, 75 characters of button text, 2,000 of a button value (150 of an option value).
+
+Every value from outside (the requester's words, OpenTrain's labels, values, warnings and links) passes
+`bot.slack.blocks.safe` in the blocks and in the `text` fallback alike: `escape` for text, `link` and `mention` for
+the markup the bot writes itself.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from bot.hiring.views import (
     ReviewCard,
     Status,
 )
+from bot.slack.blocks.safe import bare_url, escape, link, mention
+
+__all__ = ["escape"]  # re-exported: the one helper lives in safe.py
 
 MAX_BLOCKS = 50
 MAX_SECTION_CHARS = 3000
@@ -53,26 +60,27 @@ def clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def escape(text: str) -> str:
-    """Slack mrkdwn control characters; user text must not turn into mentions or links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
 def section(text: str, accessory: dict[str, Any] | None = None) -> dict[str, Any]:
-    block: dict[str, Any] = {"type": "section", "text": {"type": "mrkdwn", "text": clip(text, MAX_SECTION_CHARS)}}
+    block: dict[str, Any] = {"type": "section", "text": mrkdwn_text(text)}
     if accessory:
         block["accessory"] = accessory
     return block
 
 
 def context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": clip(text, MAX_SECTION_CHARS)}]}
+    return {"type": "context", "elements": [mrkdwn_text(text)]}
+
+
+def mrkdwn_text(text: str) -> dict[str, Any]:
+    """A mrkdwn text object. `verbatim`: Slack links only the markup the bot wrote (`safe.link`), never a bare URL,
+    channel name or mention it would otherwise auto-parse."""
+    return {"type": "mrkdwn", "text": clip(text, MAX_SECTION_CHARS), "verbatim": True}
 
 
 def button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
     element: dict[str, Any] = {
         "type": "button",
-        "text": {"type": "plain_text", "text": clip(label, MAX_BUTTON_TEXT), "emoji": True},
+        "text": {"type": "plain_text", "text": escape(label, MAX_BUTTON_TEXT), "emoji": True},
         "action_id": action_id,
         "value": value,
     }
@@ -82,7 +90,7 @@ def button(label: str, action_id: str, value: str, style: str | None = None) -> 
 
 
 def option(label: str, value: str) -> dict[str, Any]:
-    return {"text": {"type": "plain_text", "text": clip(label, MAX_OPTION_TEXT)}, "value": value}
+    return {"text": {"type": "plain_text", "text": escape(label, MAX_OPTION_TEXT)}, "value": value}
 
 
 def chunked_sections(lines: list[str]) -> list[dict[str, Any]]:
@@ -109,12 +117,12 @@ def limited(blocks: list[dict[str, Any]], text: str) -> SlackMessage:
 # --- the thread -------------------------------------------------------------------------------------------------
 
 def root_message(requester: str, description: str, state: str = "drafting", job_url: str | None = None) -> SlackMessage:
-    summary = escape(clip(description.strip().splitlines()[0] if description.strip() else "a new job", 200))
-    lines = [f":briefcase: <@{requester}> is hiring: *{summary}*"]
-    status = STATE_LABELS.get(state, state)
-    lines.append(f"Status: {status}" + (f" · <{job_url}|view the job>" if job_url else ""))
+    summary = escape(description.strip().splitlines()[0] if description.strip() else "a new job", 200)
+    lines = [f":briefcase: {mention(requester)} is hiring: *{summary}*"]
+    status = escape(STATE_LABELS.get(state, state))
+    lines.append(f"Status: {status}" + (f" · {link(job_url, 'view the job')}" if job_url else ""))
     return SlackMessage(
-        text=f"<@{requester}> is hiring: {summary} ({status})",
+        text=f"{mention(requester)} is hiring: {summary} ({status})",
         blocks=[section("\n".join(lines)), context("Answer my questions in this thread.")],
     )
 
@@ -134,8 +142,8 @@ STATE_LABELS = {
 
 
 def notice(view: Notice) -> SlackMessage:
-    text = (":warning: " if view.level == "error" else "") + view.text
-    return SlackMessage(text=text, blocks=[section(escape(text))])
+    text = (":warning: " if view.level == "error" else "") + escape(view.text)
+    return SlackMessage(text=text, blocks=[section(text)])
 
 
 def question(view: Question, conversation_id: str) -> SlackMessage:
@@ -153,7 +161,7 @@ def question(view: Question, conversation_id: str) -> SlackMessage:
     fallback = f"{view.label}{position}: {view.text}"
     if view.choices:
         fallback += " Options: " + ", ".join(label for _, label in view.choices[:MAX_OPTIONS])
-    return SlackMessage(text=clip(fallback, 3000), blocks=blocks)
+    return SlackMessage(text=escape(fallback, 3000), blocks=blocks)
 
 
 def _choice_block(view: Question, conversation_id: str) -> dict[str, Any]:
@@ -177,7 +185,7 @@ def _choice_block(view: Question, conversation_id: str) -> dict[str, Any]:
             {
                 "type": "static_select",
                 "action_id": f"{ACTION_PREFIX}select",
-                "placeholder": {"type": "plain_text", "text": clip(f"Choose {view.label}", 150)},
+                "placeholder": {"type": "plain_text", "text": escape(f"Choose {view.label}", 150)},
                 "options": options,
             }
         ],
@@ -186,8 +194,8 @@ def _choice_block(view: Question, conversation_id: str) -> dict[str, Any]:
 
 def answered_question(label: str, answer: str) -> SlackMessage:
     """A question once answered: the answer shown, the buttons gone."""
-    text = f":white_check_mark: *{escape(label)}*: {escape(clip(answer, 500))}"
-    return SlackMessage(text=f"{label}: {clip(answer, 500)}", blocks=[section(text)])
+    text = f":white_check_mark: *{escape(label)}*: {escape(answer, 500)}"
+    return SlackMessage(text=f"{escape(label)}: {escape(answer, 500)}", blocks=[section(text)])
 
 
 def review_card(view: ReviewCard, conversation_id: str) -> SlackMessage:
@@ -208,15 +216,15 @@ def review_card(view: ReviewCard, conversation_id: str) -> SlackMessage:
         blocks.extend(chunked_sections([":warning: " + escape(w) for w in view.warnings]))
     if view.unmapped:
         lines = ["*Not used from your description:*"]
-        lines += [f"• `{escape(u.path)}`: {escape(u.reason)} ({escape(clip(u.preview, 80))})" for u in view.unmapped]
+        lines += [f"• `{escape(u.path)}`: {escape(u.reason)} ({escape(u.preview, 80)})" for u in view.unmapped]
         blocks.extend(chunked_sections(lines))
     if view.missing:
         blocks.append(context("Still missing: " + escape(", ".join(view.missing))))
     if view.review_url:
-        blocks.append(context(f"<{view.review_url}|Open the draft on OpenTrain>"))
+        blocks.append(context(link(view.review_url, "Open the draft on OpenTrain")))
     blocks.append(_review_actions(view, conversation_id))
     fallback = "Review your job: " + "; ".join(f"{f.label}: {f.value}" for f in view.fields)
-    return limited(blocks, clip(fallback, 3000))
+    return limited(blocks, escape(fallback, 3000))
 
 
 def _review_actions(view: ReviewCard, conversation_id: str) -> dict[str, Any]:
@@ -240,16 +248,16 @@ def _review_actions(view: ReviewCard, conversation_id: str) -> dict[str, Any]:
 
 def review_closed(view_text: str) -> SlackMessage:
     """The review card once acted on: no buttons left to click twice."""
-    return SlackMessage(text=view_text, blocks=[section(escape(view_text))])
+    return SlackMessage(text=escape(view_text), blocks=[section(escape(view_text))])
 
 
 def published(view: Published) -> SlackMessage:
-    link = f"<{view.job_url}|{view.job_id}>" if view.job_url else f"`{view.job_id}`"
+    job = link(view.job_url, view.job_id) if view.job_url else f"`{escape(view.job_id)}`"
     head = "This job was already published" if view.already_published else ":tada: Your job is live"
-    blocks = [section(f"{head}: {link}")]
+    blocks = [section(f"{head}: {job}")]
     if view.warnings:
         blocks.extend(chunked_sections([":warning: " + escape(w) for w in view.warnings]))
-    return SlackMessage(text=f"{head}: {view.job_url or view.job_id}", blocks=blocks)
+    return SlackMessage(text=f"{head}: {bare_url(view.job_url) or escape(view.job_id)}", blocks=blocks)
 
 
 def status_list(entries: list[tuple[str, Status]]) -> SlackMessage:
@@ -259,10 +267,10 @@ def status_list(entries: list[tuple[str, Status]]) -> SlackMessage:
         return SlackMessage(text=text, blocks=[section(text)])
     lines = ["*Your drafts and jobs*"]
     for title, status in entries:
-        job = f" · job `{status.job_id}`" if status.job_id else ""
+        job = f" · job `{escape(status.job_id)}`" if status.job_id else ""
         missing = f" · missing {', '.join(status.missing)}" if status.missing else ""
-        state = STATE_LABELS.get(status.state, status.state)
-        lines.append(f"• {escape(clip(title, 120))}: {state}{job}{escape(missing)}")
+        state = escape(STATE_LABELS.get(status.state, status.state))
+        lines.append(f"• {escape(title, 120)}: {state}{job}{escape(missing)}")
     return SlackMessage(text="\n".join(lines), blocks=chunked_sections(lines)[: MAX_BLOCKS])
 
 
@@ -279,7 +287,7 @@ def usage() -> SlackMessage:
 
 
 def plain(text: str) -> SlackMessage:
-    return SlackMessage(text=text, blocks=[section(escape(text))])
+    return SlackMessage(text=escape(text), blocks=[section(escape(text))])
 
 
 # --- the claim DM -----------------------------------------------------------------------------------------------
@@ -294,13 +302,13 @@ def email_request(view: EmailRequest, conversation_id: str, suggestion: str | No
     if suggestion:
         blocks.append({"type": "actions", "elements": [
             button(f"Use {suggestion}", f"{ACTION_PREFIX}claim-email", action_value(conversation_id, suggestion))]})
-    return SlackMessage(text=" ".join([view.text, view.reason or ""]).strip(), blocks=blocks)
+    return SlackMessage(text=escape(" ".join([view.text, view.reason or ""]).strip()), blocks=blocks)
 
 
 def claim_confirm(view: ClaimConfirm, conversation_id: str) -> SlackMessage:
     text = (f"Hand this workspace's OpenTrain account to {view.email}? That email will own every job the bot "
             "posts and approve every hire. Confirm, or reply with another email.")
-    return SlackMessage(text=text, blocks=[
+    return SlackMessage(text=escape(text), blocks=[
         section(escape(text)),
         {"type": "actions", "elements": [
             button("Confirm", f"{ACTION_PREFIX}claim-confirm", action_value(conversation_id, "confirm"), "primary"),
@@ -315,25 +323,26 @@ def claim_dm(view: ClaimInstructions, conversation_id: str) -> SlackMessage:
         )
         lines = [
             ":key: *Claim your OpenTrain account* so you can hire from Slack.",
-            f"1. Open <{view.verification_uri}|this verification link>"
+            f"1. Open {link(view.verification_uri, 'this verification link')}"
             + (f" and sign in as *{escape(view.email)}*." if view.email else "."),
-            f"2. Enter the code *{view.user_code}*.",
+            f"2. Enter the code *{escape(view.user_code)}*.",
             f"The code expires {expiry}. I'll update this message when it's done.",
         ]
         text = (
-            f"Claim your OpenTrain account: open {view.verification_uri} and enter code {view.user_code}."
+            f"Claim your OpenTrain account: open {bare_url(view.verification_uri) or 'the verification link'} and "
+            f"enter code {escape(view.user_code)}."
         )
         return SlackMessage(text=text, blocks=[section("\n".join(lines))])
     if view.state == "claimed":
         text = ":white_check_mark: Your OpenTrain account is claimed. You can now hire from Slack."
         return SlackMessage(text=text, blocks=[section(text)])
     if view.state == "needs_email":
-        text = view.message or "Which email should own the OpenTrain account? Reply here with it."
-        return SlackMessage(text=text, blocks=[section(escape(text))])
+        text = escape(view.message or "Which email should own the OpenTrain account? Reply here with it.")
+        return SlackMessage(text=text, blocks=[section(text)])
     reason = view.message or ("The verification code expired." if view.state == "expired" else "The claim failed.")
     restart = button("Restart", f"{ACTION_PREFIX}restart", action_value(conversation_id, "restart"), "primary")
     return SlackMessage(
-        text=f"{reason} Click Restart for a new code.",
+        text=f"{escape(reason)} Click Restart for a new code.",
         blocks=[section(f":hourglass: {escape(reason)}"),
                 {"type": "actions", "block_id": "claim", "elements": [restart]}],
     )

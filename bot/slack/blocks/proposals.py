@@ -1,7 +1,8 @@
 """Proposal cards: one candidate per message, or a digest listing a burst. Block Kit plus a plain-text fallback.
 
 The card's data (`ProposalCard`, masked name and no contact details) comes from the ledger; the proposal actions'
-outcomes (`bot.hiring.proposals`) are rendered here as mrkdwn.
+outcomes (`bot.hiring.proposals`) are rendered here as mrkdwn. A candidate's name, title and country and a job's title
+are set by whoever wrote them: they pass `safe.escape` in the blocks and in the `text` fallback alike.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from bot.slack.blocks.conversation import (
     MAX_BLOCKS,
     SlackMessage,
     button,
-    clip,
     context,
-    escape,
+    mrkdwn_text,
     option,
     section,
 )
+from bot.slack.blocks.safe import bare_url, escape, link, mention
 
 # action_ids of the card's elements (the conversation's own start with "hire:").
 OPEN_CONVERSATION = "proposal:open"
@@ -44,7 +45,7 @@ def money(amount: float | None) -> str:
 
 def bid_text(card: ProposalCard) -> str:
     unit = UNIT_WORDS.get(card.bid_unit.upper(), card.bid_unit.replace("_", " ").lower())
-    return f"{money(card.bid_amount)} {unit}".strip()
+    return escape(f"{money(card.bid_amount)} {unit}".strip())
 
 
 def score(value: float | None) -> str:
@@ -54,7 +55,7 @@ def score(value: float | None) -> str:
 
 def _who(card: ProposalCard) -> str:
     details = " · ".join(escape(part) for part in (card.title, card.country) if part)
-    name = f"*<{card.review_url}|{escape(card.name)}>*"
+    name = f"*{link(card.review_url, card.name)}*"
     return f"{name} — {details}" if details else name
 
 
@@ -74,24 +75,27 @@ def parse_action_value(value: str) -> tuple[str, str, str]:
 
 
 def _fallback(card: ProposalCard) -> str:
-    return (f"{card.name} ({', '.join(p for p in (card.title, card.country) if p) or 'candidate'}): bid "
-            f"{bid_text(card)}, interview score {score(card.interview_score)}, match score "
-            f"{score(card.match_score)}, status {card.status_label}. Review: {card.review_url}")
+    who = escape(", ".join(p for p in (card.title, card.country) if p) or "candidate")
+    return (f"{escape(card.name)} ({who}): bid {bid_text(card)}, interview score {score(card.interview_score)}, "
+            f"match score {score(card.match_score)}, status {escape(card.status_label)}. Review: "
+            f"{bare_url(card.review_url) or 'in OpenTrain'}")
 
 
 def proposal_card(card: ProposalCard) -> SlackMessage:
     facts = [f"*Bid*\n{bid_text(card)}", f"*Status*\n{escape(card.status_label)}",
              f"*Interview score*\n{score(card.interview_score)}", f"*Match score*\n{score(card.match_score)}"]
-    actions = [{**button("Review in OpenTrain", REVIEW_LINK, card.proposal_id), "url": card.review_url},
+    review = button("Review in OpenTrain", REVIEW_LINK, card.proposal_id)
+    actions = [{**review, "url": card.review_url} if bare_url(card.review_url) else review,
                button("Open conversation", OPEN_CONVERSATION, _action_value(card))]
     if card.status != HIRED:
         actions.append(button("Request hire", REQUEST_HIRE, _action_value(card), style="primary"))
     blocks = [
         section(f":inbox_tray: New proposal on *{escape(card.job_title or card.job_id)}*\n{_who(card)}"),
-        {"type": "section", "fields": [{"type": "mrkdwn", "text": fact} for fact in facts]},
+        {"type": "section", "fields": [mrkdwn_text(fact) for fact in facts]},
         {"type": "actions", "elements": actions},
     ]
-    return SlackMessage(text=f"New proposal on {card.job_title or card.job_id}: {_fallback(card)}", blocks=blocks)
+    return SlackMessage(text=f"New proposal on {escape(card.job_title or card.job_id)}: {_fallback(card)}",
+                        blocks=blocks)
 
 
 def _digest_menu(card: ProposalCard) -> dict[str, Any]:
@@ -114,22 +118,34 @@ def proposal_digest(cards: list[ProposalCard]) -> SlackMessage:
     if len(cards) > len(shown):
         blocks.append(context(f"…and {len(cards) - len(shown)} more in OpenTrain."))
     text = f"{len(cards)} new proposals: " + "; ".join(_fallback(card) for card in cards)
-    return SlackMessage(text=clip(text, 3900), blocks=blocks)
+    return SlackMessage(text=_clip_entries(text, 3900), blocks=blocks)
 
 
 def mrkdwn(words: Words) -> str:
-    """A proposal action's outcome as Slack text: links, mentions and bold in Slack's own markup."""
+    """A proposal action's outcome as Slack text: links, mentions and bold in Slack's own markup, every word (a
+    candidate's name, OpenTrain's refusal, the milestone's name) escaped."""
     return "".join(_mrkdwn(part) for part in words)
 
 
 def _mrkdwn(part: str | Link | Mention | Strong) -> str:
     if isinstance(part, Link):
-        return f"<{part.url}|{part.label}>"
+        return link(part.url, part.label)
     if isinstance(part, Mention):
-        return f"<@{part.user_id}>"
+        return mention(part.user_id)
     if isinstance(part, Strong):
-        return f"*{part.text}*"
-    return part
+        return f"*{escape(part.text)}*"
+    return escape(part)
+
+
+def _clip_entries(text: str, limit: int) -> str:
+    """Clip already-escaped text without cutting an entity (`&lt;`) in half."""
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    amp = cut.rfind("&")
+    if amp != -1 and ";" not in cut[amp:]:
+        cut = cut[:amp]
+    return cut + "…"
 
 
 def hire_modal(card_ref: str, candidate: str) -> dict[str, Any]:
@@ -142,7 +158,7 @@ def hire_modal(card_ref: str, candidate: str) -> dict[str, Any]:
         "submit": {"type": "plain_text", "text": "Request"},
         "close": {"type": "plain_text", "text": "Cancel"},
         "blocks": [
-            section(f"First milestone for *{escape(clip(candidate, 200))}*. A human confirms the hire and the "
+            section(f"First milestone for *{escape(candidate, 200)}*. A human confirms the hire and the "
                     "payment in OpenTrain; I'll DM you the approval link."),
             {"type": "input", "block_id": "name", "label": {"type": "plain_text", "text": "Milestone name"},
              "element": {"type": "plain_text_input", "action_id": "value", "max_length": 200}},
