@@ -115,6 +115,11 @@ class Accounts:
             return True
         return bool(await self._redis.hget(self._key(workspace_id, "account"), "claimed") == "1")
 
+    async def registered(self, workspace_id: str) -> bool:
+        """Whether the workspace has an account yet (the first `/hire` registers one)."""
+        return bool(self._app_token) or bool(await self._redis.hexists(self._key(workspace_id, "account"),
+                                                                         "access_token"))
+
     async def claim_token(self, workspace_id: str) -> str | None:
         if self._app_token:
             return None

@@ -111,6 +111,8 @@ class HiringEngine:
             return NotAllowed(refused)
         if await self._accounts.is_claimed(workspace_id):
             return Notice(wording.ALREADY_CLAIMED)
+        if not await self._accounts.registered(workspace_id):
+            return Notice(wording.NO_ACCOUNT_YET)
         if (live := await self.claims.live(workspace_id)) is not None:
             return Notice(wording.claim_live(live))
         return None

@@ -85,6 +85,8 @@ WHICH_EMAIL = "Which email should own the OpenTrain account?"
 CLAIM_BY_ADMIN = ("This workspace's OpenTrain account isn't claimed yet, so nobody can talk to or hire candidates "
                   "from Slack. An account admin of this workspace must claim it first: they can type `/hire claim` "
                   "in a direct message with me.")
+NO_ACCOUNT_YET = ("There's no OpenTrain account to hand over yet: the bot creates one with the first `/hire`. "
+                  "Claim it after that.")
 ALREADY_CLAIMED = "This workspace's OpenTrain account is already claimed: there is nothing to set up."
 
 
