@@ -17,7 +17,7 @@ from bot.hiring import questions, table, wording
 from bot.hiring.accounts import Accounts
 from bot.hiring.calls import Calls
 from bot.hiring.claim import ClaimObserver, ClaimService
-from bot.hiring.decisions import Call, Decision
+from bot.hiring.decisions import Call, Decision, already_taken
 from bot.hiring.record import Conversation, ConversationRef, Failure
 from bot.hiring.states import OPEN, Event, Op, State
 from bot.hiring.steps import SAVE_ATTEMPTS, Steps
@@ -35,17 +35,26 @@ def idempotency_key(ref: ConversationRef, message_id: str) -> str:
     return f"hirebot-{digest[:32]}"
 
 
+def answers_an_earlier_question(conversation: Conversation, words: str, sent_at: float | None) -> bool:
+    """An answer sent before the open question was asked cannot be its answer (it was typed for an earlier one)."""
+    if sent_at is None or conversation.state != State.ASKING or sent_at >= conversation.asked_at:
+        return False
+    return table.route(conversation.state, words)[0].says == "<answer>"
+
+
 class HiringEngine:
     def __init__(self, redis: Redis, namespace: str, accounts: Accounts, scheduler: Scheduler, *,
                  idle_seconds: int = 7 * 24 * 3600, allow_anyone_to_answer: bool = False,
-                 pending_lease_seconds: float = 60.0, clock: Callable[[], float] = time.time):
+                 pending_lease_seconds: float = 10.0, pending_wait_seconds: float = 20.0,
+                 clock: Callable[[], float] = time.time):
         self._accounts = accounts
         self._clock = clock
-        self.store = ConversationStore(redis, namespace, idle_seconds)
+        self.store = ConversationStore(redis, namespace, idle_seconds, lease_seconds=pending_lease_seconds)
         self.claims = ClaimService(redis, namespace, accounts, scheduler, settle=self._claim_settled, clock=clock)
         calls = Calls(redis, namespace, accounts, self.claims, scheduler, clock=clock)
         self._steps = Steps(self.store, calls, idle_seconds=idle_seconds, anyone_may_answer=allow_anyone_to_answer,
-                            pending_lease_seconds=pending_lease_seconds, clock=clock)
+                            pending_lease_seconds=pending_lease_seconds, pending_wait_seconds=pending_wait_seconds,
+                            clock=clock)
 
     @property
     def accounts(self) -> Accounts:
@@ -81,17 +90,22 @@ class HiringEngine:
 
         return await self._steps.take(ref, user_id, message_id, decide, fresh_start=True)
 
-    async def handle(self, ref: ConversationRef, user_id: str, message_id: str, text: str) -> Reply:
-        """Every later line or click (a click sends the words its button stands for)."""
+    async def handle(self, ref: ConversationRef, user_id: str, message_id: str, text: str, *,
+                     sent_at: float | None = None) -> Reply:
+        """Every later line or click (a click sends the words its button stands for). `sent_at`: when the person
+        sent it (epoch seconds), so an answer sent before the open question was asked is never applied to it."""
         if text.strip().lower() == "status":
             return await self.status(ref)  # read-only: nothing to dedupe
+        words = text.strip()
 
         def decide(conversation: Conversation | None) -> tuple[Conversation | None, Decision]:
             if conversation is None:
                 return None, Decision([Notice(wording.NO_CONVERSATION)], save=False)
-            return conversation, table.take(conversation, text.strip())
+            if answers_an_earlier_question(conversation, words, sent_at):
+                return conversation, already_taken(conversation)
+            return conversation, table.take(conversation, words)
 
-        return await self._steps.take(ref, user_id, message_id, decide)
+        return await self._steps.take(ref, user_id, message_id, decide, sent_at=sent_at)
 
     async def status(self, ref: ConversationRef) -> Reply:
         conversation = await self.store.load(ref)

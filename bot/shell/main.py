@@ -74,7 +74,7 @@ class Shell:
             if text not in ("help", ":help"):
                 self._emit("Start with `/hire <description>` (type `help` for commands).")
         else:
-            self._show(await self._engine.handle(self._ref, SHELL_USER, uuid.uuid4().hex, text))
+            self._show(await self._engine.handle(self._ref, SHELL_USER, uuid.uuid4().hex, text, sent_at=time.time()))
         return True
 
     async def _hire(self, description: str) -> None:

@@ -43,6 +43,7 @@ CANNOT_POST_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "res
 PROFILE_EMAIL_SUFFIX = ":slack-profile-email"
 ROOT_METADATA_EVENT = "hirebot_job_root"  # the root message of a job carries its `/hire`'s id, to be found again
 ROOT_LOOKUP_LIMIT = 100
+ANSWERED_EARLIER = "(answered earlier)"  # a question the conversation moved past without the message just shown
 # A call that got no answer: writes are not retried then (app.py), since Slack may have acted on them already.
 CONNECTION_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
 SLACK_CALL_ERRORS = (SlackApiError, *CONNECTION_ERRORS)
@@ -159,10 +160,12 @@ class SlackDialogue:
         return conversation
 
     async def answer(self, team_id: str, conversation: SlackConversation, user_id: str, message_id: str,
-                     text: str, *, shown_as: str | None = None) -> None:
-        """A line typed in the thread (or the DM), or a click standing for one; `shown_as` labels a click."""
+                     text: str, *, shown_as: str | None = None, sent_at: float | None = None) -> None:
+        """A line typed in the thread (or the DM), or a click standing for one; `shown_as` labels a click,
+        `sent_at` is when Slack says it was sent (the message's `ts`, the click's `action_ts`)."""
         try:
-            reply = await self._engine.handle(self._ref(team_id, conversation), user_id, message_id, text)
+            reply = await self._engine.handle(self._ref(team_id, conversation), user_id, message_id, text,
+                                              sent_at=sent_at)
             if not reply.duplicate:
                 await self.show(team_id, conversation, reply, message_id, answer=shown_as or text)
         except Exception:
@@ -227,9 +230,14 @@ class SlackDialogue:
                                answer: str | None) -> SlackConversation:
         """The open question, once answered, shows its answer without buttons; a left review card loses its own."""
         asked_again = any(isinstance(v, Question) and v.key == conversation.question_key for v in reply.views)
-        if conversation.question_ts and answer is not None and not asked_again and reply.state != "failed":
+        # Not taken (still working, refused, an answer its question already had): the question stays open, unless
+        # the conversation moved past it anyway (the replay of an earlier answer to it): then it is closed as such.
+        moved_on = any(isinstance(v, (Question, ReviewCard)) for v in reply.views) and not asked_again
+        if (conversation.question_ts and answer is not None and not asked_again and reply.state != "failed"
+                and (reply.taken or moved_on)):
             await self._update(conversation.channel, conversation.question_ts,
-                               blocks.answered_question(conversation.question_label, answer))
+                               blocks.answered_question(conversation.question_label,
+                                                        answer if reply.taken else ANSWERED_EARLIER))
             conversation = await self._remember(team_id, conversation, question_ts="", question_key="",
                                                 question_label="")
         if conversation.review_ts and reply.state != "review":

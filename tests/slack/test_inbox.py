@@ -91,6 +91,11 @@ async def test_a_hire_whose_process_died_after_posting_the_root_goes_on_under_th
 
     monkeypatch.setattr(registry, "add", frozen_add)
 
+    async def no_heartbeat(item_id: str) -> None:  # frozen as a whole, as a killed process is: no heartbeat either
+        return None
+
+    monkeypatch.setattr(both.doomed.runtime.deps.inbox, "_keep_due_ahead", no_heartbeat)
+
     assert await both.requester_via(both.doomed).hire(DEMO) == 200
     root = await eventually(lambda: root_of(api), "the root message")
     await eventually(lambda: in_thread(api, root, "(1 of"), "the first question under that root, from the survivor")

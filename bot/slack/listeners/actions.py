@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.slack.blocks.conversation import ACTION_PREFIX, parse_action_value
 from bot.slack.deps import SlackDeps
+from bot.slack.listeners.messages import slack_time
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ def click_of(body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
         "user_id": body["user"]["id"],
         "channel_id": (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id", ""),
         "message_id": f"action:{action.get('action_ts') or json.dumps(body.get('container', {}))}",
+        "action_ts": action.get("action_ts") or "",
     }
 
 
@@ -63,4 +65,5 @@ async def _take_click(deps: SlackDeps, click: dict[str, Any], redelivered: bool)
             channel_id, user_id, f"Only <@{conversation.requester}> can answer this one.",
             thread_ts=conversation.thread_ts if channel_id == conversation.channel else None)
         return
-    await deps.dialogue.answer(team_id, conversation, user_id, click["message_id"], says, shown_as=label or says)
+    await deps.dialogue.answer(team_id, conversation, user_id, click["message_id"], says, shown_as=label or says,
+                               sent_at=slack_time(click.get("action_ts")))

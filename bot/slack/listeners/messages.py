@@ -56,6 +56,14 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await deps.inbox.accept("answer", message_id(event), answer)
 
 
+def slack_time(ts: Any) -> float | None:
+    """A Slack timestamp ("1700000000.000100") as epoch seconds: when the message was sent."""
+    try:
+        return float(ts) if ts else None
+    except (TypeError, ValueError):
+        return None
+
+
 def message_id(event: dict[str, Any]) -> str:
     """The engine's id of a Slack message: the same for Slack's retries of its event."""
     return f"message:{event['channel']}:{event['ts']}"
@@ -75,7 +83,8 @@ async def _take_answer(deps: SlackDeps, answer: dict[str, Any], redelivered: boo
             event["channel"], user_id, f"Only <@{conversation.requester}> can answer in this thread.",
             thread_ts=event.get("thread_ts"))
         return
-    await deps.dialogue.answer(team_id, conversation, user_id, message_id(event), plain_text(event["text"]))
+    await deps.dialogue.answer(team_id, conversation, user_id, message_id(event), plain_text(event["text"]),
+                               sent_at=slack_time(event.get("ts")))
 
 
 async def _conversation_of(deps: SlackDeps, team_id: str, event: dict[str, Any]) -> SlackConversation | None:
