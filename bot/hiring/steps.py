@@ -106,6 +106,8 @@ class Steps:
                     log.error("a decision outside the table: %s", exc)
                     return Reply([Notice(f"That isn't possible right now ({exc}).", "error")],
                                  conversation.state if conversation else None)
+                if not decision.taken:  # what it re-shows (the open question) a replay may have just shown
+                    decision.views = [view for view in decision.views if view not in recovered]
                 if conversation is None or not decision.save:
                     return Reply(recovered + decision.views, conversation.state if conversation else None,
                                  taken=decision.save and decision.taken)
