@@ -81,7 +81,7 @@ async def one_round(cluster: Cluster, talks: list[Conversation], retype: bool) -
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 async def main() -> None:
