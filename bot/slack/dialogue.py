@@ -107,6 +107,10 @@ def closing_words(state: State | None) -> str:
     }.get(state, "Reviewed.")
 
 
+class StartedElsewhere(Exception):
+    """Another process took this `/hire` first (a Slack retry reached this one)."""
+
+
 class SlackDialogue:
     def __init__(self, engine: HiringEngine, registry: SlackRegistry, client: AsyncWebClient):
         self._engine = engine
@@ -116,22 +120,27 @@ class SlackDialogue:
     # ---- entry points ------------------------------------------------------------------------------------------
 
     async def start(self, *, team_id: str, user_id: str, channel_id: str, text: str, message_id: str,
-                    tell: Tell, redelivered: bool = False) -> None:
+                    tell: Tell, redelivered: bool = False) -> bool:
         """`/hire <text>`: a root message naming the requester and the job, then the engine's first step.
 
         Handled at most once per command even when the inbox replays it (`redelivered`) after a process died:
-        the start is recorded in Redis and the root message carries `message_id` in its metadata.
+        the start is recorded in Redis and the root message carries `message_id` in its metadata. False: another
+        process took this start first and may still be at it (the inbox keeps it, in case that process died).
         """
         if refusal := description_refusal(text.strip()):
             await tell(refusal)  # before any root message: nothing to clean up in the channel
-            return
-        conversation = await self._begin(team_id, user_id, channel_id, text, message_id, tell, redelivered)
+            return True
+        try:
+            conversation = await self._begin(team_id, user_id, channel_id, text, message_id, tell, redelivered)
+        except StartedElsewhere:
+            return False
         if conversation is None:
-            return
+            return True
         reply = await self._engine.start(self._ref(team_id, conversation), user_id, message_id, text,
                                          surface=self._surface(conversation))
         if not reply.duplicate:
             await self.show(team_id, conversation, reply, message_id)
+        return True
 
     async def _begin(self, team_id: str, user_id: str, channel_id: str, text: str, message_id: str, tell: Tell,
                      redelivered: bool) -> SlackConversation | None:
@@ -140,7 +149,7 @@ class SlackDialogue:
         if earlier:
             return await self._registry.get(team_id, earlier)
         if earlier == "" and not redelivered:
-            return None  # another process is starting it right now
+            raise StartedElsewhere()  # another process is starting it right now
         # A replay after a process died between posting the root and recording it finds that root in Slack.
         located = await self._find_root(channel_id, user_id, message_id) if earlier == "" else None
         located = located or await self._post_root(channel_id, user_id, blocks.root_message(user_id, text),

@@ -31,7 +31,9 @@ REDRIVE_SECONDS = 10.0
 # other requests still wait for their ack.
 CONCURRENT_RECORDS = 4
 
-Handler = Callable[[dict[str, Any], bool], Awaitable[None]]  # (payload, redelivered)
+# (payload, redelivered) -> False when another process took the step first (a Slack retry): it stays in the inbox,
+# to be redriven if that process died; anything else means handled.
+Handler = Callable[[dict[str, Any], bool], Awaitable[bool | None]]
 
 
 class SlackInbox:
@@ -61,15 +63,18 @@ class SlackInbox:
 
     async def _handle(self, name: str, item_id: str, payload: dict[str, Any]) -> None:
         heartbeat = asyncio.create_task(self._keep_due_ahead(item_id))
+        handled: bool | None = None
         try:
-            await self._handlers[name](payload, False)
+            handled = await self._handlers[name](payload, False)
         finally:
             heartbeat.cancel()
-            # Handled (failures are reported to the user by the handler): nothing left to replay.
-            try:
-                await self._scheduler.cancel(INBOX_KIND, item_id)
-            except RedisError:
-                pass
+            # Handled (failures are reported to the user by the handler): nothing left to replay. Unless another
+            # process took it first: then it stays, due once that process stops keeping it ahead.
+            if handled is not False:
+                try:
+                    await self._scheduler.cancel(INBOX_KIND, item_id)
+                except RedisError:
+                    pass
 
     async def _keep_due_ahead(self, item_id: str) -> None:
         """While this process works on the step, keep it from falling due; when the process dies, this stops."""

@@ -50,15 +50,17 @@ async def _status(deps: SlackDeps, command: dict[str, Any], respond: AsyncRespon
                       response_type="ephemeral", replace_original=False)
 
 
-async def _start_job(deps: SlackDeps, job: dict[str, Any], redelivered: bool) -> None:
+async def _start_job(deps: SlackDeps, job: dict[str, Any], redelivered: bool) -> bool:
+    """False: another process is on it; the inbox keeps the step in case that process died."""
     tell = partial(_tell, job["response_url"])
     try:
-        await deps.dialogue.start(team_id=job["team_id"], user_id=job["user_id"], channel_id=job["channel_id"],
+        return await deps.dialogue.start(team_id=job["team_id"], user_id=job["user_id"], channel_id=job["channel_id"],
                                   text=job["text"], message_id=f"command:{job['trigger_id']}", tell=tell,
                                   redelivered=redelivered)
     except Exception:
         log.exception("/hire failed")
         await tell("Something went wrong on my side and the job was not started; please try again.")
+        return True
 
 
 async def _tell(response_url: str, message: str) -> None:

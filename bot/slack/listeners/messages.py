@@ -69,22 +69,24 @@ def message_id(event: dict[str, Any]) -> str:
     return f"message:{event['channel']}:{event['ts']}"
 
 
-async def _take_answer(deps: SlackDeps, answer: dict[str, Any], redelivered: bool) -> None:
+async def _take_answer(deps: SlackDeps, answer: dict[str, Any], redelivered: bool) -> bool:
+    """False: a retry of an event another process took first; the inbox keeps it in case that process died."""
     team_id, event = answer["team_id"], answer["event"]
     conversation = await _conversation_of(deps, team_id, event)
     if conversation is None:
-        return
+        return True
     # A replay from the inbox may follow a first try that got this far: the engine's message id dedupes it.
     if not redelivered and not await deps.deduper.first_delivery(team_id, answer["event_id"]):
-        return
+        return False
     user_id = event["user"]
     if user_id != conversation.requester and not deps.settings.allow_anyone_to_answer:
         await deps.dialogue.tell_ephemeral(
             event["channel"], user_id, f"Only <@{conversation.requester}> can answer in this thread.",
             thread_ts=event.get("thread_ts"))
-        return
+        return True
     await deps.dialogue.answer(team_id, conversation, user_id, message_id(event), plain_text(event["text"]),
                                sent_at=slack_time(event.get("ts")))
+    return True
 
 
 async def _conversation_of(deps: SlackDeps, team_id: str, event: dict[str, Any]) -> SlackConversation | None:
