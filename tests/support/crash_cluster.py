@@ -21,7 +21,7 @@ import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -76,7 +76,12 @@ class Conversation:
     longest_wait: float = 0.0
     retyped: int = 0
     review: PostedMessage | None = None
-    notes: list[str] = field(default_factory=list)
+    started: bool = False
+    steps_seen: int = 0  # of its three: the first question, the second, the review card
+
+    @property
+    def done(self) -> bool:
+        return self.review is not None
 
 
 class Cluster:
@@ -268,6 +273,7 @@ class Cluster:
         """`/hire`, both questions answered (retyping when stuck), up to the review card."""
         via = conversation.index % 2
         started = time.monotonic()
+        conversation.started = True
         await self.hire(conversation, via)
         while conversation.root is None:
             roots = [m for m in self.messages() if m.channel == conversation.channel and m.thread_ts is None]
@@ -280,7 +286,10 @@ class Cluster:
             if typed is not None:
                 await self.type(conversation, typed, via + number)
             waited = await self._until(conversation, marker, typed, via + number)
+            if number == 0:
+                waited = time.monotonic() - started  # from the /hire to its first question
             conversation.longest_wait = max(conversation.longest_wait, waited)
+            conversation.steps_seen = number + 1
         conversation.review = self.seen(conversation, "Review your job")
 
     def review_values(self, conversation: Conversation) -> dict[str, str]:
@@ -294,6 +303,20 @@ class Cluster:
                     if match := re.match(r"^\*(.+?)\*: (.*)$", line.strip()):
                         found[match.group(1)] = match.group(2)
         return found
+
+
+async def until_recovered(talks: list[Conversation], before: dict[int, int], timeout: float = 30.0) -> None:
+    """Until every conversation that was mid-step at a kill (`before`: index -> steps seen) took its next step: a
+    conversation gets one kill per step, so the stuck bound measures recovery, not two lease periods in a row."""
+    deadline = time.monotonic() + timeout
+    while any(not t.done and t.steps_seen <= before[t.index] for t in talks if t.index in before):
+        if time.monotonic() > deadline:
+            return  # the conversations' own bounds report it
+        await asyncio.sleep(0.05)
+
+
+def in_flight(talks: list[Conversation]) -> dict[int, int]:
+    return {t.index: t.steps_seen for t in talks if t.started and not t.done}
 
 
 def conversations(count: int, rng: random.Random) -> list[Conversation]:
