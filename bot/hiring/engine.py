@@ -17,7 +17,7 @@ from bot.hiring import questions, table, wording
 from bot.hiring.accounts import Accounts
 from bot.hiring.calls import Calls
 from bot.hiring.claim import ClaimObserver, ClaimService
-from bot.hiring.decisions import Call, Decision, already_taken
+from bot.hiring.decisions import Call, Decision, already_taken, answer
 from bot.hiring.record import Conversation, ConversationRef, Failure
 from bot.hiring.states import OPEN, Event, Op, State
 from bot.hiring.steps import SAVE_ATTEMPTS, Steps
@@ -39,7 +39,7 @@ def answers_an_earlier_question(conversation: Conversation, words: str, sent_at:
     """An answer sent before the open question was asked cannot be its answer (it was typed for an earlier one)."""
     if sent_at is None or conversation.state != State.ASKING or sent_at >= conversation.asked_at:
         return False
-    return table.route(conversation.state, words)[0].says == "<answer>"
+    return table.route(conversation.state, words)[0].decide is answer
 
 
 class HiringEngine:
