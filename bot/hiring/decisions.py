@@ -32,6 +32,7 @@ class Decision:
     to: State | None = None  # the state to move to; None stays
     call: Call | None = None  # the OpenTrain call to make once this is saved
     save: bool = True  # False: nothing to record (not even that the message was seen)
+    taken: bool = True  # False: the message is seen (recorded, deduped) but not applied to the conversation
 
 
 def ask_next(conversation: Conversation) -> Decision:
@@ -40,6 +41,13 @@ def ask_next(conversation: Conversation) -> Decision:
     if question is None:
         return Decision([review_card(conversation)], to=State.REVIEW)
     return Decision([question], to=State.ASKING)
+
+
+def already_taken(conversation: Conversation) -> Decision:
+    """An answer sent before the open question was asked: its own question was answered meanwhile (a replay of the
+    same answer, say). It is never applied to this one."""
+    question = next_question(conversation)
+    return Decision([Notice(wording.ALREADY_TAKEN), *([question] if question else [])], taken=False)
 
 
 # ---- words every state knows

@@ -18,7 +18,7 @@ from bot.hiring.accounts import Accounts
 from bot.hiring.authz import Action, Attempt, Authorizer
 from bot.hiring.calls import Calls
 from bot.hiring.claim import ClaimObserver, ClaimService
-from bot.hiring.decisions import Call, Decision
+from bot.hiring.decisions import Call, Decision, already_taken, answer
 from bot.hiring.limits import Limits, LimitSettings
 from bot.hiring.record import Conversation, ConversationRef, Failure
 from bot.hiring.states import OPEN, Event, Op, State
@@ -37,19 +37,28 @@ def idempotency_key(ref: ConversationRef, message_id: str) -> str:
     return f"hirebot-{digest[:32]}"
 
 
+def answers_an_earlier_question(conversation: Conversation, words: str, sent_at: float | None) -> bool:
+    """An answer sent before the open question was asked cannot be its answer (it was typed for an earlier one)."""
+    if sent_at is None or conversation.state != State.ASKING or sent_at >= conversation.asked_at:
+        return False
+    return table.route(conversation.state, words)[0].decide is answer
+
+
 class HiringEngine:
     def __init__(self, redis: Redis, namespace: str, accounts: Accounts, scheduler: Scheduler, *,
                  authorizer: Authorizer, limits: LimitSettings | None = None, idle_seconds: int = 7 * 24 * 3600,
-                 pending_lease_seconds: float = 60.0, clock: Callable[[], float] = time.time):
+                 pending_lease_seconds: float = 10.0, pending_wait_seconds: float = 20.0,
+                 clock: Callable[[], float] = time.time):
         self._accounts = accounts
         self._authz = authorizer
         self._clock = clock
-        self.store = ConversationStore(redis, namespace, idle_seconds)
+        self.store = ConversationStore(redis, namespace, idle_seconds, lease_seconds=pending_lease_seconds)
         self._limits = Limits(redis, namespace, self.store, limits or LimitSettings(), idle_seconds=idle_seconds,
                               clock=clock)
         self.claims = ClaimService(redis, namespace, accounts, scheduler, settle=self._claim_settled, clock=clock)
         calls = Calls(redis, namespace, accounts, self.claims, scheduler, authorizer, self._limits, clock=clock)
         self._steps = Steps(self.store, calls, idle_seconds=idle_seconds, pending_lease_seconds=pending_lease_seconds,
+                            pending_wait_seconds=pending_wait_seconds,
                             clock=clock)
 
     @property
@@ -136,9 +145,10 @@ class HiringEngine:
         return await self._steps.take(ref, message_id, decide)
 
     async def handle(self, ref: ConversationRef, user_id: str, message_id: str, text: str, *,
-                     private: bool = False) -> Reply:
+                     private: bool = False, sent_at: float | None = None) -> Reply:
         """Every later line or click (a click sends the words its button stands for). `private`: it was sent in
-        the sender's direct messages with the bot (some actions happen only there)."""
+        the sender's direct messages with the bot (some actions happen only there). `sent_at`: when the person sent
+        it (epoch seconds), so an answer sent before the open question was asked is never applied to it."""
         words = text.strip()
         if words.lower() == "status":
             return await self.status(ref)  # read-only: nothing to dedupe
@@ -146,6 +156,8 @@ class HiringEngine:
         def decide(conversation: Conversation | None) -> tuple[Conversation | None, Decision]:
             if conversation is None:
                 return None, Decision([Notice(wording.NO_CONVERSATION)], save=False)
+            if answers_an_earlier_question(conversation, words, sent_at):
+                return conversation, already_taken(conversation)
             return conversation, table.take(conversation, words)
 
         async def authorize(conversation: Conversation) -> View | None:
@@ -156,7 +168,7 @@ class HiringEngine:
                                                         private))
             return NotAllowed(refused) if refused else None
 
-        return await self._steps.take(ref, message_id, decide, authorize=authorize)
+        return await self._steps.take(ref, message_id, decide, authorize=authorize, sent_at=sent_at)
 
     async def status(self, ref: ConversationRef) -> Reply:
         conversation = await self.store.load(ref)

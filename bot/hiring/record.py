@@ -94,6 +94,10 @@ class Conversation(BaseModel):
     reask: str | None = None  # a field asked again on request (back / edit), even if not missing
     partial: dict[str, Any] = Field(default_factory=dict)  # answers so far for a multi-key field
     confirmed: list[str] = Field(default_factory=list)  # low-confidence fields the requester confirmed
+    # The question open now ("<update key>" while asking) and when it was asked: an answer sent before that answers
+    # an earlier question, never this one.
+    asked: str | None = None
+    asked_at: float = 0.0
     pending: PendingCall | None = None
     failure: Failure | None = None  # while failed
     claim_email: str | None = None

@@ -146,8 +146,10 @@ View = (Notice | Question | ReviewCard | Published | EmailRequest | ClaimInstruc
 @dataclass(frozen=True)
 class Reply:
     """Everything one incoming message produced. `duplicate`: this message was already handled; show nothing.
-    `state` is the conversation's state after the message, None when there is no conversation."""
+    `state` is the conversation's state after the message, None when there is no conversation. `taken`: the message
+    itself was applied (an answer recorded, a command done), not refused, put off or found already answered."""
 
     views: list[View]
     state: State | None
     duplicate: bool = False
+    taken: bool = False

@@ -75,6 +75,7 @@ ALREADY_HERE = "There's already a hiring conversation here; type `status` to see
 NO_DESCRIPTION = "Tell me about the job: `/hire <what you need>`."
 NO_CONVERSATION = "There's no hiring conversation here. Start one with `/hire <description>`."
 STILL_WORKING = "I'm still working on the previous message; send yours again in a moment."
+ALREADY_TAKEN = "That answer was already taken; here is the next question."
 PICKING_UP = "Picking up where we left off."
 EXPIRED = "This hiring conversation expired after being idle. Start again with `/hire <description>`."
 BUSY = "This conversation is busy; please send that again."

@@ -85,6 +85,13 @@ return 1
 """
 
 
+# KEYS: due, lease | ARGV: item, due_at -> 1 when moved; an item leased (being run) or gone is left alone
+_POSTPONE = """
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return 0 end
+return redis.call('ZADD', KEYS[1], 'XX', 'CH', ARGV[2], ARGV[1])
+"""
+
+
 @dataclass(frozen=True)
 class ScheduledItem:
     kind: str
@@ -113,18 +120,26 @@ class Scheduler:
         self._clock = clock
         self._handlers: dict[str, Handler] = {}
         self._undecryptable: dict[tuple[str, str], int] = {}  # (kind, item) -> failures in a row, this process
+        self._leases: dict[str, float] = {}  # per kind, when it differs from `lease_seconds`
         self._claim = redis.register_script(_CLAIM)
         self._finish = redis.register_script(_FINISH)
         self._schedule = redis.register_script(_SCHEDULE)
         self._extend = redis.register_script(_EXTEND)
+        self._postpone = redis.register_script(_POSTPONE)
 
     def _keys(self, kind: str) -> list[str]:
         # No TTL: four keys per kind, shared by every item of it; an item leaves them when it is done or cancelled,
         # and an expiry would silently drop due work (a claim poll, a ledger read, a Slack step to replay).
         return [key(self._namespace, "sched", kind, part) for part in ("due", "lease", "rerun", "payload")]
 
-    def register(self, kind: str, handler: Handler) -> None:
+    def register(self, kind: str, handler: Handler, *, lease_seconds: float | None = None) -> None:
+        """`lease_seconds`: how soon another process takes over an item of this kind whose runner died."""
         self._handlers[kind] = handler
+        if lease_seconds is not None:
+            self._leases[kind] = lease_seconds
+
+    def _lease_of(self, kind: str) -> float:
+        return self._leases.get(kind, self._lease)
 
     async def schedule(
         self, kind: str, item_id: str, due_at: float | None = None, payload: dict[str, Any] | None = None
@@ -143,6 +158,11 @@ class Scheduler:
             pipe.hdel(rerun, item_id)
             pipe.hdel(payload, item_id)
             await pipe.execute()
+
+    async def postpone(self, kind: str, item_id: str, due_at: float) -> bool:
+        """Move a waiting item's due time to `due_at`, later or not (a heartbeat: "still on it, not yet"). An item
+        that is gone or being run is left alone; returns whether it moved."""
+        return bool(await self._postpone(keys=self._keys(kind)[:2], args=[item_id, repr(due_at)]))
 
     async def due_at(self, kind: str, item_id: str) -> float | None:
         return await self._redis.zscore(self._keys(kind)[0], item_id)
@@ -177,7 +197,8 @@ class Scheduler:
 
     async def _claim_next(self, kind: str, passed_over: list[str]) -> ScheduledItem | None:
         now, token = self._clock(), uuid.uuid4().hex
-        raw = await self._claim(keys=self._keys(kind), args=[repr(now), repr(now + self._lease), token, *passed_over])
+        raw = await self._claim(keys=self._keys(kind),
+                                args=[repr(now), repr(now + self._lease_of(kind)), token, *passed_over])
         if not raw:
             return None
         item_id, payload = raw
@@ -214,7 +235,8 @@ class Scheduler:
 
     async def _keep_lease(self, item: ScheduledItem) -> None:
         """Extend the lease while a long handler runs, so no other worker starts the same item."""
+        lease = self._lease_of(item.kind)
         while True:
-            await asyncio.sleep(self._lease / 3)
-            lease_until = repr(self._clock() + self._lease)
+            await asyncio.sleep(lease / 3)
+            lease_until = repr(self._clock() + lease)
             await self._extend(keys=self._keys(item.kind)[:2], args=[item.item_id, item.lease_token, lease_until])

@@ -75,7 +75,8 @@ class Shell:
                 self._emit("Start with `/hire <description>` (type `help` for commands).")
         else:
             # The terminal is private to its one user, like a Slack DM.
-            self._show(await self._engine.handle(self._ref, SHELL_USER, uuid.uuid4().hex, text, private=True))
+            self._show(await self._engine.handle(self._ref, SHELL_USER, uuid.uuid4().hex, text, private=True,
+                                                 sent_at=time.time()))
         return True
 
     async def _hire(self, description: str) -> None:

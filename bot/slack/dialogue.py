@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 CANNOT_POST_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 ROOT_METADATA_EVENT = "hirebot_job_root"  # the root message of a job carries its `/hire`'s id, to be found again
 ROOT_LOOKUP_LIMIT = 100
+ANSWERED_EARLIER = "(answered earlier)"  # a question the conversation moved past without the message just shown
 # A call that got no answer: writes are not retried then (app.py), since Slack may have acted on them already.
 CONNECTION_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
 SLACK_CALL_ERRORS = (SlackApiError, *CONNECTION_ERRORS)
@@ -113,6 +114,10 @@ def closing_words(state: State | None) -> str:
     }.get(state, "Reviewed.")
 
 
+class StartedElsewhere(Exception):
+    """Another process took this `/hire` first (a Slack retry reached this one)."""
+
+
 class SlackDialogue:
     def __init__(self, engine: HiringEngine, registry: SlackRegistry, client: AsyncWebClient):
         self._engine = engine
@@ -122,25 +127,30 @@ class SlackDialogue:
     # ---- entry points ------------------------------------------------------------------------------------------
 
     async def start(self, *, team_id: str, user_id: str, channel_id: str, text: str, message_id: str,
-                    tell: Tell, redelivered: bool = False) -> None:
+                    tell: Tell, redelivered: bool = False) -> bool:
         """`/hire <text>`: a root message naming the requester and the job, then the engine's first step.
 
         Handled at most once per command even when the inbox replays it (`redelivered`) after a process died:
-        the start is recorded in Redis and the root message carries `message_id` in its metadata.
+        the start is recorded in Redis and the root message carries `message_id` in its metadata. False: another
+        process took this start first and may still be at it (the inbox keeps it, in case that process died).
         """
         if refusal := description_refusal(text.strip()):
             await tell(escape(refusal))  # before any root message: nothing to clean up in the channel
-            return
+            return True
         if not redelivered and (limited := await self._engine.start_refusal(team_id, user_id, message_id)):
             await tell(limited)  # likewise: a flood of /hire posts nothing
-            return
-        conversation = await self._begin(team_id, user_id, channel_id, text, message_id, tell, redelivered)
+            return True
+        try:
+            conversation = await self._begin(team_id, user_id, channel_id, text, message_id, tell, redelivered)
+        except StartedElsewhere:
+            return False
         if conversation is None:
-            return
+            return True
         reply = await self._engine.start(self._ref(team_id, conversation), user_id, message_id, text,
                                          surface=self._surface(conversation))
         if not reply.duplicate:
             await self.show(team_id, conversation, reply, message_id)
+        return True
 
     async def _begin(self, team_id: str, user_id: str, channel_id: str, text: str, message_id: str, tell: Tell,
                      redelivered: bool) -> SlackConversation | None:
@@ -149,7 +159,7 @@ class SlackDialogue:
         if earlier:
             return await self._registry.get(team_id, earlier)
         if earlier == "" and not redelivered:
-            return None  # another process is starting it right now
+            raise StartedElsewhere()  # another process is starting it right now
         # A replay after a process died between posting the root and recording it finds that root in Slack.
         located = await self._find_root(channel_id, user_id, message_id) if earlier == "" else None
         located = located or await self._post_root(channel_id, user_id, blocks.root_message(user_id, text),
@@ -169,12 +179,13 @@ class SlackDialogue:
         return conversation
 
     async def answer(self, team_id: str, conversation: SlackConversation, user_id: str, message_id: str,
-                     text: str, *, channel: str, shown_as: str | None = None) -> None:
+                     text: str, *, channel: str, shown_as: str | None = None, sent_at: float | None = None) -> None:
         """A line typed in the thread (or the DM), or a click standing for one; `shown_as` labels a click.
-        `channel` is where it was sent: a refusal goes back there, to the sender alone."""
+        `channel` is where it was sent: a refusal goes back there, to the sender alone. `sent_at` is when Slack says
+        it was sent (the message's `ts`, the click's `action_ts`)."""
         try:
             reply = await self._engine.handle(self._ref(team_id, conversation), user_id, message_id, text,
-                                              private=is_direct_message(channel))
+                                              private=is_direct_message(channel), sent_at=sent_at)
             refused = [view for view in reply.views if isinstance(view, NotAllowed)]
             if refused:
                 thread_ts = conversation.thread_ts if channel == conversation.channel else None
@@ -276,9 +287,14 @@ class SlackDialogue:
                                answer: str | None) -> SlackConversation:
         """The open question, once answered, shows its answer without buttons; a left review card loses its own."""
         asked_again = any(isinstance(v, Question) and v.key == conversation.question_key for v in reply.views)
-        if conversation.question_ts and answer is not None and not asked_again and reply.state != "failed":
+        # Not taken (still working, refused, an answer its question already had): the question stays open, unless
+        # the conversation moved past it anyway (the replay of an earlier answer to it): then it is closed as such.
+        moved_on = any(isinstance(v, (Question, ReviewCard)) for v in reply.views) and not asked_again
+        if (conversation.question_ts and answer is not None and not asked_again and reply.state != "failed"
+                and (reply.taken or moved_on)):
             await self._update(conversation.channel, conversation.question_ts,
-                               blocks.answered_question(conversation.question_label, answer))
+                               blocks.answered_question(conversation.question_label,
+                                                        answer if reply.taken else ANSWERED_EARLIER))
             conversation = await self._remember(team_id, conversation, question_ts="", question_key="",
                                                 question_label="")
         if conversation.review_ts and reply.state != "review":

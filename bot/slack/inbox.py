@@ -2,9 +2,10 @@
 
 Slack never resends a command, an event or a click it got an ack for, and under a burst the step after an ack may wait
 its turn in `SlowWork`. So before waiting, each step is written to Redis as a scheduled item due `REDRIVE_SECONDS`
-later, and cancelled once handled. A process that dies leaves its items behind; when they fall due, any process running
-the scheduler handles them instead. Replaying is safe: the engine applies each Slack message id once, and the dialogue
-posts a job's root message once (see `SlackDialogue.start`).
+later. While its process works on it, a heartbeat keeps pushing that due time `REDRIVE_SECONDS` ahead; once handled it
+is cancelled. A process that dies leaves its items behind, and they fall due within `REDRIVE_SECONDS`: any process
+running the scheduler handles them then (a replay of its own is leased just as briefly). Replaying is safe: the engine
+applies each Slack message id once, and the dialogue posts a job's root message once (see `SlackDialogue.start`).
 """
 
 from __future__ import annotations
@@ -24,12 +25,15 @@ from bot.slack.work import SlowWork
 log = logging.getLogger(__name__)
 
 INBOX_KIND = "slack_inbox"
-REDRIVE_SECONDS = 120.0  # an answer still unhandled this long after its ack was left by a stopped process
+# An answer nobody has shown it is working on for this long was left by a stopped process. Also the lease of a replay.
+REDRIVE_SECONDS = 10.0
 # Recording is one quick Redis call; a few at a time keep a burst from opening a connection per answer while
 # other requests still wait for their ack.
 CONCURRENT_RECORDS = 4
 
-Handler = Callable[[dict[str, Any], bool], Awaitable[None]]  # (payload, redelivered)
+# (payload, redelivered) -> False when another process took the step first (a Slack retry): it stays in the inbox,
+# to be redriven if that process died; anything else means handled.
+Handler = Callable[[dict[str, Any], bool], Awaitable[bool | None]]
 
 
 class SlackInbox:
@@ -44,7 +48,7 @@ class SlackInbox:
         self._handlers[name] = handle
 
     def register(self, scheduler: Scheduler) -> None:
-        scheduler.register(INBOX_KIND, self._redrive)
+        scheduler.register(INBOX_KIND, self._redrive, lease_seconds=REDRIVE_SECONDS)
 
     async def accept(self, name: str, item_id: str, payload: dict[str, Any]) -> None:
         """Record the step, then run it when a slot is free; Slack's retries of it share `item_id`."""
@@ -58,14 +62,28 @@ class SlackInbox:
         await self._work.run(partial(self._handle, name, item_id, payload))
 
     async def _handle(self, name: str, item_id: str, payload: dict[str, Any]) -> None:
+        heartbeat = asyncio.create_task(self._keep_due_ahead(item_id))
+        handled: bool | None = None
         try:
-            await self._handlers[name](payload, False)
+            handled = await self._handlers[name](payload, False)
         finally:
-            # Handled (failures are reported to the user by the handler): nothing left to replay.
+            heartbeat.cancel()
+            # Handled (failures are reported to the user by the handler): nothing left to replay. Unless another
+            # process took it first: then it stays, due once that process stops keeping it ahead.
+            if handled is not False:
+                try:
+                    await self._scheduler.cancel(INBOX_KIND, item_id)
+                except RedisError:
+                    pass
+
+    async def _keep_due_ahead(self, item_id: str) -> None:
+        """While this process works on the step, keep it from falling due; when the process dies, this stops."""
+        while True:
+            await asyncio.sleep(REDRIVE_SECONDS / 3)
             try:
-                await self._scheduler.cancel(INBOX_KIND, item_id)
-            except RedisError:
-                pass
+                await self._scheduler.postpone(INBOX_KIND, item_id, self._clock() + REDRIVE_SECONDS)
+            except RedisError as exc:
+                log.warning("cannot keep Slack step %s (%s)", item_id, type(exc).__name__)
 
     async def _redrive(self, item: ScheduledItem) -> None:
         name = item.payload.get("handler", "")

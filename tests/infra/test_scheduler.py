@@ -154,3 +154,26 @@ async def test_items_waiting_behind_a_slow_one_never_run_twice(redis_url, namesp
     assert runs == Counter({f"lane-{index}": 1 for index in range(4)})
     for client in clients:
         await client.aclose()
+
+
+async def test_postpone_moves_a_waiting_item_but_never_a_running_or_finished_one(redis, namespace):
+    clock = HandClock()
+    scheduler = Scheduler(redis, namespace, clock=clock)
+    seen: list[float | None] = []
+
+    async def handler(item):
+        seen.append(await scheduler.due_at("k", "running"))
+        assert not await scheduler.postpone("k", "running", clock.now + 100)  # leased: the runner owns it
+        return None
+
+    scheduler.register("k", handler, lease_seconds=5)
+    await scheduler.schedule("k", "waiting", clock.now + 1)
+    assert await scheduler.postpone("k", "waiting", clock.now + 10)  # later, unlike schedule()
+    assert await scheduler.due_at("k", "waiting") == clock.now + 10
+    assert not await scheduler.postpone("k", "gone", clock.now + 10)
+    assert await scheduler.due_at("k", "gone") is None  # never created by a heartbeat
+
+    await scheduler.schedule("k", "running")
+    assert await scheduler.run_once() == 1
+    assert seen == [clock.now + 5]  # claimed under this kind's own lease
+    assert await scheduler.due_at("k", "running") is None

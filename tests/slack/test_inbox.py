@@ -91,6 +91,11 @@ async def test_a_hire_whose_process_died_after_posting_the_root_goes_on_under_th
 
     monkeypatch.setattr(registry, "add", frozen_add)
 
+    async def no_heartbeat(item_id: str) -> None:  # frozen as a whole, as a killed process is: no heartbeat either
+        return None
+
+    monkeypatch.setattr(both.doomed.runtime.deps.inbox, "_keep_due_ahead", no_heartbeat)
+
     assert await both.requester_via(both.doomed).hire(DEMO) == 200
     root = await eventually(lambda: root_of(api), "the root message")
     await eventually(lambda: in_thread(api, root, "(1 of"), "the first question under that root, from the survivor")
@@ -104,3 +109,59 @@ async def test_a_hire_whose_process_died_after_posting_the_root_goes_on_under_th
     assert len(api.calls_to("chat.postMessage")) == posts and len(both.roots()) == 1
     conversation = await both.survivor.runtime.deps.registry.get(TEAM, f"{root.channel}:{root.ts}")
     assert conversation.question_ts == second.ts
+
+
+async def test_a_step_its_process_is_still_handling_is_not_handled_again_elsewhere(two_processes, monkeypatch):
+    both, api = two_processes, two_processes.slack_api
+    await both.requester_via(both.survivor).hire(DEMO)
+    root = await eventually(lambda: root_of(api), "the root message")
+    await eventually(lambda: in_thread(api, root, "(1 of"), "the first question")
+
+    # `doomed` takes three redrive periods over the answer, alive all along: its heartbeat keeps the step its own.
+    dialogue = both.doomed.runtime.deps.dialogue
+    answer = dialogue.answer
+
+    async def slow_answer(*args, **kwargs):
+        await asyncio.sleep(3 * inbox.REDRIVE_SECONDS)
+        await answer(*args, **kwargs)
+
+    monkeypatch.setattr(dialogue, "answer", slow_answer)
+    handlers = both.survivor.runtime.deps.inbox._handlers
+    redriven: list[dict[str, Any]] = []
+    take = handlers["answer"]
+
+    async def noting(payload, redelivered):
+        redriven.append(payload)
+        await take(payload, redelivered)
+
+    monkeypatch.setitem(handlers, "answer", noting)
+    assert await both.requester_via(both.doomed).say("Bounding box", root) == 200
+    await eventually(lambda: in_thread(api, root, "(2 of"), "the next question, from the slow process")
+    assert redriven == []
+
+
+async def test_slacks_retry_of_an_answer_a_dead_process_took_first_is_not_dropped(two_processes, monkeypatch):
+    both, api = two_processes, two_processes.slack_api
+    await both.requester_via(both.survivor).hire(DEMO)
+    root = await eventually(lambda: root_of(api), "the root message")
+    await eventually(lambda: in_thread(api, root, "(1 of"), "the first question")
+
+    # `doomed` takes the event (its id is now marked delivered), then freezes for good, heartbeat and all.
+    frozen = asyncio.Event()
+
+    async def freeze(*args, **kwargs):
+        await frozen.wait()
+
+    async def no_heartbeat(item_id: str) -> None:
+        return None
+
+    monkeypatch.setattr(both.doomed.runtime.deps.dialogue, "answer", freeze)
+    monkeypatch.setattr(both.doomed.runtime.deps.inbox, "_keep_due_ahead", no_heartbeat)
+    person = both.requester_via(both.doomed)
+    envelope = person.message_envelope("Bounding box", root.channel, root.ts)
+    assert await person.slack.event(envelope) == 200
+    # Slack retries it at the other process: a duplicate event id there, yet it must not drop the step.
+    retry = {"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    assert await both.requester_via(both.survivor).slack.event(envelope, headers=retry) == 200
+    await eventually(lambda: in_thread(api, root, "(2 of"), "the next question, once the dead one's step fell due")
+    frozen.set()

@@ -12,6 +12,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.slack.blocks.conversation import ACTION_PREFIX, parse_action_value
 from bot.slack.deps import SlackDeps
+from bot.slack.listeners.messages import slack_time
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ def click_of(body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
         "channel_id": (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id", ""),
         "message_id": f"action:{action.get('action_ts') or json.dumps(body.get('container', {}))}",
         "message_ts": (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts", ""),
+        "action_ts": action.get("action_ts") or "",
     }
 
 
@@ -70,4 +72,4 @@ async def _take_click(deps: SlackDeps, click: dict[str, Any], redelivered: bool)
             thread_ts=conversation.thread_ts if channel_id == conversation.channel else None)
         return
     await deps.dialogue.answer(team_id, conversation, user_id, click["message_id"], says, channel=channel_id,
-                               shown_as=label or says)
+                               shown_as=label or says, sent_at=slack_time(click.get("action_ts")))

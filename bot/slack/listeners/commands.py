@@ -52,7 +52,7 @@ async def _status(deps: SlackDeps, command: dict[str, Any], respond: AsyncRespon
                       response_type="ephemeral", replace_original=False)
 
 
-async def _start_claim(deps: SlackDeps, job: dict[str, Any], redelivered: bool) -> None:
+async def _start_claim(deps: SlackDeps, job: dict[str, Any], redelivered: bool) -> bool:
     tell = partial(_tell, job["response_url"])
     try:
         await deps.dialogue.start_claim(team_id=job["team_id"], user_id=job["user_id"],
@@ -60,17 +60,20 @@ async def _start_claim(deps: SlackDeps, job: dict[str, Any], redelivered: bool) 
     except Exception:
         log.exception("/hire claim failed")
         await tell("Something went wrong on my side and the claim was not started; please try again.")
+    return True
 
 
-async def _start_job(deps: SlackDeps, job: dict[str, Any], redelivered: bool) -> None:
+async def _start_job(deps: SlackDeps, job: dict[str, Any], redelivered: bool) -> bool:
+    """False: another process is on it; the inbox keeps the step in case that process died."""
     tell = partial(_tell, job["response_url"])
     try:
-        await deps.dialogue.start(team_id=job["team_id"], user_id=job["user_id"], channel_id=job["channel_id"],
+        return await deps.dialogue.start(team_id=job["team_id"], user_id=job["user_id"], channel_id=job["channel_id"],
                                   text=job["text"], message_id=f"command:{job['trigger_id']}", tell=tell,
                                   redelivered=redelivered)
     except Exception:
         log.exception("/hire failed")
         await tell("Something went wrong on my side and the job was not started; please try again.")
+        return True
 
 
 async def _tell(response_url: str, message: str) -> None:

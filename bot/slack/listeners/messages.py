@@ -56,22 +56,32 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await deps.inbox.accept("answer", message_id(event), answer)
 
 
+def slack_time(ts: Any) -> float | None:
+    """A Slack timestamp ("1700000000.000100") as epoch seconds: when the message was sent."""
+    try:
+        return float(ts) if ts else None
+    except (TypeError, ValueError):
+        return None
+
+
 def message_id(event: dict[str, Any]) -> str:
     """The engine's id of a Slack message: the same for Slack's retries of its event."""
     return f"message:{event['channel']}:{event['ts']}"
 
 
-async def _take_answer(deps: SlackDeps, answer: dict[str, Any], redelivered: bool) -> None:
+async def _take_answer(deps: SlackDeps, answer: dict[str, Any], redelivered: bool) -> bool:
+    """False: a retry of an event another process took first; the inbox keeps it in case that process died."""
     team_id, event = answer["team_id"], answer["event"]
     conversation = await _conversation_of(deps, team_id, event)
     if conversation is None:
-        return
+        return True
     # A replay from the inbox may follow a first try that got this far: the engine's message id dedupes it.
     if not redelivered and not await deps.deduper.first_delivery(team_id, answer["event_id"]):
-        return
+        return False
     # Who may say what is the engine's to decide (bot/hiring/authz.py), at the moment it applies the message.
     await deps.dialogue.answer(team_id, conversation, event["user"], message_id(event), plain_text(event["text"]),
-                               channel=event["channel"])
+                               channel=event["channel"], sent_at=slack_time(event.get("ts")))
+    return True
 
 
 async def _conversation_of(deps: SlackDeps, team_id: str, event: dict[str, Any]) -> SlackConversation | None:
