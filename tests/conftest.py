@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import io
+import logging
 import uuid
 
 import httpx
 import pytest
 
+from bot.infra.logs import configure_logging
 from bot.infra.storage import connect
 from tests.support.clock import HandClock
 from tests.support.redis_server import test_redis_url
@@ -53,3 +56,17 @@ def sandbox_url(sandbox_server) -> str:
 def clock() -> HandClock:
     """Time that moves only when the test says so."""
     return HandClock()
+
+
+@pytest.fixture
+def app_log():
+    """The root logger writing into a buffer exactly as `hirebot serve` sets it up (LOG_LEVEL=INFO)."""
+    root = logging.getLogger()
+    saved_handlers, saved_level = root.handlers[:], root.level
+    buffer = io.StringIO()
+    configure_logging("INFO", stream=buffer)
+    try:
+        yield buffer
+    finally:
+        root.handlers[:] = saved_handlers
+        root.setLevel(saved_level)

@@ -1,48 +1,35 @@
-"""The logging set-up: every record written is redacted, one line, bounded; bolt's verifier stays quiet."""
+"""The logging set-up: every record app_log is redacted, one line, bounded; bolt's verifier stays quiet."""
 
 from __future__ import annotations
 
-import io
 import logging
 
-import pytest
 from slack_bolt.middleware.request_verification.async_request_verification import AsyncRequestVerification
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
-from bot.infra.logs import MAX_MESSAGE_CHARS, MAX_TRACEBACK_CHARS, configure_logging
+from bot.infra.logs import MAX_MESSAGE_CHARS, MAX_TRACEBACK_CHARS
 
 FORGED = "2026-11-30 23:59:59,999 INFO bot: FORGED"
 
 
-@pytest.fixture
-def written():
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    buffer = io.StringIO()
-    configure_logging("INFO", stream=buffer)
-    try:
-        yield buffer
-    finally:
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
 
 
-def test_a_message_is_one_escaped_bounded_line_with_its_secrets_redacted(written):
+def test_a_message_is_one_escaped_bounded_line_with_its_secrets_redacted(app_log):
     log = logging.getLogger("hirebot.test.logs")
     log.info("answer: %s", f"fine\n{FORGED}\r\x1b[31mred\x00\u2028end")
     log.info("body: %s", "a" * 1_000_000 + " xoxb-1234-secret")
     log.info("token at the edge: %s", "b" * (MAX_MESSAGE_CHARS - 30) + "ot_pat_ab12_verysecretvalue")
-    lines = written.getvalue().splitlines()
+    lines = app_log.getvalue().splitlines()
     assert len(lines) == 3
     assert lines[0].endswith("answer: fine\\n" + FORGED + "\\r\\x1b[31mred\\x00\\x2028end")
     assert "\\n" + FORGED in lines[0] and "\\x1b[31m" in lines[0] and "\\x00" in lines[0]
     assert not any(line.startswith(FORGED[:23]) for line in lines)
     assert MAX_MESSAGE_CHARS < len(lines[1]) < MAX_MESSAGE_CHARS + 200 and "more characters]" in lines[1]
-    assert "secret" not in written.getvalue() and "verysecret" not in written.getvalue()
+    assert "secret" not in app_log.getvalue() and "verysecret" not in app_log.getvalue()
 
 
-def test_a_traceback_is_redacted_indented_and_bounded(written):
+def test_a_traceback_is_redacted_indented_and_bounded(app_log):
     log = logging.getLogger("hirebot.test.logs")
     try:
         raise ValueError("x" * 50_000 + f"\n{FORGED}\nslack said no to xoxb-1234-secret")
@@ -52,7 +39,7 @@ def test_a_traceback_is_redacted_indented_and_bounded(written):
         deep(200)
     except RecursionError:
         log.exception("failed deep")
-    text = written.getvalue()
+    text = app_log.getvalue()
     lines = text.splitlines()
     assert lines[0].endswith("failed") and "ValueError: xxx" in text and "1234-secret" not in text
     assert not any(line.startswith(FORGED[:23]) for line in lines)
@@ -73,7 +60,7 @@ def deeper(n: int) -> None:
     deep(n)
 
 
-async def test_bolts_request_verifier_writes_nothing_of_a_bad_request(written):
+async def test_bolts_request_verifier_writes_nothing_of_a_bad_request(app_log):
     verifier = AsyncRequestVerification("the-secret", base_logger=logging.getLogger("bot.slack.bolt"))
     request = AsyncBoltRequest(body="text=" + "a" * 100_000 + f"%0A{FORGED}", headers={
         "x-slack-request-timestamp": "1", "x-slack-signature": "v0=bad", "content-type": "text/plain"})
@@ -83,6 +70,6 @@ async def test_bolts_request_verifier_writes_nothing_of_a_bad_request(written):
 
     response = await verifier.async_process(req=request, resp=BoltResponse(status=200), next=next_)
     assert response.status == 401
-    assert written.getvalue() == ""
+    assert app_log.getvalue() == ""
     logging.getLogger("slack_bolt.RequestVerification").warning("its warnings still show")
-    assert "its warnings still show" in written.getvalue()
+    assert "its warnings still show" in app_log.getvalue()

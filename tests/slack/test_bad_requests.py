@@ -8,19 +8,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import io
 import json
-import logging
 import time
 from urllib.parse import urlencode
 
 import httpx
-import pytest
 
 import bot.app
 import bot.web
 from bot.app import serve_http
-from bot.infra.logs import configure_logging
 from bot.ledger.webhooks import WEBHOOK_PATH, WebhookStore
 from bot.slack.listeners.fallback import NO_LONGER_ACTIVE
 from tests.slack.conftest import CHANNEL, REQUESTER, SIGNING_SECRET, TEAM, HttpSlack, Person
@@ -32,19 +28,6 @@ MIB = 1024 * 1024
 # What a line of the log looks like; a request must never be able to start one of its own.
 FORGED = "2026-11-30 23:59:59,999 INFO bot.slack.app: FORGED admin signed in"
 
-
-@pytest.fixture
-def app_log():
-    """The root logger writing into a buffer exactly as `hirebot serve` sets it up (LOG_LEVEL=INFO)."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
-    buffer = io.StringIO()
-    configure_logging("INFO", stream=buffer)
-    try:
-        yield buffer
-    finally:
-        root.handlers[:] = saved_handlers
-        root.setLevel(saved_level)
 
 
 def forged_lines(log: str) -> list[str]:
