@@ -61,8 +61,8 @@ def clock() -> HandClock:
 @pytest.fixture
 def app_log():
     """The root logger writing into a buffer exactly as `hirebot serve` sets it up (LOG_LEVEL=INFO)."""
-    root = logging.getLogger()
-    saved_handlers, saved_level = root.handlers[:], root.level
+    root, quieted = logging.getLogger(), logging.getLogger("httpx")
+    saved_handlers, saved_level, saved_quiet = root.handlers[:], root.level, quieted.level
     buffer = io.StringIO()
     configure_logging("INFO", stream=buffer)
     try:
@@ -70,3 +70,4 @@ def app_log():
     finally:
         root.handlers[:] = saved_handlers
         root.setLevel(saved_level)
+        quieted.setLevel(saved_quiet)

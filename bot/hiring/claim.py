@@ -124,9 +124,13 @@ class ClaimService:
         record = await self._load(workspace_id)
         return record.instructions if record is not None and self._is_live(record) else None
 
-    async def current(self, workspace_id: str) -> ClaimInstructions | None:
+    async def current(self, workspace_id: str, *,
+                      started_by: ConversationRef | None = None) -> ClaimInstructions | None:
+        """The workspace's claim; with `started_by`, only if that conversation started it (its code is theirs)."""
         record = await self._load(workspace_id)
-        return record.instructions if record else None
+        if record is None or (started_by is not None and ConversationRef(*record.ref) != started_by):
+            return None
+        return record.instructions
 
     async def start(self, workspace_id: str, email: str, ref: ConversationRef) -> ClaimInstructions:
         """Start (or restart) the ceremony with `email`; schedules the polling on success."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from bot.hiring import wording
 from bot.hiring.answers import Accepted, parse_answer
+from bot.hiring.authz import Action
 from bot.hiring.questions import editable, next_question, review_card, spec_of
 from bot.hiring.record import CallArgs, Conversation
 from bot.hiring.states import Op, State
@@ -43,6 +44,11 @@ def ask_next(conversation: Conversation) -> Decision:
     return Decision([question], to=State.ASKING)
 
 
+def card_changed(conversation: Conversation) -> Decision:
+    """`publish` sent before the review card it would publish was shown: show that card, publish nothing."""
+    return Decision([Notice(wording.CARD_CHANGED), review_card(conversation)], taken=False)
+
+
 def already_taken(conversation: Conversation) -> Decision:
     """An answer sent before the open question was asked: its own question was answered meanwhile (a replay of the
     same answer, say). It is never applied to this one."""
@@ -53,7 +59,7 @@ def already_taken(conversation: Conversation) -> Decision:
 # ---- words every state knows
 
 def show_help(conversation: Conversation, _: str) -> Decision:
-    return Decision([Notice(wording.help_for(conversation.state))])
+    return Decision([Notice(wording.help_for(conversation.state))], taken=False)
 
 
 def cancel(conversation: Conversation, _: str) -> Decision:
@@ -126,7 +132,7 @@ def publish(conversation: Conversation, _: str) -> Decision:
 
 
 def review_help(conversation: Conversation, _: str) -> Decision:
-    return Decision([Notice(wording.HELP[State.REVIEW])])
+    return Decision([Notice(wording.HELP[State.REVIEW])], taken=False)
 
 
 # ---- a failed step
@@ -139,6 +145,12 @@ def retry(conversation: Conversation, text: str) -> Decision:
         return ask_next(conversation)  # the answer was not taken: ask again
     args = CallArgs(email=conversation.claim_email) if op is Op.CLAIM_START else CallArgs()
     return Decision(to=RETRY_FROM[op], call=Call(op, args))
+
+
+def what_retry_does(conversation: Conversation) -> Action:
+    """A retry repeats the failed step, so it needs whatever that step needs (a claim start: an account admin)."""
+    failure = conversation.failure
+    return Action.CLAIM if failure and failure.retry is Op.CLAIM_START else Action.ANSWER
 
 
 RETRY_FROM = {Op.CREATE: State.DRAFTING, Op.PUBLISH: State.PUBLISHING, Op.CLAIM_START: State.CLAIM_PENDING}
@@ -166,13 +178,17 @@ def claim_email(conversation: Conversation, email: str) -> Decision:
     return Decision([ClaimConfirm(email)])
 
 
-def confirm_claim(conversation: Conversation, text: str) -> Decision:
+def confirm_claim(conversation: Conversation, confirmed: str) -> Decision:
+    """`confirm`, `confirm <email>`, or `confirm #tag` from the card's button: a click on a card that showed another
+    email than the one now waiting is not a yes to this one."""
     email = conversation.claim_to_confirm
     if email is None:
-        return claim_help(conversation, text)
+        return claim_help(conversation, confirmed)
+    if confirmed and confirmed.lower() not in (email.lower(), ClaimConfirm(email).tag):
+        return Decision([Notice(wording.CONFIRMED_ANOTHER_EMAIL), ClaimConfirm(email)], taken=False)
     conversation.claim_email, conversation.claim_to_confirm = email, None
     return Decision(call=Call(Op.CLAIM_START, CallArgs(email=email)))
 
 
 def claim_help(conversation: Conversation, _: str) -> Decision:
-    return Decision([Notice(wording.HELP[State.CLAIM_PENDING])])
+    return Decision([Notice(wording.HELP[State.CLAIM_PENDING])], taken=False)

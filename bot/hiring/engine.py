@@ -18,7 +18,7 @@ from bot.hiring.accounts import Accounts
 from bot.hiring.authz import Action, Attempt, Authorizer
 from bot.hiring.calls import Calls
 from bot.hiring.claim import ClaimObserver, ClaimService
-from bot.hiring.decisions import Call, Decision, already_taken, answer
+from bot.hiring.decisions import Call, Decision, already_taken, answer, card_changed, publish
 from bot.hiring.limits import Limits, LimitSettings
 from bot.hiring.record import Conversation, ConversationRef, Failure
 from bot.hiring.states import OPEN, Event, Op, State
@@ -42,6 +42,14 @@ def answers_an_earlier_question(conversation: Conversation, words: str, sent_at:
     if sent_at is None or conversation.state != State.ASKING or sent_at >= conversation.asked_at:
         return False
     return table.route(conversation.state, words)[0].decide is answer
+
+
+def publishes_an_unseen_card(conversation: Conversation, words: str, sent_at: float | None) -> bool:
+    """`publish` sent before the review card was shown (while the last answer was still on its way) publishes a card
+    its sender never saw: it waits for a `publish` sent after."""
+    if sent_at is None or conversation.state != State.REVIEW or sent_at >= conversation.asked_at:
+        return False
+    return table.route(conversation.state, words)[0].decide is publish
 
 
 class HiringEngine:
@@ -158,12 +166,14 @@ class HiringEngine:
                 return None, Decision([Notice(wording.NO_CONVERSATION)], save=False)
             if answers_an_earlier_question(conversation, words, sent_at):
                 return conversation, already_taken(conversation)
+            if publishes_an_unseen_card(conversation, words, sent_at):
+                return conversation, card_changed(conversation)
             return conversation, table.take(conversation, words)
 
         async def authorize(conversation: Conversation) -> View | None:
             if conversation.state in (State.CANCELLED, State.CLAIMED):
                 return None  # over: anyone may hear so
-            action = table.route(conversation.state, words)[0].action
+            action = table.action_of(conversation, words)
             refused = await self._authz.refusal(Attempt(action, ref.workspace_id, user_id, conversation.requester,
                                                         private))
             return NotAllowed(refused) if refused else None
@@ -175,8 +185,8 @@ class HiringEngine:
         if conversation is None:
             return Reply([Notice("There's no hiring conversation here.")], None)
         views: list[View] = [questions.status(conversation)]
-        if conversation.state == State.CLAIM_PENDING:
-            claim = await self.claims.current(conversation.workspace_id)
+        if conversation.state == State.CLAIM_PENDING:  # only the claim this conversation started
+            claim = await self.claims.current(conversation.workspace_id, started_by=ref)
             if claim is not None:
                 views.append(claim)
         return Reply(views, conversation.state)

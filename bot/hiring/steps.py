@@ -101,7 +101,8 @@ class Steps:
                         continue
                     refused = await self._refusal(conversation, authorize)
                     if refused is not None:
-                        return refused
+                        # What a replay just did still has to be shown, whoever's message set it off.
+                        return Reply([*recovered, *refused.views], refused.state, taken=bool(recovered))
                 try:
                     conversation, decision = decide(conversation)
                 except IllegalTransition as exc:

@@ -32,6 +32,11 @@ def word(expected: str) -> Matcher:
     return lambda text: text if text.lower() == expected else None
 
 
+def word_or_then(expected: str) -> Matcher:
+    """`confirm` -> "", `confirm a@b.co` -> "a@b.co"."""
+    return lambda text: "" if text.lower() == expected else word_then(expected)(text)
+
+
 def word_then(expected: str) -> Matcher:
     """`edit jobTitle` -> "jobTitle"."""
     prefix = expected + " "
@@ -53,6 +58,7 @@ class Route:
     decide: Handler
     moves: frozenset[State] = frozenset()  # where `decide` may move the conversation; empty: it stays
     action: Action = Action.ANSWER  # what it does for the organization: who may, is authz.MAY's
+    acts_as: Callable[[Conversation], Action] | None = None  # when what it does depends on the record (retry)
 
 
 @dataclass(frozen=True)
@@ -85,20 +91,21 @@ CONVERSATION: dict[State, tuple[Route, ...]] = {
         HELP, CANCEL,
         Route("publish", word("publish"), d.publish, frozenset({State.PUBLISHING, State.ASKING}), Action.PUBLISH),
         BACK, EDIT,
-        Route("confirm <field>", word_then("confirm"), d.confirm),
+        Route("confirm <field>", word_then("confirm"), d.confirm, action=Action.PUBLISH),  # the gate to publishing
         Route("<anything>", anything, d.review_help),
     ),
     State.PUBLISHING: FINISHED,
     State.FAILED: (
         HELP, CANCEL,
         Route("retry", word("retry"), d.retry,
-              frozenset({State.DRAFTING, State.ASKING, State.REVIEW, State.PUBLISHING, State.CLAIM_PENDING})),
+              frozenset({State.DRAFTING, State.ASKING, State.REVIEW, State.PUBLISHING, State.CLAIM_PENDING}),
+              acts_as=d.what_retry_does),
         Route("<anything>", anything, d.failure_notice),
     ),
     State.CLAIM_PENDING: (
         HELP, NOTHING_TO_CANCEL,
         Route("restart", word("restart"), d.restart_claim, action=Action.CLAIM),
-        Route("confirm", word("confirm"), d.confirm_claim, action=Action.CLAIM),
+        Route("confirm", word_or_then("confirm"), d.confirm_claim, action=Action.CLAIM),
         Route("<email>", email, d.claim_email, action=Action.CLAIM),
         Route("<anything>", anything, d.claim_help),
     ),
@@ -147,6 +154,12 @@ def move(conversation: Conversation, to: State, *, by: Route | Op | Event) -> No
     if to not in allowed(conversation.state, by):
         raise IllegalTransition(f"can't go from {conversation.state} to {to} by {_name(by)}")
     conversation.state = to
+
+
+def action_of(conversation: Conversation, text: str) -> Action:
+    """What `text` would do for the organization in this conversation now: who may send it is authz's to say."""
+    chosen = route(conversation.state, text)[0]
+    return chosen.acts_as(conversation) if chosen.acts_as else chosen.action
 
 
 def route(state: State, text: str) -> tuple[Route, str]:

@@ -7,6 +7,7 @@ user id, the terminal writes the id.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
@@ -91,6 +92,11 @@ class ClaimConfirm:
     """Handing the bot's OpenTrain account to `email` waits for an explicit yes (`confirm`)."""
 
     email: str
+
+    @property
+    def tag(self) -> str:
+        """Names the email in a button's `confirm #tag` without carrying the typed text around."""
+        return "#" + hashlib.sha256(self.email.lower().encode()).hexdigest()[:12]
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,8 @@ CLAIM_BY_ADMIN = ("This workspace's OpenTrain account isn't claimed yet, so nobo
                   "in a direct message with me.")
 NO_ACCOUNT_YET = ("There's no OpenTrain account to hand over yet: the bot creates one with the first `/hire`. "
                   "Claim it after that.")
+CONFIRMED_ANOTHER_EMAIL = "That Confirm was on a card for another email; here is the one waiting for your yes."
+CARD_CHANGED = "The review card changed after you sent that, so I didn't publish. Check it and publish again."
 ALREADY_CLAIMED = "This workspace's OpenTrain account is already claimed: there is nothing to set up."
 
 

@@ -186,10 +186,15 @@ class SlackDialogue:
         try:
             reply = await self._engine.handle(self._ref(team_id, conversation), user_id, message_id, text,
                                               private=is_direct_message(channel), sent_at=sent_at)
+            # The engine may have waited for another call: render with the Slack coordinates as they are now.
+            conversation = await self._registry.get(team_id, conversation.conversation_id) or conversation
             refused = [view for view in reply.views if isinstance(view, NotAllowed)]
             if refused:
                 thread_ts = conversation.thread_ts if channel == conversation.channel else None
                 await self.tell_ephemeral(channel, user_id, mrkdwn(refused[0].words), thread_ts)
+                rest: list[View] = [view for view in reply.views if not isinstance(view, NotAllowed)]
+                if rest:  # a replay the refused message set off: the requester's conversation moved on
+                    await self.show(team_id, conversation, dataclasses.replace(reply, views=rest), message_id)
             elif not reply.duplicate:
                 from_dm = is_direct_message(channel) and channel != conversation.channel
                 await self.show(team_id, conversation, reply, message_id, answer=shown_as or text,
@@ -202,8 +207,10 @@ class SlackDialogue:
     async def start_claim(self, *, team_id: str, user_id: str, message_id: str, tell: Tell) -> None:
         """`/hire claim`: an account admin sets up the OpenTrain account in a conversation of its own, in their DM."""
         if (refused := await self._engine.claim_refusal(team_id, user_id)) is not None:
-            await tell(mrkdwn(refused.words) if isinstance(refused, NotAllowed) else refused.text)
+            await tell(mrkdwn(refused.words) if isinstance(refused, NotAllowed) else escape(refused.text))
             return
+        if await self._registry.claim_start(team_id, message_id) is not None:
+            return  # this `/hire claim` was taken on already (a Slack retry, or the inbox replaying it)
         dm_channel = await self._open_dm(user_id)
         if not dm_channel:
             await tell("I couldn't open a direct message with you; check that direct messages with the app are "

@@ -59,15 +59,19 @@ class SlackInbox:
         except RedisError as exc:
             # Without Redis the step cannot be kept, but it is still tried: the user hears about any failure.
             log.warning("cannot record Slack %s %s (%s)", name, item_id, type(exc).__name__)
-        await self._work.run(partial(self._handle, name, item_id, payload))
+        # Kept ahead from now, not from when a slot frees: a step still waiting for its turn here is not redriven
+        # elsewhere while this process lives.
+        heartbeat = asyncio.create_task(self._keep_due_ahead(item_id))
+        try:
+            await self._work.run(partial(self._handle, name, item_id, payload))
+        finally:
+            heartbeat.cancel()
 
     async def _handle(self, name: str, item_id: str, payload: dict[str, Any]) -> None:
-        heartbeat = asyncio.create_task(self._keep_due_ahead(item_id))
         handled: bool | None = None
         try:
             handled = await self._handlers[name](payload, False)
         finally:
-            heartbeat.cancel()
             # Handled (failures are reported to the user by the handler): nothing left to replay. Unless another
             # process took it first: then it stays, due once that process stops keeping it ahead.
             if handled is not False:

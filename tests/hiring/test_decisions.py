@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.hiring import table, wording
+from bot.hiring.authz import Action
 from bot.hiring.decisions import Call
 from bot.hiring.record import CallArgs, Conversation, Failure, FieldSpec, Report
 from bot.hiring.states import ACTIVE, Event, IllegalTransition, Op, State
@@ -224,3 +225,40 @@ def test_only_the_table_writes_a_conversations_state():
             writers += [f"{path.relative_to(root)}:{node.lineno}" for target in targets
                         if isinstance(target, ast.Attribute) and target.attr == "state"]
     assert writers == []
+
+
+# ---- what a message does for the organization (who may send it is authz's) ---------------------------------------
+
+def test_a_retry_of_a_claim_start_is_a_claim_and_confirming_a_field_is_part_of_publishing():
+    failed_claim = conversation(State.FAILED, failure=Failure(reason="x", retry=Op.CLAIM_START))
+    assert table.action_of(failed_claim, "retry") is Action.CLAIM  # not an answer anyone may send
+    failed_draft = conversation(State.FAILED, failure=Failure(reason="x", retry=Op.CREATE))
+    assert table.action_of(failed_draft, "retry") is Action.ANSWER
+    review = conversation(State.REVIEW, missing=[])
+    assert table.action_of(review, "confirm jobTitle") is Action.PUBLISH
+    assert table.action_of(review, "publish") is Action.PUBLISH and table.action_of(review, "x") is Action.ANSWER
+
+
+def test_a_confirm_click_from_a_card_showing_another_email_is_not_a_yes():
+    talk = conversation(State.CLAIM_PENDING)
+    old_card = ClaimConfirm("first@example.com")
+    table.take(talk, "first@example.com")
+    table.take(talk, "second@example.com")  # typed meanwhile: the card now asks about this one
+    stale = table.take(talk, f"confirm {old_card.tag}")
+    assert stale.call is None and stale.views[-1] == ClaimConfirm("second@example.com") and not stale.taken
+    fresh = table.take(talk, f"confirm {ClaimConfirm('second@example.com').tag}")
+    assert fresh.call == Call(Op.CLAIM_START, CallArgs(email="second@example.com"))
+
+
+def test_help_is_not_an_answer():
+    assert not table.take(conversation(State.ASKING), "help").taken
+    assert table.take(conversation(State.ASKING), "Bounding box").taken
+
+
+def test_publish_sent_before_the_card_was_shown_publishes_nothing():
+    from bot.hiring.engine import publishes_an_unseen_card
+
+    card = conversation(State.REVIEW, missing=[], asked_at=100.0)
+    assert publishes_an_unseen_card(card, "publish", sent_at=99.0)
+    assert not publishes_an_unseen_card(card, "publish", sent_at=101.0)
+    assert not publishes_an_unseen_card(card, "confirm all", sent_at=99.0)

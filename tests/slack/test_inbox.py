@@ -27,9 +27,14 @@ class TwoProcesses:
         return Person(REQUESTER, HttpSlack([server.url], self.http), self.slack_api)
 
     def stall_doomed(self) -> asyncio.Semaphore:
-        """From now on `doomed` acks but never gets to handle anything, until the semaphore is released."""
+        """From now on `doomed` acks but never gets to handle anything, until the semaphore is released; frozen as a
+        whole, as a killed process is, so it keeps nothing of what it acked ahead of the redrive either."""
+        async def no_heartbeat(item_id: str) -> None:
+            return None
+
         stalled = asyncio.Semaphore(0)
         self.doomed.runtime.deps.work._slots = stalled
+        self.doomed.runtime.deps.inbox._keep_due_ahead = no_heartbeat
         return stalled
 
     def roots(self) -> list[PostedMessage]:

@@ -126,7 +126,11 @@ class Cluster:
         self.worker = Process("worker", 0, self.workdir / "worker.log")
         for process in [*self.serves, self.worker]:
             self._start(process)
-        await asyncio.gather(*(self._until_healthy(process) for process in self.serves))
+        try:
+            await asyncio.gather(*(self._until_healthy(process) for process in self.serves))
+        except BaseException:
+            await self.__aexit__(None, None, None)  # nothing left running when start-up fails
+            raise
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -33,7 +33,6 @@ MAX_SECTION_CHARS = 3000
 MAX_OPTIONS = 100
 MAX_BUTTON_TEXT = 75
 MAX_OPTION_TEXT = 75
-MAX_OPTION_VALUE = 150
 MAX_BUTTONS_INLINE = 5
 
 # Every interactive element's action_id starts with this; the value says which conversation and what to "type".
@@ -165,19 +164,19 @@ def question(view: Question, conversation_id: str) -> SlackMessage:
 
 
 def _choice_block(view: Question, conversation_id: str) -> dict[str, Any]:
+    """A choice says its number, never its value: a value OpenTrain chose (`cancel`, `edit x`) must not become a
+    command when clicked. The live-message check keeps a number from landing on another question."""
     if len(view.choices) <= MAX_BUTTONS_INLINE:
         return {
             "type": "actions",
             "block_id": f"choice:{view.key}",
             "elements": [
-                button(label, f"{ACTION_PREFIX}choice:{index}", action_value(conversation_id, value))
-                for index, (value, label) in enumerate(view.choices)
+                button(label, f"{ACTION_PREFIX}choice:{number - 1}", action_value(conversation_id, str(number)))
+                for number, (_, label) in enumerate(view.choices, start=1)
             ],
         }
-    options = []
-    for number, (value, label) in enumerate(view.choices[:MAX_OPTIONS], start=1):
-        says = value if len(action_value(conversation_id, value)) <= MAX_OPTION_VALUE else str(number)
-        options.append(option(label, action_value(conversation_id, says)))
+    options = [option(label, action_value(conversation_id, str(number)))
+               for number, (_, label) in enumerate(view.choices[:MAX_OPTIONS], start=1)]
     return {
         "type": "actions",
         "block_id": f"choice:{view.key}",
@@ -311,7 +310,8 @@ def claim_confirm(view: ClaimConfirm, conversation_id: str) -> SlackMessage:
     return SlackMessage(text=escape(text), blocks=[
         section(escape(text)),
         {"type": "actions", "elements": [
-            button("Confirm", f"{ACTION_PREFIX}claim-confirm", action_value(conversation_id, "confirm"), "primary"),
+            button("Confirm", f"{ACTION_PREFIX}claim-confirm", action_value(conversation_id, f"confirm {view.tag}"),
+                   "primary"),
         ]},
     ])
 
