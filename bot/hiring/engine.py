@@ -191,6 +191,19 @@ class HiringEngine:
                 views.append(claim)
         return Reply(views, conversation.state)
 
+    async def open_view(self, ref: ConversationRef) -> Reply:
+        """What the conversation is waiting on now (the open question, the review card), for a front end that may
+        not have shown it: a process that died after saving a step but before showing it."""
+        conversation = await self.store.load(ref)
+        if conversation is None:
+            return Reply([], None)
+        view: View | None = None
+        if conversation.state == State.ASKING:
+            view = questions.next_question(conversation)
+        elif conversation.state == State.REVIEW:
+            view = questions.review_card(conversation)
+        return Reply([view] if view else [], conversation.state, taken=False)
+
     async def set_surface(self, ref: ConversationRef, surface: dict[str, Any]) -> None:
         for _ in range(SAVE_ATTEMPTS):
             conversation = await self.store.load(ref)

@@ -150,6 +150,8 @@ class SlackDialogue:
                                          surface=self._surface(conversation))
         if not reply.duplicate:
             await self.show(team_id, conversation, reply, message_id)
+        elif redelivered:
+            await self._show_if_unseen(team_id, conversation, message_id)
         return True
 
     async def _begin(self, team_id: str, user_id: str, channel_id: str, text: str, message_id: str, tell: Tell,
@@ -179,7 +181,8 @@ class SlackDialogue:
         return conversation
 
     async def answer(self, team_id: str, conversation: SlackConversation, user_id: str, message_id: str,
-                     text: str, *, channel: str, shown_as: str | None = None, sent_at: float | None = None) -> None:
+                     text: str, *, channel: str, shown_as: str | None = None, sent_at: float | None = None,
+                     redelivered: bool = False) -> None:
         """A line typed in the thread (or the DM), or a click standing for one; `shown_as` labels a click.
         `channel` is where it was sent: a refusal goes back there, to the sender alone. `sent_at` is when Slack says
         it was sent (the message's `ts`, the click's `action_ts`)."""
@@ -199,10 +202,23 @@ class SlackDialogue:
                 from_dm = is_direct_message(channel) and channel != conversation.channel
                 await self.show(team_id, conversation, reply, message_id, answer=shown_as or text,
                                 notes_to=channel if from_dm else None)
+            elif redelivered:
+                await self._show_if_unseen(team_id, conversation, message_id)
         except Exception:
             log.exception("handling an answer in %s failed", conversation.conversation_id)
             await self._note_in_thread(conversation, blocks.plain(
                 "Something went wrong on my side and your last message was not taken; please send it again."))
+
+    async def _show_if_unseen(self, team_id: str, conversation: SlackConversation, message_id: str) -> None:
+        """A replayed step the engine had already applied: the process that applied it may have died before showing
+        its outcome, so show the open question or review card unless this thread already shows it."""
+        fresh = await self._registry.get(team_id, conversation.conversation_id) or conversation
+        reply = await self._engine.open_view(self._ref(team_id, fresh))
+        for view in reply.views:
+            shown = (fresh.question_ts and isinstance(view, Question) and view.key == fresh.question_key) or (
+                fresh.review_ts and isinstance(view, ReviewCard))
+            if not shown:
+                await self.show(team_id, fresh, dataclasses.replace(reply, views=[view]), message_id)
 
     async def start_claim(self, *, team_id: str, user_id: str, message_id: str, tell: Tell) -> None:
         """`/hire claim`: an account admin sets up the OpenTrain account in a conversation of its own, in their DM."""

@@ -170,3 +170,28 @@ async def test_slacks_retry_of_an_answer_a_dead_process_took_first_is_not_droppe
     assert await both.requester_via(both.survivor).slack.event(envelope, headers=retry) == 200
     await eventually(lambda: in_thread(api, root, "(2 of"), "the next question, once the dead one's step fell due")
     frozen.set()
+
+
+async def test_a_step_applied_by_a_process_that_died_before_showing_it_is_shown_by_another(two_processes,
+                                                                                           monkeypatch):
+    both, api = two_processes, two_processes.slack_api
+    await both.requester_via(both.survivor).hire(DEMO)
+    root = await eventually(lambda: root_of(api), "the root message")
+    await eventually(lambda: in_thread(api, root, "(1 of"), "the first question")
+
+    # `doomed` applies the answer, then freezes before showing anything: no next question, no heartbeat.
+    dies_here = asyncio.Event()
+
+    async def frozen(*args, **kwargs) -> None:
+        await dies_here.wait()
+
+    async def no_heartbeat(item_id: str) -> None:
+        return None
+
+    monkeypatch.setattr(both.doomed.runtime.deps.dialogue, "show", frozen)
+    monkeypatch.setattr(both.doomed.runtime.deps.inbox, "_keep_due_ahead", no_heartbeat)
+    assert await both.requester_via(both.doomed).say("Bounding box", root) == 200
+    await eventually(lambda: in_thread(api, root, "(2 of"), "the next question, shown by the other process")
+    dies_here.set()
+    await both.doomed.runtime.deps.work.drain(timeout=10)
+    assert sum("(2 of" in text_of(message) for message in api.thread(root.channel, root.ts)) == 1

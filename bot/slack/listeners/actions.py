@@ -72,4 +72,5 @@ async def _take_click(deps: SlackDeps, click: dict[str, Any], redelivered: bool)
             thread_ts=conversation.thread_ts if channel_id == conversation.channel else None)
         return
     await deps.dialogue.answer(team_id, conversation, user_id, click["message_id"], says, channel=channel_id,
+                               redelivered=redelivered,
                                shown_as=label or says, sent_at=slack_time(click.get("action_ts")))

@@ -80,6 +80,7 @@ async def _take_answer(deps: SlackDeps, answer: dict[str, Any], redelivered: boo
         return False
     # Who may say what is the engine's to decide (bot/hiring/authz.py), at the moment it applies the message.
     await deps.dialogue.answer(team_id, conversation, event["user"], message_id(event), plain_text(event["text"]),
+                               redelivered=redelivered,
                                channel=event["channel"], sent_at=slack_time(event.get("ts")))
     return True
 
