@@ -111,20 +111,20 @@ class Authorizer:
         self._directory = directory
         self._anyone_may_answer = anyone_may_answer
 
-    async def roles(self, workspace_id: str, user_id: str, requester: str | None) -> frozenset[Role]:
-        roles = {Role.MEMBER}
-        if requester and user_id == requester:
-            roles.add(Role.REQUESTER)
-        if await self._directory.is_hiring_manager(workspace_id, user_id):
-            roles.add(Role.HIRING_MANAGER)
-        if await self._directory.is_account_admin(workspace_id, user_id):
-            roles.add(Role.ACCOUNT_ADMIN)
-        return frozenset(roles)
+    async def holds_any(self, roles: frozenset[Role], workspace_id: str, user_id: str,
+                        requester: str | None) -> bool:
+        """Whether `user_id` holds one of `roles`. The directory (Redis, maybe Slack) is asked only for a role that
+        decides it: the requester answering their own question costs no lookup."""
+        if Role.MEMBER in roles or (Role.REQUESTER in roles and requester is not None and user_id == requester):
+            return True
+        if Role.HIRING_MANAGER in roles and await self._directory.is_hiring_manager(workspace_id, user_id):
+            return True
+        return Role.ACCOUNT_ADMIN in roles and await self._directory.is_account_admin(workspace_id, user_id)
 
     async def refusal(self, attempt: Attempt) -> Words | None:
         """None when `attempt` may run now; otherwise what to tell the person."""
         allowed = allowed_roles(attempt.action, anyone_may_answer=self._anyone_may_answer)
-        if not allowed & await self.roles(attempt.workspace_id, attempt.user_id, attempt.requester):
+        if not await self.holds_any(allowed, attempt.workspace_id, attempt.user_id, attempt.requester):
             return refusal_words(attempt, allowed)
         if attempt.action in PRIVATE_ONLY and not attempt.private:
             return ONLY_IN_PRIVATE

@@ -176,8 +176,8 @@ class Calls:
             return Decision([published], to=State.PUBLISHED)
         if await self._claims.live(workspace) is not None:
             return Decision([published, Notice(wording.CLAIM_UNDER_WAY)], to=State.PUBLISHED)
-        roles = await self._authz.roles(workspace, conversation.requester, conversation.requester)
-        if Role.ACCOUNT_ADMIN not in roles:
+        if not await self._authz.holds_any(frozenset({Role.ACCOUNT_ADMIN}), workspace, conversation.requester,
+                                           conversation.requester):
             return Decision([published, Notice(wording.CLAIM_BY_ADMIN)], to=State.PUBLISHED)
         return Decision([published, EmailRequest(wording.CLAIM_OFFER)], to=State.CLAIM_PENDING)
 
