@@ -37,19 +37,21 @@ def idempotency_key(ref: ConversationRef, message_id: str) -> str:
     return f"hirebot-{digest[:32]}"
 
 
-def answers_an_earlier_question(conversation: Conversation, words: str, sent_at: float | None) -> bool:
-    """An answer sent before the open question was asked cannot be its answer (it was typed for an earlier one)."""
-    if sent_at is None or conversation.state != State.ASKING or sent_at >= conversation.asked_at:
-        return False
-    return table.route(conversation.state, words)[0].decide is answer
+# What a message means when it was sent before what the conversation now shows was shown (`asked_at`): an answer
+# typed for an earlier question is not this question's answer; a `publish` sent while the last answer was on its
+# way would publish a card its sender never saw.
+SENT_TOO_EARLY: dict[tuple[State, Callable[[Conversation, str], Decision]], Callable[[Conversation], Decision]] = {
+    (State.ASKING, answer): already_taken,
+    (State.REVIEW, publish): card_changed,
+}
 
 
-def publishes_an_unseen_card(conversation: Conversation, words: str, sent_at: float | None) -> bool:
-    """`publish` sent before the review card was shown (while the last answer was still on its way) publishes a card
-    its sender never saw: it waits for a `publish` sent after."""
-    if sent_at is None or conversation.state != State.REVIEW or sent_at >= conversation.asked_at:
-        return False
-    return table.route(conversation.state, words)[0].decide is publish
+def sent_too_early(conversation: Conversation, words: str, sent_at: float | None) -> Decision | None:
+    """What to do instead with a message meant for what was shown before, or None when it is for what is shown."""
+    if sent_at is None or sent_at >= conversation.asked_at:
+        return None
+    instead = SENT_TOO_EARLY.get((conversation.state, table.route(conversation.state, words)[0].decide))
+    return instead(conversation) if instead else None
 
 
 class HiringEngine:
@@ -164,11 +166,7 @@ class HiringEngine:
         def decide(conversation: Conversation | None) -> tuple[Conversation | None, Decision]:
             if conversation is None:
                 return None, Decision([Notice(wording.NO_CONVERSATION)], save=False)
-            if answers_an_earlier_question(conversation, words, sent_at):
-                return conversation, already_taken(conversation)
-            if publishes_an_unseen_card(conversation, words, sent_at):
-                return conversation, card_changed(conversation)
-            return conversation, table.take(conversation, words)
+            return conversation, sent_too_early(conversation, words, sent_at) or table.take(conversation, words)
 
         async def authorize(conversation: Conversation) -> View | None:
             if conversation.state in (State.CANCELLED, State.CLAIMED):

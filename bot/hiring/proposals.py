@@ -49,6 +49,7 @@ class Milestone:
 
 
 NOT_THIS_WORKSPACE = ("This card doesn't belong to a job published from this workspace.",)
+UNCLAIMED = (wording.CLAIM_BY_ADMIN,)
 NOT_THIS_JOB = ("This proposal isn't on the job this card is about, so I won't act on it.",)
 
 
@@ -64,9 +65,7 @@ class ProposalDesk:
 
     async def claim_needed(self, ask: ProposalAsk) -> Words | None:
         """Why the account cannot act on proposals yet, or None once it is claimed."""
-        if await self._accounts.is_claimed(ask.workspace_id):
-            return None
-        return await self._unclaimed(ask)
+        return None if await self._accounts.is_claimed(ask.workspace_id) else UNCLAIMED
 
     async def may(self, ask: ProposalAsk, action: Action) -> Words | None:
         """Why `ask` may not go ahead (a foreign job, someone else's job, an unclaimed account), or None."""
@@ -117,12 +116,9 @@ class ProposalDesk:
             return NOT_THIS_JOB
         return None
 
-    async def _unclaimed(self, ask: ProposalAsk) -> Words:
-        return (wording.CLAIM_BY_ADMIN,)
-
     async def _failed(self, ask: ProposalAsk, exc: errors.OpenTrainError, doing: str) -> Words:
         if isinstance(exc, errors.ClaimRequired):
-            return await self._unclaimed(ask)
+            return UNCLAIMED
         if not isinstance(exc, (errors.Forbidden, errors.Conflict)):
             log.warning("could not %s for proposal %s: %s", doing, ask.proposal_id, type(exc).__name__)
         words: Words = (f"I couldn't {doing}. {refusal(exc)}",)

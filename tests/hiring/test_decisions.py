@@ -256,9 +256,10 @@ def test_help_is_not_an_answer():
 
 
 def test_publish_sent_before_the_card_was_shown_publishes_nothing():
-    from bot.hiring.engine import publishes_an_unseen_card
+    from bot.hiring.engine import sent_too_early
 
     card = conversation(State.REVIEW, missing=[], asked_at=100.0)
-    assert publishes_an_unseen_card(card, "publish", sent_at=99.0)
-    assert not publishes_an_unseen_card(card, "publish", sent_at=101.0)
-    assert not publishes_an_unseen_card(card, "confirm all", sent_at=99.0)
+    held = sent_too_early(card, "publish", sent_at=99.0)
+    assert held is not None and held.call is None and not held.taken
+    assert sent_too_early(card, "publish", sent_at=101.0) is None
+    assert sent_too_early(card, "confirm all", sent_at=99.0) is None
