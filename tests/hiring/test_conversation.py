@@ -252,18 +252,19 @@ class ProcessDied(BaseException):
     """Raised after an API call returns, to stand for a process killed before it saved anything."""
 
 
-def dies_after_creating_the_draft(doomed) -> None:
+def dies_after(doomed, call: str) -> None:
+    """The harness's process dies right after the OpenTrain call `call` (e.g. "create_draft") returns."""
     real_client_for = doomed.accounts.client_for
 
     async def dying_client_for(workspace_id):
         client = await real_client_for(workspace_id)
-        create = client.create_draft
+        made = getattr(client, call)
 
-        async def create_then_die(*args, **kwargs):
-            await create(*args, **kwargs)
+        async def make_then_die(*args, **kwargs):
+            await made(*args, **kwargs)
             raise ProcessDied()
 
-        client.create_draft = create_then_die
+        setattr(client, call, make_then_die)
         return client
 
     doomed.accounts.client_for = dying_client_for
@@ -276,7 +277,7 @@ async def lapse_lease(harness) -> None:
 
 async def test_a_process_killed_after_the_api_call_is_resumed_by_another(make_harness, clock):
     doomed = make_harness()
-    dies_after_creating_the_draft(doomed)
+    dies_after(doomed, "create_draft")
     try:
         await doomed.hire()
     except ProcessDied:
@@ -301,7 +302,7 @@ async def test_a_process_killed_after_the_api_call_is_resumed_by_another(make_ha
 
 async def test_a_redelivery_of_the_message_a_dead_process_left_pending_picks_it_up(make_harness, clock):
     doomed, survivor = make_harness(), make_harness()
-    dies_after_creating_the_draft(doomed)
+    dies_after(doomed, "create_draft")
     with pytest.raises(ProcessDied):
         await doomed.engine.start(doomed.ref, REQUESTER, "command:trig-1", DEMO)
 

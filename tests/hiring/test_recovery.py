@@ -11,24 +11,7 @@ from bot.hiring.record import CallArgs, PendingCall
 from bot.hiring.states import Op
 from bot.hiring.views import Notice, Question, ReviewCard
 from tests.hiring.conftest import REQUESTER
-from tests.hiring.test_conversation import ProcessDied, lapse_lease, notices, only
-
-
-def dies_after_patching(doomed) -> None:
-    real_client_for = doomed.accounts.client_for
-
-    async def dying_client_for(workspace_id):
-        client = await real_client_for(workspace_id)
-        update = client.update_draft
-
-        async def update_then_die(*args, **kwargs):
-            await update(*args, **kwargs)
-            raise ProcessDied()
-
-        client.update_draft = update_then_die
-        return client
-
-    doomed.accounts.client_for = dying_client_for
+from tests.hiring.test_conversation import ProcessDied, dies_after, lapse_lease, notices, only
 
 
 def values(reply) -> dict[str, str]:
@@ -59,7 +42,7 @@ async def test_a_retyped_answer_replays_the_dead_call_and_never_fills_the_next_f
     doomed = make_harness()
     reply = await doomed.hire()
     assert only(reply, Question).key == "labelTypes"
-    dies_after_patching(doomed)
+    dies_after(doomed, "update_draft")
     clock.advance(5)
     try:
         await doomed.engine.handle(doomed.ref, REQUESTER, "m-first", "Bounding box", sent_at=clock.now)
@@ -84,7 +67,7 @@ async def test_a_retyped_answer_replays_the_dead_call_and_never_fills_the_next_f
 async def test_a_dead_owners_call_is_taken_over_at_once_by_a_waiting_message(make_harness, clock):
     doomed = make_harness()
     await doomed.hire()
-    dies_after_patching(doomed)
+    dies_after(doomed, "update_draft")
     try:
         await doomed.say("Bounding box")
     except ProcessDied:
