@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
 from bot.slack.blocks.conversation import ACTION_PREFIX, parse_action_value
+from bot.slack.clicks import click_origin
 from bot.slack.deps import SlackDeps
 from bot.slack.listeners.messages import slack_time
 
@@ -40,13 +41,12 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
 def click_of(body: dict[str, Any], action: dict[str, Any]) -> dict[str, Any]:
     """What handling a click needs, small enough to keep in Redis until it is handled."""
     value, label = clicked(action)
+    origin = click_origin(body)
     return {
         "value": value, "label": label, "action_id": action.get("action_id", ""),
-        "team_id": (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", ""),
-        "user_id": body["user"]["id"],
-        "channel_id": (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id", ""),
+        "team_id": origin.team_id, "user_id": origin.user_id, "channel_id": origin.channel,
         "message_id": f"action:{action.get('action_ts') or json.dumps(body.get('container', {}))}",
-        "message_ts": (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts", ""),
+        "message_ts": origin.message_ts,
         "action_ts": action.get("action_ts") or "",
     }
 

@@ -5,6 +5,9 @@ after a deploy, a modal of a version that is gone, a shortcut or command the man
 request gets a listener here that matches any id, and bolt tries listeners in order, so these only see what every
 listener before them let pass. A click on a button in a channel also gets an ephemeral note to the person who
 clicked. (The /slack/events endpoint acks anything still unmatched, for kinds nobody listed here.)
+
+Nothing here acts for the organization, so no authorization is asked: it acks, logs the id and tells the clicker
+the button is dead. Anything that does act has its own listener, which goes through bot/hiring/authz.py.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
 
+from bot.slack.clicks import click_origin
 from bot.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
@@ -25,13 +29,10 @@ NO_LONGER_ACTIVE = "This button is no longer active."
 
 def where_to_tell(body: dict[str, Any]) -> tuple[str, str, str | None] | None:
     """(channel, user, thread_ts) of a click on a message, when the payload has a channel and a user."""
-    user = (body.get("user") or {}).get("id")
-    container = body.get("container") or {}
-    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
-    if not user or not channel:
+    origin = click_origin(body)
+    if not origin.user_id or not origin.channel:
         return None
-    thread_ts = (body.get("message") or {}).get("thread_ts") or container.get("thread_ts")
-    return str(channel), str(user), thread_ts
+    return origin.channel, origin.user_id, origin.thread_ts
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:

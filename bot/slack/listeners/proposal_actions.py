@@ -30,6 +30,7 @@ from bot.slack.blocks.proposals import (
     mrkdwn,
     parse_action_value,
 )
+from bot.slack.clicks import click_origin
 from bot.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
@@ -51,15 +52,9 @@ class Click:
     @classmethod
     def read(cls, body: dict[str, Any], value: str) -> Click:
         proposal_id, job_id, version = parse_action_value(value)
-        container = body.get("container") or {}
-        message = body.get("message") or {}
-        return cls(
-            team_id=(body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id", ""),
-            user_id=body["user"]["id"],
-            channel=(body.get("channel") or {}).get("id") or container.get("channel_id", ""),
-            thread_ts=message.get("thread_ts") or container.get("thread_ts"),
-            proposal_id=proposal_id, job_id=job_id, version=version,
-        )
+        origin = click_origin(body)
+        return cls(team_id=origin.team_id, user_id=origin.user_id, channel=origin.channel,
+                   thread_ts=origin.thread_ts, proposal_id=proposal_id, job_id=job_id, version=version)
 
     @property
     def ask(self) -> ProposalAsk:
