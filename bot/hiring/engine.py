@@ -189,12 +189,15 @@ class HiringEngine:
                 views.append(claim)
         return Reply(views, conversation.state)
 
-    async def open_view(self, ref: ConversationRef) -> Reply:
+    async def open_view(self, ref: ConversationRef, message_id: str) -> Reply:
         """What the conversation is waiting on now (the open question, the review card), for a front end that may
-        not have shown it: a process that died after saving a step but before showing it."""
+        not have shown it: the process handling `message_id` died after saving a step but before showing it. Nothing
+        when the latest step is another message's to show (its handler, alive or redelivered, shows it)."""
         conversation = await self.store.load(ref)
         if conversation is None:
             return Reply([], None)
+        if conversation.shown_by not in ("", message_id):
+            return Reply([], conversation.state, taken=False)
         view: View | None = None
         if conversation.state == State.ASKING:
             view = questions.next_question(conversation)

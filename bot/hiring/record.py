@@ -103,6 +103,9 @@ class Conversation(BaseModel):
     claim_email: str | None = None
     claim_to_confirm: str | None = None  # an email given for the claim, waiting for an explicit `confirm`
     processed: list[str] = Field(default_factory=list)
+    # The message whose handling shows the latest step. A redelivery of another message (its process died after the
+    # step was saved) leaves the showing to this one's handler, which may be alive and posting it right now.
+    shown_by: str = ""
     surface: dict[str, Any] = Field(default_factory=dict)  # opaque to the core: where a front end shows it
     version: int = Field(default=0, exclude=True)
 

@@ -93,7 +93,7 @@ class Steps:
                         continue
                     if pending is not None:
                         # Its owner died (no lease): replay it now, even for a redelivery of its own message.
-                        replayed = await self._recover(conversation)
+                        replayed = await self._recover(conversation, message_id)
                         if replayed is None:
                             conflicts += 1
                         else:
@@ -115,6 +115,7 @@ class Steps:
                     return Reply(recovered + decision.views, conversation.state if conversation else None,
                                  taken=decision.save and decision.taken)
                 conversation.updated_at = self._clock()
+                conversation.shown_by = message_id
                 if decision.call is None:
                     conversation.mark_processed(message_id)
                     self._note_question(conversation)
@@ -181,12 +182,13 @@ class Steps:
             return Reply([refused], conversation.state)
         return None
 
-    async def _recover(self, conversation: Conversation) -> list[View] | None:
-        """Replay the call a dead process left pending (safe: every call it can make is idempotent). None: another
-        process took it over first."""
+    async def _recover(self, conversation: Conversation, message_id: str) -> list[View] | None:
+        """Replay the call a dead process left pending (safe: every call it can make is idempotent); the handler of
+        `message_id`, which replays it, shows its outcome. None: another process took it over first."""
         assert conversation.pending is not None
         log.info("replaying %s left pending in %s", conversation.pending.op, conversation.conversation_id)
         conversation.pending.started_at = self._clock()
+        conversation.shown_by = message_id
         token = lease_token()
         if not await self._store.save(conversation, lease=token):
             return None

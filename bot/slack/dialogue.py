@@ -45,6 +45,11 @@ log = logging.getLogger(__name__)
 CANNOT_POST_ERRORS = {"not_in_channel", "channel_not_found", "is_archived", "restricted_action"}
 ROOT_METADATA_EVENT = "hirebot_job_root"  # the root message of a job carries its `/hire`'s id, to be found again
 ROOT_LOOKUP_LIMIT = 100
+# A question or review card carries which step it shows, so a process replaying a step can find the post of one that
+# died between posting it and remembering its ts (and not post it twice).
+STEP_METADATA_EVENT = "hirebot_step"
+STEP_LOOKUP_PAGE_SIZE = 200
+STEP_LOOKUP_MAX_PAGES = 5
 ANSWERED_EARLIER = "(answered earlier)"  # a question the conversation moved past without the message just shown
 # A call that got no answer: writes are not retried then (app.py), since Slack may have acted on them already.
 CONNECTION_ERRORS = (aiohttp.ClientError, asyncio.TimeoutError)
@@ -213,12 +218,48 @@ class SlackDialogue:
         """A replayed step the engine had already applied: the process that applied it may have died before showing
         its outcome, so show the open question or review card unless this thread already shows it."""
         fresh = await self._registry.get(team_id, conversation.conversation_id) or conversation
-        reply = await self._engine.open_view(self._ref(team_id, fresh))
+        reply = await self._engine.open_view(self._ref(team_id, fresh), message_id)
         for view in reply.views:
             shown = (fresh.question_ts and isinstance(view, Question) and view.key == fresh.question_key) or (
                 fresh.review_ts and isinstance(view, ReviewCard))
-            if not shown:
-                await self.show(team_id, fresh, dataclasses.replace(reply, views=[view]), message_id)
+            if shown:
+                continue
+            posted = await self._last_step_post(fresh)
+            if posted is not None and posted[0] == _step_of(view):
+                # Posted by the process that died before remembering it: remember it now rather than post it again.
+                ts = posted[1]
+                if isinstance(view, Question):
+                    await self._remember(team_id, fresh, question_ts=ts, question_key=view.key,
+                                         question_label=view.label)
+                else:
+                    await self._remember(team_id, fresh, review_ts=ts)
+                continue
+            await self.show(team_id, fresh, dataclasses.replace(reply, views=[view]), message_id)
+
+    async def _last_step_post(self, conversation: SlackConversation) -> tuple[str, str] | None:
+        """(step, ts) of the newest question or review card in the thread; None when there is none or Slack can't
+        say (then the step is shown again: a duplicate card is better than a conversation with no way on)."""
+        last: tuple[str, str] | None = None
+        cursor: str | None = None  # None (the first page) is left out of the request by the client
+        for _ in range(STEP_LOOKUP_MAX_PAGES):
+            try:
+                page = await self._client.conversations_replies(
+                    channel=conversation.channel, ts=conversation.thread_ts, cursor=cursor,
+                    include_all_metadata=True, limit=STEP_LOOKUP_PAGE_SIZE)
+            except SLACK_CALL_ERRORS as exc:
+                log.warning("cannot look for an unremembered step in %s: %s", conversation.conversation_id,
+                            failure_code(exc))
+                return None
+            for message in page.get("messages") or []:
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == STEP_METADATA_EVENT and payload.get("conversation_id") == (
+                        conversation.conversation_id):
+                    last = (str(payload.get("step", "")), str(message["ts"]))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return last
 
     async def start_claim(self, *, team_id: str, user_id: str, message_id: str, tell: Tell) -> None:
         """`/hire claim`: an account admin sets up the OpenTrain account in a conversation of its own, in their DM."""
@@ -280,7 +321,7 @@ class SlackDialogue:
         """Post (or refresh) one view; a Slack failure is raised, for `show` to explain to the requester."""
         cid = conversation.conversation_id
         if isinstance(view, Question):
-            ts = await self._post_in_thread(conversation, blocks.question(view, cid))
+            ts = await self._post_in_thread(conversation, blocks.question(view, cid), step=_step_of(view))
             return await self._remember(team_id, conversation, question_ts=ts, question_key=view.key,
                                         question_label=view.label)
         if isinstance(view, ReviewCard):
@@ -288,7 +329,7 @@ class SlackDialogue:
             if conversation.review_ts:  # still on the card (a field confirmed): refresh it in place
                 await self._update_or_raise(conversation.channel, conversation.review_ts, card)
                 return conversation
-            ts = await self._post_in_thread(conversation, card)
+            ts = await self._post_in_thread(conversation, card, step=_step_of(view))
             return await self._remember(team_id, conversation, review_ts=ts)
         if isinstance(view, Published):
             await self._post_in_thread(conversation, blocks.published(view))
@@ -456,8 +497,13 @@ class SlackDialogue:
             log.error("chat.postMessage failed: %s", failure_code(exc))
             return None
 
-    async def _post_in_thread(self, conversation: SlackConversation, message: SlackMessage) -> str:
-        return await self._post_or_raise(conversation.channel, message, conversation.thread_ts)
+    async def _post_in_thread(self, conversation: SlackConversation, message: SlackMessage, *,
+                              step: str | None = None) -> str:
+        """`step`: the question or review card this message shows, carried in its metadata (`_last_step_post`)."""
+        metadata = None if step is None else {
+            "event_type": STEP_METADATA_EVENT,
+            "event_payload": {"conversation_id": conversation.conversation_id, "step": step}}
+        return await self._post_or_raise(conversation.channel, message, conversation.thread_ts, metadata=metadata)
 
     async def _note_in_thread(self, conversation: SlackConversation, message: SlackMessage) -> None:
         """A courtesy line in the thread: if even that fails, there is nothing left to tell anyone."""
@@ -506,3 +552,8 @@ class SlackDialogue:
             "dm_channel": conversation.dm_channel,
             "claim_ts": conversation.claim_ts,
         }
+
+
+def _step_of(view: View) -> str:
+    """The step a question or review card shows, as carried in its message's metadata."""
+    return f"question:{view.key}" if isinstance(view, Question) else "review"

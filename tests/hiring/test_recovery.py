@@ -60,6 +60,12 @@ async def test_a_retyped_answer_replays_the_dead_call_and_never_fills_the_next_f
     assert "Picking up" in notices(again) and wording.ALREADY_TAKEN in notices(again)
     assert not again.taken
     assert [v.key for v in again.views if isinstance(v, Question)] == ["experienceLevel"]  # shown once
+    # The dead process's own message, redelivered meanwhile, is a duplicate and leaves the showing to the replayer
+    # (alive, maybe posting it this very moment); were the replayer to die too, its own redelivery would show it.
+    redelivered = await survivor.engine.handle(survivor.ref, REQUESTER, "m-first", "Bounding box", sent_at=clock.now)
+    assert redelivered.duplicate
+    assert (await survivor.engine.open_view(survivor.ref, "m-first")).views == []
+    assert [v.key for v in (await survivor.engine.open_view(survivor.ref, "m-again")).views] == ["experienceLevel"]
     reply = await survivor.engine.handle(survivor.ref, REQUESTER, "m-level", "2", sent_at=clock.now + 1)
     assert values(reply)["labelTypes"] == "Bounding box" and values(reply)["experienceLevel"] == "Entry level"
 

@@ -195,3 +195,51 @@ async def test_a_step_applied_by_a_process_that_died_before_showing_it_is_shown_
     dies_here.set()
     await both.doomed.runtime.deps.work.drain(timeout=10)
     assert sum("(2 of" in text_of(message) for message in api.thread(root.channel, root.ts)) == 1
+
+
+async def test_a_step_posted_by_a_process_that_died_before_remembering_it_is_not_posted_again(two_processes,
+                                                                                             monkeypatch):
+    both, api = two_processes, two_processes.slack_api
+    await both.requester_via(both.survivor).hire(DEMO)
+    root = await eventually(lambda: root_of(api), "the root message")
+    await eventually(lambda: in_thread(api, root, "(1 of"), "the first question")
+
+    # `doomed` applies the answer and posts the next question, then freezes before remembering where it posted it.
+    dies_here = asyncio.Event()
+    dialogue = both.doomed.runtime.deps.dialogue
+    remember = dialogue._remember
+
+    async def frozen_after_posting(team_id, conversation, **fields):
+        if fields.get("question_ts"):
+            await dies_here.wait()  # and, released at the end of the test, remembers nothing: it is dead
+            return conversation
+        return await remember(team_id, conversation, **fields)
+
+    async def no_heartbeat(item_id: str) -> None:
+        return None
+
+    monkeypatch.setattr(dialogue, "_remember", frozen_after_posting)
+    monkeypatch.setattr(both.doomed.runtime.deps.inbox, "_keep_due_ahead", no_heartbeat)
+    assert await both.requester_via(both.doomed).say("Bounding box", root) == 200
+    question = await eventually(lambda: in_thread(api, root, "(2 of"), "the next question, posted by `doomed`")
+    # The survivor replays the message once the doomed process's inbox entry falls due; it finds the question posted.
+    survivor = both.survivor.runtime.deps
+    conversation_id = f"{root.channel}:{root.ts}"
+    await _until_remembered(survivor, conversation_id)
+    assert sum("(2 of" in text_of(message) for message in api.thread(root.channel, root.ts)) == 1
+
+    # The remembered question is the live one: answering it settles that very message and moves on.
+    assert await both.requester_via(both.survivor).say("2", root) == 200
+    await eventually(lambda: in_thread(api, root, "(3 of") or in_thread(api, root, "Review your job"), "the next step")
+    answered = api.messages[(question.channel, question.ts)]
+    assert "(2 of" not in text_of(answered), "the answered question keeps its buttons"
+    dies_here.set()
+    await both.doomed.runtime.deps.work.drain(timeout=10)
+
+
+async def _until_remembered(deps: Any, conversation_id: str, timeout: float = 20.0) -> None:
+    """Until the registry holds the open question's message again."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not getattr(await deps.registry.get(TEAM, conversation_id), "question_ts", ""):
+        assert asyncio.get_running_loop().time() < deadline, "the question's message was never remembered"
+        await asyncio.sleep(0.05)
