@@ -33,6 +33,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.hiring.accounts import Accounts
 from bot.hiring.authz import Authorizer, Directory, Everyone
+from bot.hiring.board import JobBoard
 from bot.hiring.engine import HiringEngine
 from bot.hiring.limits import LimitSettings
 from bot.hiring.proposals import ProposalDesk
@@ -153,6 +154,7 @@ def slack_deps(core: Core, client: AsyncWebClient, outbox: Outbox) -> SlackDeps:
         inbox=SlackInbox(core.scheduler, work),
         proposals=ProposalDesk(core.redis, namespace, core.accounts, core.authorizer),
         outbox=outbox,
+        board=JobBoard(core.redis, namespace, core.accounts, core.authorizer),
     )
 
 

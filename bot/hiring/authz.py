@@ -36,6 +36,7 @@ class Action(StrEnum):
     MESSAGE_CANDIDATE = "talk to candidates"
     REQUEST_HIRE = "request a hire"  # money: a milestone on the organization's account, co-signed in OpenTrain
     CLAIM = "set up the OpenTrain account"  # start, restart or redirect the claim ceremony
+    CLOSE_JOB = "close this job"
 
 
 MAY: dict[Action, frozenset[Role]] = {
@@ -46,6 +47,7 @@ MAY: dict[Action, frozenset[Role]] = {
     Action.MESSAGE_CANDIDATE: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
     Action.REQUEST_HIRE: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
     Action.CLAIM: frozenset({Role.ACCOUNT_ADMIN}),
+    Action.CLOSE_JOB: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
 }
 # ALLOW_ANYONE_TO_ANSWER widens answering only: publishing, cancelling and everything else stay as above.
 ANYONE_ANSWERS = frozenset({Role.REQUESTER, Role.MEMBER})

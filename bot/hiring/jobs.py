@@ -27,6 +27,8 @@ class JobRecord:
     requester: str
     surface: dict[str, Any] = field(default_factory=dict)
     job_url: str | None = None
+    closed: bool = False  # closed from Slack: no new proposal cards
+
 
 
 def _job_key(namespace: str, job_id: str) -> str:
@@ -55,6 +57,13 @@ async def lookup_job(redis: Redis, namespace: str, job_id: str) -> JobRecord | N
     data = json.loads(raw)
     data["ref"] = ConversationRef(*data["ref"])
     return JobRecord(**data)
+
+
+async def mark_closed(redis: Redis, namespace: str, job_id: str) -> None:
+    """The job was closed: the ledger makes no new cards for it (its record keeps its lifetime)."""
+    raw = await redis.get(_job_key(namespace, job_id))
+    if raw is not None:
+        await redis.set(_job_key(namespace, job_id), json.dumps({**json.loads(raw), "closed": True}), keepttl=True)
 
 
 async def list_workspaces_with_jobs(redis: Redis, namespace: str) -> list[str]:

@@ -157,8 +157,8 @@ class ProposalLedger:
         job = await self._job(event.job_id or event.data.get("jobId"))
         if not proposal_id or job is None or job.workspace_id != workspace_id:
             return None  # not a job published from this workspace
-        if not self._sink.shows(job):
-            return None  # e.g. published from the shell: no card, so no fetch
+        if not self._sink.shows(job) or (job.closed and event.type == RECEIVED):
+            return None  # published from the shell (no card, so no fetch), or closed from Slack (no new cards)
         try:
             detail = await client.get_proposal(proposal_id)
         except (*TRANSIENT, errors.Unauthorized):

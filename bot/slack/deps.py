@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.hiring.board import JobBoard
 from bot.hiring.proposals import ProposalDesk
 from bot.infra.settings import Settings
 from bot.slack.dedupe import EventDeduper
@@ -27,3 +28,4 @@ class SlackDeps:
     inbox: SlackInbox
     proposals: ProposalDesk  # what the proposal cards' buttons do
     outbox: Outbox  # holds the card each button belongs to
+    board: JobBoard  # the Home tab's and /hire list's jobs, and closing one

@@ -36,7 +36,7 @@ from bot.hiring.wording import description_refusal
 from bot.slack.blocks import conversation as blocks
 from bot.slack.blocks.conversation import SlackMessage
 from bot.slack.blocks.proposals import mrkdwn
-from bot.slack.blocks.safe import escape
+from bot.slack.blocks.safe import escape, mention
 from bot.slack.registry import SlackConversation, SlackRegistry
 
 log = logging.getLogger(__name__)
@@ -295,6 +295,24 @@ class SlackDialogue:
             reply = await self._engine.status(self._ref(team_id, conversation))
             entries += [(conversation.title, v) for v in reply.views if isinstance(v, Status)]
         return blocks.status_list(entries)
+
+    async def in_progress(self, team_id: str, user_id: str) -> list[SlackConversation]:
+        """The person's recent conversations not yet published, cancelled or expired, newest first."""
+        return [c for c in await self._registry.recent(team_id, user_id) if c.root_state in blocks.IN_PROGRESS]
+
+    async def job_closed(self, team_id: str, conversation_id: str, closed_by: str) -> None:
+        """A published job was closed from Slack: say so in its thread and on its root message."""
+        conversation = await self._registry.get(team_id, conversation_id)
+        if conversation is None:
+            return
+        await self._note_in_thread(conversation, SlackMessage(
+            text=f"Closed on OpenTrain by {mention(closed_by)}: no new proposals will come in.",
+            blocks=[blocks.section(f":lock: Closed on OpenTrain by {mention(closed_by)}: no new proposals will "
+                                   "come in.")]))
+        message = blocks.root_message(conversation.requester, conversation.title, "closed",
+                                      conversation.job_url or None)
+        await self._update(conversation.channel, conversation.thread_ts, message)
+        await self._remember(team_id, conversation, root_state="closed")
 
     # ---- rendering a reply --------------------------------------------------------------------------------------
 

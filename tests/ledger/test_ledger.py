@@ -18,7 +18,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.hiring.accounts import Accounts
-from bot.hiring.jobs import LEDGER_KIND
+from bot.hiring.jobs import LEDGER_KIND, mark_closed
 from bot.infra.scheduler import Scheduler
 from bot.infra.secretbox import SecretBox
 from bot.infra.storage import connect
@@ -300,5 +300,27 @@ async def test_a_read_stopped_by_its_page_bound_goes_on_at_once(
     assert await worker.ledger.read(TEAM) == clock.now  # 4 of the 6 events read: more is waiting
     assert await worker.ledger.read(TEAM) > clock.now  # the last 2: the ledger's end, back to the poll cadence
     await pump(worker, clock, lambda: all(shown(slack_api)[p] for p in proposals))
+    await worker.aclose()
+    market.close()
+
+
+async def test_a_job_closed_from_slack_gets_no_new_cards_but_its_cards_still_follow(
+        redis, redis_url, namespace, sandbox_url, slack_api, clock):
+    market = Market(sandbox_url)
+    token = market.account()
+    job_id = await publish_from_slack(market, token, redis, namespace)
+    worker = Worker(redis_url, namespace, sandbox_url, slack_api, token, clock)
+    await worker.scheduler.schedule(LEDGER_KIND, TEAM)
+    first = market.propose(job_id)
+    await pump(worker, clock, lambda: shown(slack_api)[first[0]])
+    card = slack_api.message(*await worker.outbox.location(TEAM, first[0]))
+
+    await mark_closed(redis, namespace, job_id)
+    late = market.propose(job_id)
+    market.set_status(first[0], "SHORTLISTED")
+    fetches = market.requests("/api/public/v1/proposals/")
+    await pump(worker, clock, lambda: card.updates == 1)
+    assert not shown(slack_api)[late[0]] and len(slack_api.messages) == 1
+    assert market.requests("/api/public/v1/proposals/") == fetches + 1  # the status change only: no fetch for a card
     await worker.aclose()
     market.close()

@@ -70,6 +70,7 @@ class SlackApiStandIn:
         self.messages: dict[tuple[str, str], PostedMessage] = {}
         self.users: dict[str, SlackUser] = {}
         self.groups: dict[str, list[str]] = {}
+        self.homes: dict[str, dict[str, Any]] = {}  # user id -> the Home tab published for them
         self.socket_url: str | None = None
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._closed_channels: dict[str, str] = {}
@@ -313,6 +314,17 @@ class SlackApiStandIn:
         view = dict(args.get("view") or {})
         view["id"] = f"V{next(self._ts)}"
         return {"ok": True, "view": view}
+
+    def _api_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A user's Home tab; refused as Slack does past 100 blocks or without a user."""
+        view = dict(args.get("view") or {})
+        user_id = str(args.get("user_id") or "")
+        if not user_id or view.get("type") != "home":
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(view.get("blocks") or []) > 100:
+            return {"ok": False, "error": "invalid_arguments", "response_metadata": {"messages": ["too many blocks"]}}
+        self.homes[user_id] = view
+        return {"ok": True, "view": {**view, "id": f"V{next(self._ts)}"}}
 
     def _api_apps_connections_open(self, args: dict[str, Any]) -> dict[str, Any]:
         if not self.socket_url:

@@ -137,7 +137,9 @@ STATE_LABELS = {
     "cancelled": "cancelled",
     "expired": "expired",
     "failed": ":warning: needs attention",
+    "closed": "closed on OpenTrain",  # not a conversation state: the job was closed from Slack after publishing
 }
+IN_PROGRESS = ("drafting", "asking", "review", "publishing", "failed")
 
 
 def notice(view: Notice) -> SlackMessage:
@@ -278,6 +280,7 @@ def usage() -> SlackMessage:
         "*Hire on OpenTrain from Slack*\n"
         "• `/hire <job description>`: start a job; I ask what's missing in a thread, then show a review card.\n"
         "• `/hire status`: your drafts and jobs with their state.\n"
+        "• `/hire list`: your published jobs on OpenTrain, with their proposals (also in my Home tab).\n"
         "• `/hire claim`: (account admins) hand the bot's OpenTrain account to a person, in a DM with me.\n"
         "• `/hire help`: this message.\n"
         "In the thread you can also type `back`, `status`, `cancel` or `help`."

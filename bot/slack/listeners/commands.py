@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from bot.slack.blocks.conversation import usage
+from bot.slack.blocks.jobs import job_list
 from bot.slack.deps import SlackDeps
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         if word == "status":
             await deps.work.run(partial(_status, deps, command, respond))  # read-only: nothing to keep
             return
+        if word == "list":
+            await deps.work.run(partial(_list, deps, command, respond))  # read-only: nothing to keep
+            return
         job = {"team_id": command["team_id"], "user_id": command["user_id"], "channel_id": command["channel_id"],
                "text": text, "trigger_id": command.get("trigger_id", ""),
                "response_url": command.get("response_url", "")}
@@ -49,6 +53,16 @@ async def _status(deps: SlackDeps, command: dict[str, Any], respond: AsyncRespon
     except Exception:
         log.exception("/hire status failed")
         await respond(text="Something went wrong on my side; please try `/hire status` again.",
+                      response_type="ephemeral", replace_original=False)
+
+
+async def _list(deps: SlackDeps, command: dict[str, Any], respond: AsyncRespond) -> None:
+    try:
+        listing = job_list(await deps.board.jobs_of(command["team_id"], command["user_id"]))
+        await respond(text=listing.text, blocks=listing.blocks, response_type="ephemeral")
+    except Exception:
+        log.exception("/hire list failed")
+        await respond(text="Something went wrong on my side; please try `/hire list` again.",
                       response_type="ephemeral", replace_original=False)
 
 

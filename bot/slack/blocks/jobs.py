@@ -1,0 +1,93 @@
+"""A person's jobs in Block Kit: the Home tab and the `/hire list` answer.
+
+Both fit Slack's limits however many jobs there are: a Home view holds at most 100 blocks, a message 50, so each shows
+the newest jobs that fit and says how many more there are (all of them are on OpenTrain). Every value from OpenTrain
+(title, status, link) goes through the escaping helper; the "Close" button carries only the job id, which the server
+checks again when it is clicked.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bot.hiring.board import JobLine, JobList
+from bot.slack.blocks.conversation import MAX_BLOCKS, STATE_LABELS, SlackMessage, button, context, section
+from bot.slack.blocks.proposals import mrkdwn
+from bot.slack.blocks.safe import escape, link, mention
+
+CLOSE_JOB = "job:close"
+MAX_HOME_BLOCKS = 100
+BLOCKS_PER_JOB = 2  # the job's section and its context line
+TITLE_LIMIT = 150
+STATUS_WORDS = {"OPEN": "open", "DRAFT": "draft", "ARCHIVED": "closed", "CLOSED": "closed"}
+CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")  # a channel id Slack gave: linked as <#C…>, never outside text
+NO_JOBS = "No jobs yet. Type `/hire` followed by a plain-English description to start one."
+
+
+def home_view(jobs: JobList, conversations: list[str]) -> dict[str, Any]:
+    """The Home tab of one person: their conversations in progress, the account, their jobs."""
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Your hiring"}}]
+    blocks.append(section(_account_line(jobs)))
+    if conversations:
+        blocks += [{"type": "divider"}, section("*In progress*\n" + "\n".join(conversations[:10]))]
+    blocks.append({"type": "divider"})
+    blocks += _job_blocks(jobs, room=MAX_HOME_BLOCKS - len(blocks))
+    return {"type": "home", "blocks": blocks}
+
+
+def job_list(jobs: JobList) -> SlackMessage:
+    """`/hire list`, ephemeral."""
+    blocks = [section("*Your jobs*"), *_job_blocks(jobs, room=MAX_BLOCKS - 1)]
+    count = len(jobs.jobs)
+    text = f"Your jobs: {count}" if count else "Your jobs: none yet"
+    return SlackMessage(text=text, blocks=blocks)
+
+
+def in_progress_line(title: str, channel: str, state: str) -> str:
+    """A conversation in progress: its title, its state, and where its thread is."""
+    where = f" in <#{channel}>" if CHANNEL_ID.fullmatch(channel) else ""
+    return f"• {escape(title, TITLE_LIMIT)}: {escape(STATE_LABELS.get(state, state))}{where}"
+
+
+def _account_line(jobs: JobList) -> str:
+    if jobs.claimed:
+        return ":white_check_mark: This workspace's OpenTrain account is claimed."
+    return (":warning: This workspace's OpenTrain account isn't claimed yet: nobody can talk to or hire candidates "
+            "from Slack until an account admin types `/hire claim` in a direct message with me.")
+
+
+def _job_blocks(jobs: JobList, *, room: int) -> list[dict[str, Any]]:
+    if jobs.unavailable is not None:
+        return [section(":hourglass: " + mrkdwn(jobs.unavailable))]
+    if not jobs.jobs:
+        return [section(NO_JOBS)]
+    fits = max((room - 1) // BLOCKS_PER_JOB, 0)  # one block kept for "and N more"
+    blocks: list[dict[str, Any]] = []
+    for job in jobs.jobs[:fits]:
+        blocks += _job(job)
+    if len(jobs.jobs) > fits:
+        blocks.append(context(f"…and {len(jobs.jobs) - fits} older jobs, all listed on OpenTrain."))
+    return blocks
+
+
+def _job(job: JobLine) -> list[dict[str, Any]]:
+    title = link(job.url, job.title[:TITLE_LIMIT])
+    status = STATUS_WORDS.get(job.status, escape(job.status.lower() or "unknown"))
+    proposals = f"{job.proposals} proposals, {job.unreviewed} not reviewed"
+    accessory = None
+    if job.open and job.may_close:
+        accessory = {**button("Close", CLOSE_JOB, job.job_id, style="danger"), "confirm": _confirm(job)}
+    return [section(f"*{title}*\n{status} · {proposals}", accessory=accessory),
+            context(f"Requested by {mention(job.requester)}")]
+
+
+def _confirm(job: JobLine) -> dict[str, Any]:
+    return {
+        "title": {"type": "plain_text", "text": "Close this job?"},
+        "text": {"type": "mrkdwn", "text": f"*{escape(job.title[:TITLE_LIMIT])}* stops taking proposals on "
+                                            "OpenTrain. Proposals already in stay there."},
+        "confirm": {"type": "plain_text", "text": "Close job"},
+        "deny": {"type": "plain_text", "text": "Keep it open"},
+        "style": "danger",
+    }
