@@ -56,6 +56,7 @@ from bot.slack.inbox import SlackInbox
 from bot.slack.observer import SlackClaimObserver
 from bot.slack.outbox import Outbox, outbox_web_client
 from bot.slack.registry import SlackRegistry
+from bot.slack.reminders import Reminders
 from bot.slack.work import SlowWork
 from bot.web import listening, web_application
 
@@ -143,18 +144,21 @@ def slack_directory(settings: Settings, client: AsyncWebClient) -> DirectoryFor:
 def slack_deps(core: Core, client: AsyncWebClient, outbox: Outbox) -> SlackDeps:
     settings, namespace = core.settings, core.settings.redis_namespace
     registry = SlackRegistry(core.redis, namespace, ttl_seconds=settings.conversation_idle_seconds * 2)
+    reminders = Reminders(registry, core.engine, client, core.scheduler,
+                          question_after_seconds=settings.reminder_hours * 3600)
     work = SlowWork()
     return SlackDeps(
         settings=settings,
         client=client,
         deduper=EventDeduper(core.redis, namespace),
         registry=registry,
-        dialogue=SlackDialogue(core.engine, registry, client),
+        dialogue=SlackDialogue(core.engine, registry, client, reminders),
         work=work,
         inbox=SlackInbox(core.scheduler, work),
         proposals=ProposalDesk(core.redis, namespace, core.accounts, core.authorizer),
         outbox=outbox,
         board=JobBoard(core.redis, namespace, core.accounts, core.authorizer),
+        reminders=reminders,
     )
 
 
@@ -190,6 +194,7 @@ class SlackRuntime:
         self.deps = slack_deps(self.core, client, self.work.outbox)
         self.app: AsyncApp = build_app(self.deps)
         self.deps.inbox.register(self.core.scheduler)
+        self.deps.reminders.register(self.core.scheduler)
         if self.run_worker:
             await run_background(self.core, self.work)
         self._scheduler = asyncio.create_task(self.core.scheduler.run_forever(self._stop), name="scheduler")

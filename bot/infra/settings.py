@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     # Behaviour
     log_level: str = "INFO"
     conversation_idle_seconds: int = Field(default=7 * 24 * 3600, gt=0)
+    reminder_hours: float = Field(default=24.0, gt=0)  # a question unanswered this long gets one nudge
     allow_anyone_to_answer: bool = False
     serve_runs_worker: bool = True
     public_url: AnyHttpUrl | None = None

@@ -14,6 +14,7 @@ from bot.slack.dialogue import SlackDialogue
 from bot.slack.inbox import SlackInbox
 from bot.slack.outbox import Outbox
 from bot.slack.registry import SlackRegistry
+from bot.slack.reminders import Reminders
 from bot.slack.work import SlowWork
 
 
@@ -29,3 +30,4 @@ class SlackDeps:
     proposals: ProposalDesk  # what the proposal cards' buttons do
     outbox: Outbox  # holds the card each button belongs to
     board: JobBoard  # the Home tab's and /hire list's jobs, and closing one
+    reminders: Reminders  # a nudge for a question left unanswered, a word before a claim code expires

@@ -38,6 +38,7 @@ from bot.slack.blocks.conversation import SlackMessage
 from bot.slack.blocks.proposals import mrkdwn
 from bot.slack.blocks.safe import escape, mention
 from bot.slack.registry import SlackConversation, SlackRegistry
+from bot.slack.reminders import Reminders
 
 log = logging.getLogger(__name__)
 
@@ -124,10 +125,12 @@ class StartedElsewhere(Exception):
 
 
 class SlackDialogue:
-    def __init__(self, engine: HiringEngine, registry: SlackRegistry, client: AsyncWebClient):
+    def __init__(self, engine: HiringEngine, registry: SlackRegistry, client: AsyncWebClient,
+                 reminders: Reminders | None = None):
         self._engine = engine
         self._registry = registry
         self._client = client
+        self._reminders = reminders
 
     # ---- entry points ------------------------------------------------------------------------------------------
 
@@ -231,6 +234,7 @@ class SlackDialogue:
                 if isinstance(view, Question):
                     await self._remember(team_id, fresh, question_ts=ts, question_key=view.key,
                                          question_label=view.label)
+                    await self._question_shown(team_id, fresh)
                 else:
                     await self._remember(team_id, fresh, review_ts=ts)
                 continue
@@ -340,8 +344,10 @@ class SlackDialogue:
         cid = conversation.conversation_id
         if isinstance(view, Question):
             ts = await self._post_in_thread(conversation, blocks.question(view, cid), step=_step_of(view))
-            return await self._remember(team_id, conversation, question_ts=ts, question_key=view.key,
-                                        question_label=view.label)
+            conversation = await self._remember(team_id, conversation, question_ts=ts, question_key=view.key,
+                                                question_label=view.label)
+            await self._question_shown(team_id, conversation)
+            return conversation
         if isinstance(view, ReviewCard):
             card = blocks.review_card(view, cid)
             if conversation.review_ts:  # still on the card (a field confirmed): refresh it in place
@@ -407,7 +413,15 @@ class SlackDialogue:
     async def _show_claim(self, team_id: str, conversation: SlackConversation,
                           view: ClaimInstructions) -> SlackConversation:
         message = blocks.claim_dm(view, conversation.conversation_id)
-        return await self._show_in_dm(team_id, conversation, message, expects_reply=view.state == "needs_email")
+        conversation = await self._show_in_dm(team_id, conversation, message,
+                                              expects_reply=view.state == "needs_email")
+        if self._reminders and view.state == "waiting" and view.expires_at:
+            await self._reminders.code_shown(team_id, conversation.conversation_id, view.expires_at)
+        return conversation
+
+    async def _question_shown(self, team_id: str, conversation: SlackConversation) -> None:
+        if self._reminders:
+            await self._reminders.question_shown(team_id, conversation.conversation_id)
 
     async def _show_in_dm(self, team_id: str, conversation: SlackConversation, message: SlackMessage, *,
                           expects_reply: bool) -> SlackConversation:

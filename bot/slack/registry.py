@@ -42,6 +42,9 @@ class SlackConversation:
     claim_ts: str = ""  # the claim DM, updated as the claim moves on
     root_state: str = ""  # the state the root message shows
     job_url: str = ""
+    question_shown_at: str = ""  # epoch seconds (repr) the open question was shown: its nudge is due from then
+    nudged: str = ""  # the question_ts of the question already nudged
+    claim_reminded: str = ""  # the expires_at (repr) of the claim code already reminded of
 
 
 class SlackRegistry:
