@@ -50,10 +50,10 @@ async def test_an_unanswered_question_gets_one_nudge_across_two_processes(make_s
 
 async def test_a_claim_code_about_to_expire_gets_one_reminder_in_the_dm(make_settings, slack_api, sandbox_url):
     # The code lives 8 s: reminded halfway, 4 s before it ends. Questions are not nudged within the test.
-    httpx.post(f"{sandbox_url}/_sandbox/config", json={"claimAttemptSeconds": 8}, timeout=5).raise_for_status()
     settings = make_settings()
     async with (serve_http(settings, port=0) as first, serve_http(settings, port=0) as second,
                 httpx.AsyncClient(timeout=10) as http):
+        (await http.post(f"{sandbox_url}/_sandbox/config", json={"claimAttemptSeconds": 8})).raise_for_status()
         person = Person(REQUESTER, HttpSlack([first.url, second.url], http), slack_api)
         await publish_a_job(person, slack_api)
         claim = await eventually(lambda: claim_dm(slack_api), "the claim DM")
