@@ -51,6 +51,7 @@ from bot.slack.app import build_app, build_web_client, secret, socket_mode
 from bot.slack.dedupe import EventDeduper
 from bot.slack.deps import SlackDeps
 from bot.slack.dialogue import SlackDialogue
+from bot.slack.digest import Digests
 from bot.slack.directory import SlackDirectory
 from bot.slack.inbox import SlackInbox
 from bot.slack.observer import SlackClaimObserver
@@ -146,6 +147,7 @@ def slack_deps(core: Core, client: AsyncWebClient, outbox: Outbox) -> SlackDeps:
     registry = SlackRegistry(core.redis, namespace, ttl_seconds=settings.conversation_idle_seconds * 2)
     reminders = Reminders(registry, core.engine, client, core.scheduler,
                           question_after_seconds=settings.reminder_hours * 3600)
+    board = JobBoard(core.redis, namespace, core.accounts, core.authorizer)
     work = SlowWork()
     return SlackDeps(
         settings=settings,
@@ -157,8 +159,10 @@ def slack_deps(core: Core, client: AsyncWebClient, outbox: Outbox) -> SlackDeps:
         inbox=SlackInbox(core.scheduler, work),
         proposals=ProposalDesk(core.redis, namespace, core.accounts, core.authorizer),
         outbox=outbox,
-        board=JobBoard(core.redis, namespace, core.accounts, core.authorizer),
+        board=board,
         reminders=reminders,
+        digests=Digests(core.redis, namespace, board, core.authorizer, client, core.scheduler,
+                        hour_utc=settings.digest_hour_utc),
     )
 
 
@@ -195,6 +199,7 @@ class SlackRuntime:
         self.app: AsyncApp = build_app(self.deps)
         self.deps.inbox.register(self.core.scheduler)
         self.deps.reminders.register(self.core.scheduler)
+        self.deps.digests.register(self.core.scheduler)
         if self.run_worker:
             await run_background(self.core, self.work)
         self._scheduler = asyncio.create_task(self.core.scheduler.run_forever(self._stop), name="scheduler")

@@ -37,6 +37,7 @@ class Action(StrEnum):
     REQUEST_HIRE = "request a hire"  # money: a milestone on the organization's account, co-signed in OpenTrain
     CLAIM = "set up the OpenTrain account"  # start, restart or redirect the claim ceremony
     CLOSE_JOB = "close this job"
+    ROUTE_NOTIFICATIONS = "change what this channel is told about jobs"  # digests, where cards go
 
 
 MAY: dict[Action, frozenset[Role]] = {
@@ -48,6 +49,7 @@ MAY: dict[Action, frozenset[Role]] = {
     Action.REQUEST_HIRE: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
     Action.CLAIM: frozenset({Role.ACCOUNT_ADMIN}),
     Action.CLOSE_JOB: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
+    Action.ROUTE_NOTIFICATIONS: frozenset({Role.HIRING_MANAGER, Role.ACCOUNT_ADMIN}),
 }
 # ALLOW_ANYONE_TO_ANSWER widens answering only: publishing, cancelling and everything else stay as above.
 ANYONE_ANSWERS = frozenset({Role.REQUESTER, Role.MEMBER})

@@ -90,6 +90,22 @@ class JobBoard:
             return JobList([], claimed, unavailable=(f"Your jobs can't be listed. {refusal(exc)}",))
         return JobList(lines, claimed)
 
+    async def open_jobs(self, workspace_id: str) -> list[tuple[JobLine, JobRecord]]:
+        """Every open job this workspace published, with its record (which says where a front end shows it).
+        OpenTrain's errors are raised: the caller decides when to ask again."""
+        found: list[tuple[JobLine, JobRecord]] = []
+        client = await self._accounts.client_for(workspace_id)
+        async for job in client.my_jobs(status="OPEN", page_size=50):
+            record = await lookup_job(self._redis, self._namespace, job.id)
+            if record is not None and record.workspace_id == workspace_id and not record.closed:
+                found.append((JobLine(
+                    job_id=job.id, title=job.title or "(untitled)", status="OPEN", url=job.job_url,
+                    proposals=job.proposal_counts.total or 0, unreviewed=job.proposal_counts.unreviewed or 0,
+                    requester=record.requester, may_close=False), record))
+            if len(found) >= JOBS_LOOKED_AT:
+                break
+        return found
+
     async def close(self, workspace_id: str, user_id: str, job_id: str) -> tuple[Words, JobRecord | None]:
         """Close `job_id` for `user_id`: what to tell them, and the job's record when it was closed."""
         record = await lookup_job(self._redis, self._namespace, job_id)

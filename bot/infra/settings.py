@@ -46,6 +46,7 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     conversation_idle_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     reminder_hours: float = Field(default=24.0, gt=0)  # a question unanswered this long gets one nudge
+    digest_hour_utc: int = Field(default=9, ge=0, le=23)  # when channels with `/hire digest on` get theirs
     allow_anyone_to_answer: bool = False
     serve_runs_worker: bool = True
     public_url: AnyHttpUrl | None = None

@@ -11,6 +11,7 @@ from bot.hiring.proposals import ProposalDesk
 from bot.infra.settings import Settings
 from bot.slack.dedupe import EventDeduper
 from bot.slack.dialogue import SlackDialogue
+from bot.slack.digest import Digests
 from bot.slack.inbox import SlackInbox
 from bot.slack.outbox import Outbox
 from bot.slack.registry import SlackRegistry
@@ -31,3 +32,4 @@ class SlackDeps:
     outbox: Outbox  # holds the card each button belongs to
     board: JobBoard  # the Home tab's and /hire list's jobs, and closing one
     reminders: Reminders  # a nudge for a question left unanswered, a word before a claim code expires
+    digests: Digests  # per channel, a daily list of jobs with unreviewed proposals

@@ -36,6 +36,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         if word == "status":
             await deps.work.run(partial(_status, deps, command, respond))  # read-only: nothing to keep
             return
+        if word in ("digest on", "digest off"):
+            await deps.work.run(partial(_digest, deps, command, respond, word == "digest on"))
+            return
         if word == "list":
             await deps.work.run(partial(_list, deps, command, respond))  # read-only: nothing to keep
             return
@@ -64,6 +67,15 @@ async def _list(deps: SlackDeps, command: dict[str, Any], respond: AsyncRespond)
         log.exception("/hire list failed")
         await respond(text="Something went wrong on my side; please try `/hire list` again.",
                       response_type="ephemeral", replace_original=False)
+
+
+async def _digest(deps: SlackDeps, command: dict[str, Any], respond: AsyncRespond, on: bool) -> None:
+    try:
+        said = await deps.digests.turn(command["team_id"], command["user_id"], command["channel_id"], on)
+    except Exception:
+        log.exception("/hire digest failed")
+        said = "Something went wrong on my side; please try again."
+    await respond(text=said, response_type="ephemeral", replace_original=False)
 
 
 async def _start_claim(deps: SlackDeps, job: dict[str, Any], redelivered: bool) -> bool:
