@@ -58,6 +58,7 @@ from bot.slack.observer import SlackClaimObserver
 from bot.slack.outbox import Outbox, outbox_web_client
 from bot.slack.registry import SlackRegistry
 from bot.slack.reminders import Reminders
+from bot.slack.subscriptions import Subscriptions
 from bot.slack.work import SlowWork
 from bot.web import listening, web_application
 
@@ -163,6 +164,7 @@ def slack_deps(core: Core, client: AsyncWebClient, outbox: Outbox) -> SlackDeps:
         reminders=reminders,
         digests=Digests(core.redis, namespace, board, core.authorizer, client, core.scheduler,
                         hour_utc=settings.digest_hour_utc),
+        subscriptions=Subscriptions(core.redis, namespace, board, core.authorizer, client),
     )
 
 

@@ -28,6 +28,7 @@ class JobRecord:
     surface: dict[str, Any] = field(default_factory=dict)
     job_url: str | None = None
     closed: bool = False  # closed from Slack: no new proposal cards
+    cards_to: str = ""  # where a front end routes the job's proposal cards instead of their default place
 
 
 
@@ -61,9 +62,20 @@ async def lookup_job(redis: Redis, namespace: str, job_id: str) -> JobRecord | N
 
 async def mark_closed(redis: Redis, namespace: str, job_id: str) -> None:
     """The job was closed: the ledger makes no new cards for it (its record keeps its lifetime)."""
+    await _amend(redis, namespace, job_id, closed=True)
+
+
+async def route_cards(redis: Redis, namespace: str, job_id: str, to: str) -> None:
+    """From now on the job's new proposal cards go to `to` (a front end's place, e.g. a Slack channel)."""
+    await _amend(redis, namespace, job_id, cards_to=to)
+
+
+async def _amend(redis: Redis, namespace: str, job_id: str, **fields: Any) -> None:
+    """Change a job record's fields in place, keeping its lifetime. A lost race with another amendment of the same
+    job (two people routing it at once) keeps one of the two, as either person would expect."""
     raw = await redis.get(_job_key(namespace, job_id))
     if raw is not None:
-        await redis.set(_job_key(namespace, job_id), json.dumps({**json.loads(raw), "closed": True}), keepttl=True)
+        await redis.set(_job_key(namespace, job_id), json.dumps({**json.loads(raw), **fields}), keepttl=True)
 
 
 async def list_workspaces_with_jobs(redis: Redis, namespace: str) -> list[str]:

@@ -16,6 +16,7 @@ from bot.slack.inbox import SlackInbox
 from bot.slack.outbox import Outbox
 from bot.slack.registry import SlackRegistry
 from bot.slack.reminders import Reminders
+from bot.slack.subscriptions import Subscriptions
 from bot.slack.work import SlowWork
 
 
@@ -33,3 +34,4 @@ class SlackDeps:
     board: JobBoard  # the Home tab's and /hire list's jobs, and closing one
     reminders: Reminders  # a nudge for a question left unanswered, a word before a claim code expires
     digests: Digests  # per channel, a daily list of jobs with unreviewed proposals
+    subscriptions: Subscriptions  # /hire subscribe: a job's proposal cards routed to another channel

@@ -192,10 +192,13 @@ class Outbox:
         return self.destination(job) is not None
 
     def destination(self, job: JobRecord) -> Destination | None:
-        """The job's thread (default), PROPOSALS_CHANNEL, or the job's channel at the top level."""
+        """A channel the job was routed to (`/hire subscribe`), else the job's thread (default), PROPOSALS_CHANNEL,
+        or the job's channel at the top level."""
         channel, thread_ts = _slack_location(job)
         if channel is None:
             return None  # published from the shell: not a Slack workspace
+        if job.cards_to:
+            return Destination(job.cards_to, None)
         if self._channel:
             return Destination(self._channel, None)
         return Destination(channel, thread_ts if self._in_thread else None)

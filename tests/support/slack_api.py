@@ -71,6 +71,7 @@ class SlackApiStandIn:
         self.users: dict[str, SlackUser] = {}
         self.groups: dict[str, list[str]] = {}
         self.homes: dict[str, dict[str, Any]] = {}  # user id -> the Home tab published for them
+        self.channels: dict[str, dict[str, Any]] = {}  # channels a test declared: id -> name, privacy, membership
         self.socket_url: str | None = None
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._closed_channels: dict[str, str] = {}
@@ -84,6 +85,11 @@ class SlackApiStandIn:
 
     def add_group(self, group_id: str, members: list[str]) -> None:
         self.groups[group_id] = list(members)
+
+    def add_channel(self, channel_id: str, name: str, *, private: bool = False, member: bool = False) -> None:
+        """A channel with membership: posting there without being a member answers `not_in_channel`."""
+        self.channels[channel_id] = {"id": channel_id, "name": name, "is_private": private, "is_member": member,
+                                     "is_archived": False}
 
     def fail(self, method: str, error: str, *, times: int = 1) -> None:
         """The next `times` calls of `method` answer `{"ok": false, "error": error}`."""
@@ -229,6 +235,8 @@ class SlackApiStandIn:
             return {"ok": False, "error": "channel_not_found"}
         if channel in self._closed_channels:
             return {"ok": False, "error": self._closed_channels[channel]}
+        if channel in self.channels and not self.channels[channel]["is_member"]:
+            return {"ok": False, "error": "not_in_channel"}
         if not args.get("text") and not args.get("blocks"):
             return {"ok": False, "error": "no_text"}
         ts = self._next_ts()
@@ -314,6 +322,25 @@ class SlackApiStandIn:
         view = dict(args.get("view") or {})
         view["id"] = f"V{next(self._ts)}"
         return {"ok": True, "view": view}
+
+    def _api_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(args.get("channel")))
+        if channel is None or (channel["is_private"] and not channel["is_member"]):
+            return {"ok": False, "error": "channel_not_found"}
+        return {"ok": True, "channel": dict(channel)}
+
+    def _api_conversations_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        visible = [dict(c) for c in self.channels.values() if not c["is_private"] or c["is_member"]]
+        return {"ok": True, "channels": visible, "response_metadata": {"next_cursor": ""}}
+
+    def _api_conversations_join(self, args: dict[str, Any]) -> dict[str, Any]:
+        channel = self.channels.get(str(args.get("channel")))
+        if channel is None:
+            return {"ok": False, "error": "channel_not_found"}
+        if channel["is_private"]:
+            return {"ok": False, "error": "method_not_supported_for_channel_type"}
+        channel["is_member"] = True
+        return {"ok": True, "channel": dict(channel)}
 
     def _api_views_publish(self, args: dict[str, Any]) -> dict[str, Any]:
         """A user's Home tab; refused as Slack does past 100 blocks or without a user."""

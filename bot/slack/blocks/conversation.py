@@ -282,6 +282,7 @@ def usage() -> SlackMessage:
         "• `/hire status`: your drafts and jobs with their state.\n"
         "• `/hire list`: your published jobs on OpenTrain, with their proposals (also in my Home tab).\n"
         "• `/hire digest on` / `off`: (hiring managers) a daily list of this channel's unreviewed proposals.\n"
+        "• `/hire subscribe #channel [job id …]`: (hiring managers) send these jobs' proposal cards there.\n"
         "• `/hire claim`: (account admins) hand the bot's OpenTrain account to a person, in a DM with me.\n"
         "• `/hire help`: this message.\n"
         "In the thread you can also type `back`, `status`, `cancel` or `help`."

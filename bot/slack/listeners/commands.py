@@ -36,6 +36,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         if word == "status":
             await deps.work.run(partial(_status, deps, command, respond))  # read-only: nothing to keep
             return
+        if word.split(maxsplit=1)[0] == "subscribe":
+            await deps.work.run(partial(_subscribe, deps, command, respond, text.split()[1:]))
+            return
         if word in ("digest on", "digest off"):
             await deps.work.run(partial(_digest, deps, command, respond, word == "digest on"))
             return
@@ -75,6 +78,15 @@ async def _digest(deps: SlackDeps, command: dict[str, Any], respond: AsyncRespon
     except Exception:
         log.exception("/hire digest failed")
         said = "Something went wrong on my side; please try again."
+    await respond(text=said, response_type="ephemeral", replace_original=False)
+
+
+async def _subscribe(deps: SlackDeps, command: dict[str, Any], respond: AsyncRespond, words: list[str]) -> None:
+    try:
+        said = await deps.subscriptions.subscribe(command["team_id"], command["user_id"], command["channel_id"], words)
+    except Exception:
+        log.exception("/hire subscribe failed")
+        said = "Something went wrong on my side and nothing was routed; please try again."
     await respond(text=said, response_type="ephemeral", replace_original=False)
 
 
