@@ -23,7 +23,7 @@ import contextlib
 import logging
 import signal
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
 import aiohttp
@@ -36,6 +36,7 @@ from bot.hiring.authz import Authorizer, Directory, Everyone
 from bot.hiring.engine import HiringEngine
 from bot.hiring.limits import LimitSettings
 from bot.hiring.proposals import ProposalDesk
+from bot.infra.metrics import GaugeReader
 from bot.infra.scheduler import Scheduler
 from bot.infra.secretbox import SecretBox
 from bot.infra.settings import Settings
@@ -266,7 +267,7 @@ async def run_worker(settings: Settings) -> None:
                 await _work_in_background(core, client, work, stop)
 
 
-def gauges_of(core: Core, outbox: Outbox) -> Callable[[], Awaitable[None]]:
+def gauges_of(core: Core, outbox: Outbox) -> GaugeReader:
     return redis_gauges(core.redis, core.settings.redis_namespace, core.scheduler, outbox)
 
 
