@@ -16,7 +16,9 @@ from typing import Any
 
 import aiohttp
 import httpx
+from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
+from slack_sdk.http_retry import HttpRequest, RetryState
 
 from bot.app import open_core, proposal_work, serve_http, serving_metrics, slack_directory
 from bot.hiring.record import ConversationRef
@@ -216,3 +218,19 @@ async def test_the_worker_serves_metrics_on_its_own_port_with_the_outbox_depth_a
                 assert value(limited, "hirebot_outbox_depth") == 2  # one post in flight, one card queued
                 assert value(limited, "hirebot_slack_rate_limited_total", where="outbox") - value(
                     before, "hirebot_slack_rate_limited_total", where="outbox") == 1
+
+
+
+async def test_a_read_sent_again_after_a_broken_connection_is_counted(make_settings):
+    def retries() -> float:
+        return REGISTRY.get_sample_value("hirebot_slack_api_retries_total", {"reason": "connection"}) or 0.0
+
+    client = build_web_client(make_settings())
+    request = HttpRequest(method="POST", url=f"{client.base_url}users.info", headers={})
+    state, broken = RetryState(), aiohttp.ServerDisconnectedError()
+    before = retries()
+    for handler in client.retry_handlers:  # what slack-sdk does with a failed call: the first handler that may retry
+        if await handler.can_retry_async(state=state, request=request, error=broken):
+            await handler.prepare_for_next_attempt_async(state=state, request=request, error=broken)
+            break
+    assert state.next_attempt_requested and retries() - before == 1
