@@ -37,6 +37,7 @@ from bot.hiring.board import JobBoard
 from bot.hiring.engine import HiringEngine
 from bot.hiring.limits import LimitSettings
 from bot.hiring.proposals import ProposalDesk
+from bot.infra.metrics import GaugeReader
 from bot.infra.scheduler import Scheduler
 from bot.infra.secretbox import SecretBox
 from bot.infra.settings import Settings
@@ -60,7 +61,8 @@ from bot.slack.registry import SlackRegistry
 from bot.slack.reminders import Reminders
 from bot.slack.subscriptions import Subscriptions
 from bot.slack.work import SlowWork
-from bot.web import listening, web_application
+from bot.telemetry import redis_gauges
+from bot.web import listening, metrics_application, web_application
 
 log = logging.getLogger(__name__)
 
@@ -233,7 +235,8 @@ async def serve_http(settings: Settings, *, host: str = "127.0.0.1", port: int |
         receiver = WebhookReceiver(WebhookStore(core.redis, settings.redis_namespace, core.secretbox),
                                    doorbell(core.scheduler))
         app = web_application(runtime.app, receiver, core.redis, core.http, settings.opentrain_url,
-                              signing_secret=secret(settings.slack_signing_secret))
+                              signing_secret=secret(settings.slack_signing_secret),
+                              gauges=gauges_of(core, runtime.work.outbox))
         async with listening(app, host, settings.port if port is None else port) as url:
             yield RunningServer(url=url, runtime=runtime)
 
@@ -255,13 +258,14 @@ async def serve_socket_mode(settings: Settings, *, run_worker: bool | None = Non
 
 async def run_http(settings: Settings) -> None:
     async with serve_http(settings, host="0.0.0.0") as server:
-        log.info("hirebot listening on port %s (POST /slack/events, GET /healthz, GET /readyz)", settings.port)
+        log.info("hirebot listening on port %s (POST /slack/events, GET /healthz, GET /readyz, GET /metrics)",
+                 settings.port)
         await stop_on_signals().wait()
         log.info("hirebot stopping (%s)", server.url)
 
 
 async def run_socket(settings: Settings) -> None:
-    async with serve_socket_mode(settings):
+    async with serve_socket_mode(settings) as runtime, serving_metrics(runtime.core, runtime.work.outbox):
         log.info("hirebot connected over Socket Mode")
         await stop_on_signals().wait()
 
@@ -272,13 +276,32 @@ async def run_worker(settings: Settings) -> None:
     async with aiohttp.ClientSession() as session:
         client = build_web_client(settings, session=session)
         async with open_core(settings, slack_directory(settings, client)) as core:
-            await _work_in_background(core, client, session, stop)
+            work = proposal_work(core, session)
+            async with serving_metrics(core, work.outbox):
+                await _work_in_background(core, client, work, stop)
 
 
-async def _work_in_background(core: Core, client: AsyncWebClient, session: aiohttp.ClientSession,
-                              stop: asyncio.Event) -> None:
+def gauges_of(core: Core, outbox: Outbox) -> GaugeReader:
+    return redis_gauges(core.redis, core.settings.redis_namespace, core.scheduler, outbox)
+
+
+@contextlib.asynccontextmanager
+async def serving_metrics(core: Core, outbox: Outbox, *, host: str = "0.0.0.0",
+                          port: int | None = None) -> AsyncIterator[str | None]:
+    """GET /metrics and GET /healthz on METRICS_PORT (or `port`; 0 picks a free one) for a process with no Slack web
+    server; yields the URL, or None when no port is set."""
+    port = core.settings.metrics_port if port is None else port
+    if port is None:
+        yield None
+        return
+    async with listening(metrics_application(core.redis, gauges_of(core, outbox)), host, port) as url:
+        log.info("metrics on port %s (GET /metrics, GET /healthz)", url.rsplit(":", 1)[1])
+        yield url
+
+
+async def _work_in_background(core: Core, client: AsyncWebClient, work: ProposalWork, stop: asyncio.Event) -> None:
     core.engine.add_claim_observer(SlackClaimObserver(client))
-    await run_background(core, proposal_work(core, session))
+    await run_background(core, work)
     log.info("hirebot worker running (claim polling, proposal notifications)")
     await core.scheduler.run_forever(stop)
 

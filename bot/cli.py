@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     except SettingsError as exc:
         print(exc, file=sys.stderr)
         raise SystemExit(2) from None
-    configure_logging(_log_level(args.command, settings.log_level))
+    configure_logging(_log_level(args.command, settings.log_level), log_format=settings.log_format)
     if args.command != "sandbox":  # the simulator stores nothing encrypted
         warn_if_encryption_key_is_per_machine(settings)
     try:

@@ -1,5 +1,6 @@
-"""The web server of `hirebot serve`: POST /slack/events, GET /healthz, GET /readyz and POST /opentrain/webhooks on
-one port.
+"""The web server of `hirebot serve`: POST /slack/events, GET /healthz, GET /readyz, GET /metrics and
+POST /opentrain/webhooks on one port; and the small one of `worker` and `socket` on METRICS_PORT (GET /metrics,
+GET /healthz).
 
 `/healthz` is liveness: Redis answers (200) or not (503); it never calls OpenTrain, so a platform probing it every
 few seconds costs OpenTrain nothing. `/readyz` is readiness: Redis, and whether OpenTrain answers, the OpenTrain
@@ -20,23 +21,20 @@ from aiohttp import web
 from redis.exceptions import RedisError
 from slack_bolt.async_app import AsyncApp
 
+from bot.infra.metrics import GaugeReader
 from bot.infra.storage import Redis
 from bot.ledger.webhooks import WebhookReceiver
 from bot.slack.app import events_endpoint
+from bot.telemetry import metrics_handler
 
 HEALTH_TIMEOUT_SECONDS = 3.0
 OPENTRAIN_CHECK_SECONDS = 30.0
 
 
 def web_application(slack: AsyncApp, receiver: WebhookReceiver, redis: Redis, http: httpx.AsyncClient,
-                    opentrain_url: str, *, signing_secret: str,
+                    opentrain_url: str, *, signing_secret: str, gauges: GaugeReader | None = None,
                     opentrain_check_seconds: float = OPENTRAIN_CHECK_SECONDS) -> web.Application:
     opentrain = CachedCheck(lambda: opentrain_health(http, opentrain_url), opentrain_check_seconds)
-
-    async def healthz(request: web.Request) -> web.Response:
-        redis_state = await redis_health(redis)  # without Redis no request can be served
-        status = 200 if redis_state == "ok" else 503
-        return web.json_response({"ok": status == 200, "redis": redis_state}, status=status)
 
     async def readyz(request: web.Request) -> web.Response:
         redis_state, opentrain_state = await asyncio.gather(redis_health(redis), opentrain.get())
@@ -46,10 +44,28 @@ def web_application(slack: AsyncApp, receiver: WebhookReceiver, redis: Redis, ht
 
     app = web.Application()
     app.router.add_post("/slack/events", events_endpoint(slack, signing_secret))
-    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/healthz", liveness(redis))
     app.router.add_get("/readyz", readyz)
+    app.router.add_get("/metrics", metrics_handler(gauges))
     receiver.mount(app)  # OpenTrain webhooks ring the ledger reader
     return app
+
+
+def metrics_application(redis: Redis, gauges: GaugeReader | None) -> web.Application:
+    """What a process without the Slack web server serves on METRICS_PORT: its metrics and its liveness."""
+    app = web.Application()
+    app.router.add_get("/healthz", liveness(redis))
+    app.router.add_get("/metrics", metrics_handler(gauges))
+    return app
+
+
+def liveness(redis: Redis) -> Callable[[web.Request], Awaitable[web.Response]]:
+    async def healthz(request: web.Request) -> web.Response:
+        redis_state = await redis_health(redis)  # without Redis no request can be served
+        status = 200 if redis_state == "ok" else 503
+        return web.json_response({"ok": status == 200, "redis": redis_state}, status=status)
+
+    return healthz
 
 
 class CachedCheck:

@@ -10,17 +10,25 @@ record, so it never bumps the version the owner's own final compare-and-set expe
 released in the same atomic step as the record write that starts or finishes the call, so nobody ever sees a
 pending call without its lease while its owner lives. No lease key: the owner died, and the call may be replayed.
 
+Every save also files the conversation under its state in a per-state index (`{ns}:conversations:{state}`, a sorted
+set of record keys scored by when the record expires), in the same atomic step: `conversations_by_state` counts them
+for the metrics in a few commands, whatever the number of records, and a record that expires untouched leaves the
+count when its TTL passes, as counters kept by each move could not.
+
 Messages that wait for a live call queue up in `{record}:queue` (ordered by when they were sent), each with a
 short liveness of its own in `{record}:queue:alive`, so a waiter that dies never holds up the ones behind it.
 """
 
 from __future__ import annotations
 
+import time
+
 from bot.hiring.record import Conversation, ConversationRef
+from bot.hiring.states import State
 from bot.infra.storage import Redis, key
 
-# KEYS: record, lease | ARGV: expected version, new version, data, ttl ms, lease token to take ('' = none),
-#                          lease ms, lease token to release ('' = none)
+# KEYS: record, lease, the state index of every State in order | ARGV: expected version, new version, data, ttl ms,
+#   lease token to take ('' = none), lease ms, lease token to release ('' = none), the new state's position (1-based)
 _COMPARE_AND_SET = """
 local current = redis.call('HGET', KEYS[1], 'version') or '0'
 if current ~= ARGV[1] then return 0 end
@@ -28,8 +36,20 @@ redis.call('HSET', KEYS[1], 'version', ARGV[2], 'data', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 if ARGV[7] ~= '' and redis.call('GET', KEYS[2]) == ARGV[7] then redis.call('DEL', KEYS[2]) end
 if ARGV[5] ~= '' then redis.call('SET', KEYS[2], ARGV[5], 'PX', ARGV[6]) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local filed = 2 + tonumber(ARGV[8])
+for i = 3, #KEYS do
+  if i == filed then
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+    redis.call('ZADD', KEYS[i], now + tonumber(ARGV[4]), KEYS[1])
+  else
+    redis.call('ZREM', KEYS[i], KEYS[1])
+  end
+end
 return 1
 """
+STATES = tuple(State)
 
 # KEYS: lease | ARGV: token, lease ms
 _KEEP_LEASE = """
@@ -95,9 +115,10 @@ class ConversationStore:
         expected = conversation.version
         record = self.record_key(conversation.ref)
         written = await self._compare_and_set(
-            keys=[record, self.lease_key(conversation.ref)],
+            keys=[record, self.lease_key(conversation.ref),
+                  *(state_index_key(self._namespace, state) for state in STATES)],
             args=[str(expected), str(expected + 1), conversation.to_json(), self._ttl_ms, lease,
-                  int(self.lease_seconds * 1000), release],
+                  int(self.lease_seconds * 1000), release, STATES.index(conversation.state) + 1],
         )
         if written:
             conversation.version = expected + 1
@@ -127,3 +148,20 @@ class ConversationStore:
             pipe.zrem(queue, message_id)
             pipe.zrem(queue + ":alive", message_id)
             await pipe.execute()
+
+
+def state_index_key(namespace: str, state: State) -> str:
+    """The record keys of the conversations last saved in `state`, scored by when each record expires (ms). No TTL:
+    each entry leaves with its record (pruned whenever a save files a conversation under that state, and never
+    counted once past its score); an expiry of the whole index would undercount every live conversation."""
+    return key(namespace, "conversations", state.value)
+
+
+async def conversations_by_state(redis: Redis, namespace: str) -> dict[State, int]:
+    """How many live conversation records are in each state: one ZCOUNT per state, read-only."""
+    now_ms = int(time.time() * 1000)
+    async with redis.pipeline(transaction=False) as pipe:
+        for state in STATES:
+            pipe.zcount(state_index_key(namespace, state), f"({now_ms}", "+inf")
+        counts = await pipe.execute()
+    return {state: int(count) for state, count in zip(STATES, counts, strict=True)}

@@ -167,6 +167,10 @@ class Scheduler:
     async def due_at(self, kind: str, item_id: str) -> float | None:
         return await self._redis.zscore(self._keys(kind)[0], item_id)
 
+    async def count(self, kind: str) -> int:
+        """Items of `kind` not yet done: waiting for their time, or being run."""
+        return int(await self._redis.zcard(self._keys(kind)[0]))
+
     async def run_once(self, limit: int = 20) -> int:
         """Run the due items of the registered kinds, up to `limit` per kind; returns how many ran.
 

@@ -9,7 +9,7 @@ import ipaddress
 import logging
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import AnyHttpUrl, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -41,9 +41,12 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = None
     slack_api_url: AnyHttpUrl = Field(default=AnyHttpUrl("https://slack.com/api/"))
     port: int = Field(default=3000, ge=1, le=65535)
+    # GET /metrics and /healthz of `worker` and `socket`, which have no web server of their own; `serve` uses PORT
+    metrics_port: int | None = Field(default=None, ge=1, le=65535)
 
     # Behaviour
     log_level: str = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one JSON object per line, redacted like text
     conversation_idle_seconds: int = Field(default=7 * 24 * 3600, gt=0)
     reminder_hours: float = Field(default=24.0, gt=0)  # a question unanswered this long gets one nudge
     digest_hour_utc: int = Field(default=9, ge=0, le=23)  # when channels with `/hire digest on` get theirs
@@ -74,6 +77,16 @@ class Settings(BaseSettings):
         if level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be one of DEBUG, INFO, WARNING, ERROR, CRITICAL")
         return level
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _format_name(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _empty_port_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
 
     @field_validator("opentrain_base_url", "opentrain_app_url")
     @classmethod

@@ -44,6 +44,9 @@ TRANSIENT = (errors.RateLimited, errors.ServerError, errors.TransportError)
 # and losing it would re-read the whole feed. `idle` and `refused` count reads in a row and are deleted by the next
 # read that goes otherwise; a day's TTL drops one a workspace stopped reading.
 COUNTER_TTL_SECONDS = 24 * 3600
+# `read-at`: when the last read that reached the end of the feed began (the metrics' ledger lag). It lives as long as
+# the jobs index that lists the workspace (90 days from the last publish or proposal event), refreshed by each read.
+READ_AT_TTL_SECONDS = 90 * 24 * 3600
 
 
 class ProposalLedger:
@@ -72,6 +75,7 @@ class ProposalLedger:
 
     async def read(self, workspace_id: str) -> float:
         """Read the ledger up to its end (bounded); returns when to read it next."""
+        started = self._clock()
         await self._sink.wake_pending()
         client = await self._accounts.client_for(workspace_id)
         doorbell = self._subscriptions is not None and await self._subscriptions.ensure(workspace_id, client)
@@ -89,6 +93,9 @@ class ProposalLedger:
             handled += count
             if not more:
                 break
+        if not more:
+            # Every event OpenTrain had when this read began is now queued as a card, or known to need none.
+            await self._redis.set(self._key(workspace_id, "read-at"), repr(started), ex=READ_AT_TTL_SECONDS)
         return await self._next_read(workspace_id, handled, doorbell, more_waiting=more)
 
     async def _after_refused_token(self, workspace_id: str) -> float:
@@ -174,6 +181,18 @@ class ProposalLedger:
 
     async def _job(self, job_id: str | None) -> JobRecord | None:
         return await lookup_job(self._redis, self._namespace, str(job_id)) if job_id else None
+
+
+async def ledger_lags(redis: Redis, namespace: str, now: float) -> tuple[dict[str, float], int]:
+    """(seconds since the last read to the end of each workspace's feed began, by workspace; how many workspaces
+    with jobs have no such read yet). No unread event of a workspace is older than its lag."""
+    workspaces = await list_workspaces_with_jobs(redis, namespace)
+    if not workspaces:
+        return {}, 0
+    read_at = await redis.mget([key(namespace, "ws", workspace_id, "ledger", "read-at") for workspace_id in workspaces])
+    lags = {workspace_id: max(0.0, now - float(at))
+            for workspace_id, at in zip(workspaces, read_at, strict=True) if at is not None}
+    return lags, len(workspaces) - len(lags)
 
 
 def doorbell(scheduler: Scheduler) -> Doorbell:

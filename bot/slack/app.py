@@ -4,7 +4,8 @@ Slack reaches it: POST /slack/events over HTTP, or Socket Mode."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+import time
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import aiohttp
@@ -23,6 +24,13 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.infra.metrics import (
+    SLACK_ACK_SECONDS,
+    SLACK_API_RETRIES,
+    SLACK_RATE_LIMITED,
+    SLACK_REDELIVERIES,
+    SLACK_REQUESTS,
+)
 from bot.infra.settings import Settings
 from bot.slack.deps import SlackDeps
 from bot.slack.gate import ParsedRequest, Refusal, SlackGate
@@ -49,6 +57,14 @@ REPEATABLE_METHODS = frozenset({
     "auth.test", "users.info", "conversations.open", "conversations.history", "conversations.replies",
     "apps.connections.open",
 })
+# Metric labels come from these fixed sets only (bounded cardinality): what a request is, and why Slack resent it.
+REQUEST_KINDS = frozenset({
+    "command", "event_callback", "url_verification", "block_actions", "block_suggestion", "view_submission",
+    "view_closed", "shortcut", "message_action", "ssl_check",
+})
+REDELIVERY_REASONS = frozenset({
+    "http_timeout", "http_error", "connection_failed", "ssl_error", "too_many_redirects", "unknown_error",
+})
 
 
 def secret(value: SecretStr | None) -> str:
@@ -73,6 +89,28 @@ class NoDoublePostRetryHandler(AsyncConnectionErrorRetryHandler):
             return False
         return isinstance(error, aiohttp.ClientConnectorError) or api_method(request.url) in REPEATABLE_METHODS
 
+    async def prepare_for_next_attempt_async(self, *, state: RetryState, request: HttpRequest,
+                                             response: HttpResponse | None = None,
+                                             error: Exception | None = None) -> None:
+        SLACK_API_RETRIES.labels("connection").inc()
+        await super().prepare_for_next_attempt_async(state=state, request=request, response=response, error=error)
+
+
+class CountedRateLimitRetryHandler(AsyncRateLimitErrorRetryHandler):
+    """slack-sdk's 429 handler (waits Retry-After), counting every 429 it is shown and every retry it makes."""
+
+    async def can_retry_async(self, *, state: RetryState, request: HttpRequest, response: HttpResponse | None = None,
+                              error: Exception | None = None) -> bool:
+        if response is not None and response.status_code == 429:  # shown every answer, the last 429 too
+            SLACK_RATE_LIMITED.labels("web_api").inc()
+        return await super().can_retry_async(state=state, request=request, response=response, error=error)
+
+    async def prepare_for_next_attempt_async(self, *, state: RetryState, request: HttpRequest,
+                                             response: HttpResponse | None = None,
+                                             error: Exception | None = None) -> None:
+        SLACK_API_RETRIES.labels("ratelimited").inc()
+        await super().prepare_for_next_attempt_async(state=state, request=request, response=response, error=error)
+
 
 def build_web_client(settings: Settings, *, token: str | None = None,
                      session: aiohttp.ClientSession | None = None) -> AsyncWebClient:
@@ -84,7 +122,7 @@ def build_web_client(settings: Settings, *, token: str | None = None,
         timeout=15,
         retry_handlers=[
             NoDoublePostRetryHandler(max_retry_count=CONNECTION_RETRIES),
-            AsyncRateLimitErrorRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
+            CountedRateLimitRetryHandler(max_retry_count=RATE_LIMIT_RETRIES),
         ],
     )
 
@@ -104,22 +142,44 @@ def build_app(deps: SlackDeps) -> AsyncApp:
 
 def events_endpoint(app: AsyncApp, signing_secret: str) -> Callable[[web.Request], Awaitable[web.Response]]:
     """The aiohttp handler of POST /slack/events: the gate checks the raw request (`bot.slack.gate`), then bolt
-    dispatches the body the gate parsed. Anything bolt still finds no listener for is acked (200), not 404."""
+    dispatches the body the gate parsed. Anything bolt still finds no listener for is acked (200), not 404.
+    Each request is counted, and the time to its ack measured (bolt acks first and works after)."""
     gate = SlackGate(signing_secret)
 
     async def slack_events(request: web.Request) -> web.Response:
+        started = time.perf_counter()
         checked = await gate.check(request.headers, request.read)
         if isinstance(checked, Refusal):
+            SLACK_REQUESTS.labels("refused", str(checked.status)).inc()
             return web.json_response({"ok": False, "error": checked.reason}, status=checked.status)
+        kind = request_family(checked.body)
+        count_redelivery(request.headers)
         response = await app.async_dispatch(bolt_request(request, checked))
         if response.status == 404:
             # No listener matched, though the catch-all listeners are registered last: still an ack, so Slack shows
             # the person no error (a request type nobody thought of).
             log.info("acked a Slack request no listener handles (%s)", request_kind(checked.body))
-            return web.Response(status=200)
-        return await to_aiohttp_response(response)
+            answer = web.Response(status=200)
+        else:
+            answer = await to_aiohttp_response(response)
+        SLACK_ACK_SECONDS.labels(kind).observe(time.perf_counter() - started)
+        SLACK_REQUESTS.labels(kind, str(answer.status)).inc()
+        return answer
 
     return slack_events
+
+
+def request_family(body: dict[str, Any]) -> str:
+    """What a request is, as a metric label from `REQUEST_KINDS` (or "other"): never an id or a user's text."""
+    kind = "command" if "command" in body else "ssl_check" if "ssl_check" in body else str(body.get("type"))
+    return kind if kind in REQUEST_KINDS else "other"
+
+
+def count_redelivery(headers: Mapping[str, str]) -> None:
+    """Slack resends a request it got no ack for in 3 s (or an error): each resend is counted by its reason."""
+    if headers.get("X-Slack-Retry-Num"):
+        reason = headers.get("X-Slack-Retry-Reason", "")
+        SLACK_REDELIVERIES.labels(reason if reason in REDELIVERY_REASONS else "other").inc()
 
 
 def bolt_request(request: web.Request, checked: ParsedRequest) -> AsyncBoltRequest:

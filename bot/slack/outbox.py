@@ -34,6 +34,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.hiring.jobs import JobRecord
+from bot.infra.metrics import SLACK_RATE_LIMITED
 from bot.infra.scheduler import Scheduler
 from bot.infra.settings import Settings
 from bot.infra.storage import Redis, key
@@ -229,6 +230,17 @@ class Outbox:
         """Safety net: a lane left with work but no schedule (a crash between queueing and waking) resumes."""
         await self.wake(Lane.parse(str(item)) for item in await self._redis.smembers(self._pending))
 
+    async def depth(self) -> int:
+        """Queue entries plus posts in flight over every lane with work left (the metrics' outbox depth): two
+        commands per such lane, so the cost follows the lanes still sending, not the cards ever posted."""
+        lanes = [Lane.parse(str(item)) for item in await self._redis.smembers(self._pending)]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for lane in lanes:
+                pipe.zcard(self._lane(lane, "queue"))
+                pipe.scard(self._lane(lane, "inflight"))
+            sizes = await pipe.execute()
+        return sum(int(size) for size in sizes)
+
     async def location(self, workspace_id: str, proposal_id: str) -> tuple[str, str] | None:
         """(channel, ts) of the message showing this proposal, once posted."""
         channel, ts = await self._redis.hmget(self._record(workspace_id, proposal_id), "channel", "ts")
@@ -334,6 +346,7 @@ class Outbox:
         error, retry_after = _slack_failure(exc)
         if retry_after is not None:
             if _rate_limited(exc):
+                SLACK_RATE_LIMITED.labels("outbox").inc()
                 await self._redis.hset(self._post(lane.workspace_id, post_id), "outcome", "refused")
             # Otherwise Slack may have posted it before failing: still in flight, the next run looks for it first.
             await self._hold(lane, retry_after)
@@ -372,6 +385,8 @@ class Outbox:
                     page = await self._slack.conversations_history(
                         channel=lane.channel, cursor=cursor, include_all_metadata=True, limit=LOOKUP_PAGE_SIZE)
             except SlackApiError as exc:
+                if _rate_limited(exc):
+                    SLACK_RATE_LIMITED.labels("outbox").inc()
                 if _slack_failure(exc)[1] is not None:
                     raise  # transient: the scheduler retries the lane later, still without posting
                 log.warning("cannot check %s for an unfinished post (%s); posting it again", lane.channel,
@@ -404,6 +419,8 @@ class Outbox:
             if retry_after is None:
                 log.warning("card of proposal %s not updated (%s)", proposal_id, error)
                 return
+            if _rate_limited(exc):
+                SLACK_RATE_LIMITED.labels("outbox").inc()
             await self._hold(lane, retry_after)
             await self._requeue_update(lane, proposal_id)
         except (TimeoutError, aiohttp.ClientError, OSError):
