@@ -120,9 +120,9 @@ class Payments:
 
     def _pending(self, kind: str, **match: str) -> dict | None:
         for approval in self.world.approvals.values():
-            if approval["type"] == kind and all(approval.get(k) == v for k, v in match.items()):
-                if self.live(approval):
-                    return approval
+            if approval["type"] == kind and all(approval.get(k) == v for k, v in match.items()) \
+                    and self.live(approval):
+                return approval
         return None
 
     def resolve(self, approval_id: str, decision: Json) -> dict:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.sandbox import catalog, importers, parser
-from bot.sandbox.records import FEATURE_CAPABILITIES, MAX_DESCRIPTION_CHARS, Json, Token, bad_request
 from bot.sandbox.contracts import approval_wire
+from bot.sandbox.records import FEATURE_CAPABILITIES, MAX_DESCRIPTION_CHARS, Json, Token, bad_request
 from bot.sandbox.world import World
 
 PREFIX = "/api/public/v1"
