@@ -36,6 +36,11 @@ class Action(StrEnum):
     MESSAGE_CANDIDATE = "talk to candidates"
     REQUEST_HIRE = "request a hire"  # money: a milestone on the organization's account, co-signed in OpenTrain
     CLAIM = "set up the OpenTrain account"  # start, restart or redirect the claim ceremony
+    # Money on a contract, each co-signed in OpenTrain (an added milestone moves none yet, but commits to one).
+    ADD_MILESTONE = "add a milestone"
+    FUND_MILESTONE = "fund a milestone"
+    RELEASE_PAYMENT = "release a payment"
+    END_CONTRACT = "end a contract"
 
 
 MAY: dict[Action, frozenset[Role]] = {
@@ -46,6 +51,10 @@ MAY: dict[Action, frozenset[Role]] = {
     Action.MESSAGE_CANDIDATE: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
     Action.REQUEST_HIRE: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
     Action.CLAIM: frozenset({Role.ACCOUNT_ADMIN}),
+    Action.ADD_MILESTONE: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
+    Action.FUND_MILESTONE: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
+    Action.RELEASE_PAYMENT: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
+    Action.END_CONTRACT: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
 }
 # ALLOW_ANYONE_TO_ANSWER widens answering only: publishing, cancelling and everything else stay as above.
 ANYONE_ANSWERS = frozenset({Role.REQUESTER, Role.MEMBER})
