@@ -6,11 +6,13 @@ from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.hiring.contracts import ContractDesk
 from bot.hiring.proposals import ProposalDesk
 from bot.infra.settings import Settings
 from bot.slack.dedupe import EventDeduper
 from bot.slack.dialogue import SlackDialogue
 from bot.slack.inbox import SlackInbox
+from bot.slack.money import SlackMoney
 from bot.slack.outbox import Outbox
 from bot.slack.registry import SlackRegistry
 from bot.slack.work import SlowWork
@@ -27,3 +29,5 @@ class SlackDeps:
     inbox: SlackInbox
     proposals: ProposalDesk  # what the proposal cards' buttons do
     outbox: Outbox  # holds the card each button belongs to
+    contracts: ContractDesk  # what the contract cards' buttons do
+    money: SlackMoney  # the contract cards this workspace shows
