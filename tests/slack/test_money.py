@@ -196,7 +196,9 @@ async def test_milestones_are_added_funded_and_released_and_the_contract_ended(m
         resolve(sandbox_url, ending[-1]["accessory"]["url"].rsplit("/", 1)[1], "confirm")
         await eventually(lambda: "Ended" in text_of(card) and not labels(card), "the contract ended, no buttons")
         assert len(slack_api.calls_to("chat.postMessage", lambda a: "Contract with" in a.get("text", ""))) == 1
-        assert contract_id in card.text or contract_id in json.dumps(card.blocks)
+        ended = await http.get(f"{sandbox_url}/api/public/v1/contracts/{contract_id}",
+                               headers={"authorization": f"Bearer {token}"})
+        assert ended.json()["contract"]["status"] == "ended"
         market.close()
 
 
