@@ -128,6 +128,9 @@ class ProposalDesk:
         if not isinstance(exc, (errors.Forbidden, errors.Conflict)):
             log.warning("could not %s for proposal %s: %s", doing, ask.proposal_id, type(exc).__name__)
         words: Words = (f"I couldn't {doing}. {refusal(exc)}",)
+        fix = wording.how_to_fix(exc)  # what a person can do about it
         if isinstance(exc, errors.Conflict) and exc.billing_url:
-            words += (" ", Link(exc.billing_url, "Billing"))
+            words += (f" {fix} ", Link(exc.billing_url, "Billing"))
+        elif fix and not isinstance(exc, errors.Conflict):
+            words += (f" {fix}",)
         return words

@@ -258,17 +258,13 @@ async def test_refusals_are_explained_with_the_way_to_fix_them(make_settings, sl
                                        if "payment method" in c.args.get("text", "")], "the billing DM")
         assert "<https://app.opentrain.ai/settings/billing|" in dm[-1].args["text"]
 
-        # The payments feature switched off: named, and who can turn it on.
-        market.control("features", {"public_api_payments_write": False})
-        seen = len(ephemerals_to(slack_api, REQUESTER))
-        assert await who[REQUESTER].click(card, "Add milestone") == 200
-        right = milestone_submission(json.dumps({"channel": card.channel, "thread_ts": card.thread_ts,
-                                                 "contract_id": contract_id, "payment_type": "PAY_PER_HOUR",
-                                                 "rate": 1}), REQUESTER, volume="3")
-        assert await who[REQUESTER].slack.action(right) == 200
-        await eventually(lambda: len(ephemerals_to(slack_api, REQUESTER)) > seen, "the refusal")
-        assert any("public_api_payments_write" in t and "turn it on" in t
-                   for t in ephemerals_to(slack_api, REQUESTER)[seen:])
+        # Hiring switched off for the account: the feature named, and who can turn it on.
+        market.control("features", {"public_api_hiring": False})
+        seen = len(slack_api.calls_to("chat.postMessage"))
+        assert await who[REQUESTER].slack.action(hire_submission(metadata, REQUESTER)) == 200
+        off = await eventually(lambda: [c for c in slack_api.calls_to("chat.postMessage")[seen:]
+                                        if "public_api_hiring" in c.args.get("text", "")], "the feature-off DM")
+        assert "turn it on" in off[-1].args["text"]
         market.close()
 
 
