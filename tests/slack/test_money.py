@@ -238,7 +238,7 @@ async def test_refusals_are_explained_with_the_way_to_fix_them(make_settings, sl
     async with serve_http(settings, port=0) as server, httpx.AsyncClient(timeout=10) as http:
         who = people(slack_api, HttpSlack([server.url], http))
         root, job_id = await a_published_job(who, slack_api)
-        contract_id, card = await a_contract(who, slack_api, sandbox_url, root, job_id)
+        _, card = await a_contract(who, slack_api, sandbox_url, root, job_id)
 
         # The token lacks payments:write: what is missing and who can fix it.
         assert await who[REQUESTER].click(card, "End contract") == 200
