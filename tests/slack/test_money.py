@@ -20,6 +20,7 @@ from bot.infra.scheduler import Scheduler
 from bot.slack.blocks.contracts import ADD_MILESTONE_MODAL, END_CONTRACT, FUND_MILESTONE, parse_contract_value
 from tests.slack.conftest import REQUESTER, STRANGER, TEAM, HttpSlack, Person, labels, text_of
 from tests.slack.story import eventually, in_thread, publish_a_job
+from tests.slack.test_story import keys_that_live_forever
 from tests.slack.test_authorization import (
     MANAGER,
     click_value,
@@ -203,7 +204,7 @@ async def test_milestones_are_added_funded_and_released_and_the_contract_ended(m
 
 
 async def test_a_budget_running_low_then_depleted_dms_the_requester_once_each_with_two_workers(
-        make_settings, slack_api, sandbox_url):
+        make_settings, slack_api, sandbox_url, redis, namespace):
     token = Market(sandbox_url).account()
     settings = make_settings(opentrain_api_token=token, **FAST)
     async with serve_http(settings, port=0) as one, serve_http(settings, port=0) as two, \
@@ -228,6 +229,12 @@ async def test_a_budget_running_low_then_depleted_dms_the_requester_once_each_wi
         await eventually(lambda: "Depleted" in text_of(card), "the card's budget DEPLETED")
         await settled(2.0)
         assert len(notices("running low")) == 1 and len(notices("depleted")) == 1
+    # Every key the money story wrote has a TTL, or docs/architecture.md says why it lives forever.
+    forever = keys_that_live_forever(namespace)
+    lifetimes = {str(k): await redis.ttl(k) async for k in redis.scan_iter(match=f"{namespace}:*", count=500)}
+    assert [k for k, ttl in lifetimes.items() if ttl == -1 and not any(p.match(k) for p in forever)] == []
+    for kind in (":approval:", ":approval-of:", ":contract:", ":budget:"):
+        assert any(kind in k for k in lifetimes), (kind, sorted(lifetimes))
 
 
 async def test_refusals_are_explained_with_the_way_to_fix_them(make_settings, slack_api, sandbox_url):
