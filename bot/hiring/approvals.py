@@ -126,24 +126,28 @@ class ApprovalTracker:
     async def track(self, workspace_id: str, approval: Approval, requested_by: str,
                     surface: dict[str, Any]) -> TrackedApproval:
         """Keep a pending approval (a repeat request answered with the same approval keeps the first record) and
-        show it; its expiry is checked at `expiresAt`."""
+        show it as it stands; its expiry is checked at `expiresAt`."""
         tracked = TrackedApproval(
             workspace_id=workspace_id, approval_id=approval.id, type=approval.type or "", status="pending",
             requested_by=requested_by, approval_url=approval.approval_url or "", expires_at=approval.expires_at,
             job_id=approval.job_id, proposal_id=approval.proposal_id, contract_id=approval.contract_id,
             milestone_id=approval.milestone_id, surface=surface)
         record = self._record(workspace_id, approval.id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            pipe.exists(record)
-            pipe.hset(record, mapping=tracked.fields())
-            pipe.expire(record, APPROVAL_TTL_SECONDS)
-            if approval.proposal_id:
-                pipe.set(self._by_proposal(workspace_id, approval.proposal_id), approval.id, ex=APPROVAL_TTL_SECONDS)
-            existed, *_ = await pipe.execute()
-        if existed:
+        if stored := await self.load(workspace_id, approval.id):
+            # OpenTrain answered a repeat request with the same approval: keep the first record, which may have ended
             log.info("approval %s asked for again; it is already tracked", approval.id)
-        await self._scheduler.schedule(APPROVAL_EXPIRY_KIND, f"{workspace_id}:{approval.id}",
-                                       due_at=_timestamp(approval.expires_at) or self._clock())
+            tracked = stored
+        else:
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.hset(record, mapping=tracked.fields())
+                pipe.expire(record, APPROVAL_TTL_SECONDS)
+                if approval.proposal_id:
+                    pipe.set(self._by_proposal(workspace_id, approval.proposal_id), approval.id,
+                             ex=APPROVAL_TTL_SECONDS)
+                await pipe.execute()
+        if tracked.pending:
+            await self._scheduler.schedule(APPROVAL_EXPIRY_KIND, f"{workspace_id}:{approval.id}",
+                                           due_at=_timestamp(approval.expires_at) or self._clock())
         await self._notify(tracked)
         if approval.ended:  # OpenTrain answered with one that already ended (e.g. it expired meanwhile)
             await self.end(workspace_id, approval)

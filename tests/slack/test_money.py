@@ -229,6 +229,7 @@ async def test_a_budget_running_low_then_depleted_dms_the_requester_once_each_wi
         await eventually(lambda: "Depleted" in text_of(card), "the card's budget DEPLETED")
         await settled(2.0)
         assert len(notices("running low")) == 1 and len(notices("depleted")) == 1
+        assert len(slack_api.calls_to("chat.postMessage", lambda a: "Contract with" in a.get("text", ""))) == 1
     # Every key the money story wrote has a TTL, or docs/architecture.md says why it lives forever.
     forever = keys_that_live_forever(namespace)
     lifetimes = {str(k): await redis.ttl(k) async for k in redis.scan_iter(match=f"{namespace}:*", count=500)}
