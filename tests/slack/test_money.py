@@ -20,7 +20,6 @@ from bot.infra.scheduler import Scheduler
 from bot.slack.blocks.contracts import ADD_MILESTONE_MODAL, END_CONTRACT, FUND_MILESTONE, parse_contract_value
 from tests.slack.conftest import REQUESTER, STRANGER, TEAM, HttpSlack, Person, labels, text_of
 from tests.slack.story import eventually, in_thread, publish_a_job
-from tests.slack.test_story import keys_that_live_forever
 from tests.slack.test_authorization import (
     MANAGER,
     click_value,
@@ -28,6 +27,7 @@ from tests.slack.test_authorization import (
     people,
     submission,
 )
+from tests.slack.test_story import keys_that_live_forever
 from tests.support.market import Market
 from tests.support.slack_api import PostedMessage, SlackApiStandIn
 
