@@ -12,7 +12,6 @@ contract card, from the badges kept with the card's record.
 
 from __future__ import annotations
 
-import json
 import logging
 
 from slack_sdk.errors import SlackApiError
@@ -119,8 +118,9 @@ class SlackMoney:
 
     async def _badges(self, workspace_id: str, contract_id: str) -> list[ApprovalBadge]:
         stored = await self._redis.hgetall(self._record(workspace_id, contract_id))
-        badges = [json.loads(value) for name, value in stored.items() if str(name).startswith("approval:")]
-        return [ApprovalBadge(**badge) for badge in badges]
+        badges = [ApprovalBadge.from_json(str(value)) for name, value in stored.items()
+                  if str(name).startswith("approval:")]
+        return sorted(badges, key=lambda badge: badge.expires_at or "")  # requested in this order (72 h each)
 
     async def _redraw(self, workspace_id: str, contract: Contract) -> None:
         where = await self.location(workspace_id, contract.id)

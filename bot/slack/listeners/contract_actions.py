@@ -83,7 +83,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def on_end(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         click = ContractClick.read(body, action["value"])
-        await _act(deps, click, lambda: deps.contracts.end(click.ask, click.surface))
+        # A contract with nothing funded ends at once, and no event says so.
+        await _act(deps, click, lambda: deps.contracts.end(click.ask, click.surface), redraw=True)
 
     @app.action(ADD_MILESTONE)
     async def on_add(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -100,8 +101,8 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         await ack()
         # Who submits is Slack's word; the contract and the person's right to add to it are checked again now.
         origin = click_origin(body)
-        click = ContractClick(origin.team_id, origin.user_id, hints["channel"], hints.get("thread_ts"),
-                              hints["contract_id"], None)
+        click = ContractClick(origin.team_id, origin.user_id, str(hints.get("channel") or ""),
+                              hints.get("thread_ts"), str(hints.get("contract_id") or ""), None)
         await _act(deps, click, lambda: deps.contracts.add_milestone(click.ask, terms))
 
 
@@ -132,12 +133,15 @@ def read_terms(view: dict[str, Any], payment_type: str, rate: float | None) -> t
     return terms, {**check_terms(payment_type, rate, terms), **problems}
 
 
-async def _act(deps: SlackDeps, click: ContractClick, action: Any) -> None:
+async def _act(deps: SlackDeps, click: ContractClick, action: Any, *, redraw: bool = False) -> None:
+    """Refuse a button whose contract has no card here, else run the desk's action and say how it went. The card
+    redraws itself on the events and approvals that follow; `redraw` for an outcome no event announces."""
     if not await deps.money.knows(click.team_id, click.contract_id):
         words: Words = NOT_OUR_CARD
     else:
         words = await action()
-        await deps.money.refresh(click.team_id, click.contract_id)
+        if redraw:
+            await deps.money.refresh(click.team_id, click.contract_id)
     await _ephemeral(deps, click, words)
 
 
