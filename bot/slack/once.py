@@ -24,6 +24,8 @@ log = logging.getLogger(__name__)
 LOCK_MS = 20_000
 LOOKUP_PAGE_SIZE = 200
 METADATA_EVENT = "hirebot_once"
+RETRYABLE_ERRORS = {"ratelimited", "rate_limited", "internal_error", "fatal_error", "service_unavailable",
+                    "request_timeout"}
 
 # KEYS: lock | ARGV: token
 _UNLOCK = """
@@ -90,7 +92,7 @@ class SlackOnce:
                 metadata={"event_type": METADATA_EVENT, "event_payload": {"post_id": post_id}})
         except SlackApiError as exc:
             error = str(exc.response.get("error") or "unknown_error")
-            if getattr(exc.response, "status_code", 200) >= 429 or error in ("ratelimited", "internal_error"):
+            if _retryable(exc):
                 raise PostUnsure(error) from None
             log.error("cannot post to %s (%s); not shown", channel, error)
             return None
@@ -100,13 +102,27 @@ class SlackOnce:
 
     async def _find(self, channel: str, thread_ts: str | None, post_id: str) -> str | None:
         """The ts of a message carrying `post_id` in its metadata, among the newest where it was headed."""
-        if thread_ts:
-            page = await self._slack.conversations_replies(channel=channel, ts=thread_ts, include_all_metadata=True,
-                                                           limit=LOOKUP_PAGE_SIZE)
-        else:
-            page = await self._slack.conversations_history(channel=channel, include_all_metadata=True,
-                                                           limit=LOOKUP_PAGE_SIZE)
+        try:
+            if thread_ts:
+                page = await self._slack.conversations_replies(channel=channel, ts=thread_ts,
+                                                               include_all_metadata=True, limit=LOOKUP_PAGE_SIZE)
+            else:
+                page = await self._slack.conversations_history(channel=channel, include_all_metadata=True,
+                                                               limit=LOOKUP_PAGE_SIZE)
+        except SlackApiError as exc:
+            if _retryable(exc):
+                raise PostUnsure(str(exc.response.get("error"))) from None
+            # Slack will not let us look (a closed thread, a lost permission): posting again is the lesser harm
+            # than never showing it, and holding the ledger on it would keep every later event back.
+            log.warning("cannot look in %s for an unfinished post (%s)", channel, exc.response.get("error"))
+            return None
         for message in page.get("messages") or []:
             if ((message.get("metadata") or {}).get("event_payload") or {}).get("post_id") == post_id:
                 return str(message["ts"])
         return None
+
+
+def _retryable(exc: SlackApiError) -> bool:
+    """Throttled or a Slack-side failure: worth trying again later (the post may or may not have happened)."""
+    error = str(exc.response.get("error") or "")
+    return getattr(exc.response, "status_code", 200) >= 429 or error in RETRYABLE_ERRORS
