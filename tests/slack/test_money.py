@@ -355,3 +355,21 @@ def form(payload: dict) -> str:
 
     return urlencode({"payload": json.dumps(payload)})
 
+
+
+async def test_a_contract_with_nothing_funded_ends_at_once(make_settings, slack_api, sandbox_url):
+    token = Market(sandbox_url).account()
+    async with serve_http(make_settings(opentrain_api_token=token, **FAST), port=0) as server, \
+            httpx.AsyncClient(timeout=10) as http:
+        who = people(slack_api, HttpSlack([server.url], http))
+        root, job_id = await a_published_job(who, slack_api)
+        _, card = await a_contract(who, slack_api, sandbox_url, root, job_id)
+        assert await who[REQUESTER].click(card, "Release payment") == 200
+        await eventually(lambda: "Payment release requested by" in text_of(card), "the release request")
+        resolve(sandbox_url, approval_id_in(card), "confirm")
+        await eventually(lambda: "Paid" in text_of(card), "the milestone paid")
+
+        assert await who[REQUESTER].click(card, "End contract") == 200
+        await eventually(lambda: any("has ended" in t for t in ephemerals_to(slack_api, REQUESTER)), "ended")
+        await eventually(lambda: "Ended" in text_of(card) and not labels(card), "the card ended, no buttons")
+        assert "Ending the contract requested" not in text_of(card)  # no approval was needed
