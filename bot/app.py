@@ -32,8 +32,10 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.hiring.accounts import Accounts
+from bot.hiring.approvals import ApprovalTracker
 from bot.hiring.authz import Authorizer, Directory, Everyone
 from bot.hiring.board import JobBoard
+from bot.hiring.contracts import ContractDesk
 from bot.hiring.engine import HiringEngine
 from bot.hiring.limits import LimitSettings
 from bot.hiring.proposals import ProposalDesk
@@ -42,6 +44,7 @@ from bot.infra.scheduler import Scheduler
 from bot.infra.secretbox import SecretBox
 from bot.infra.settings import Settings
 from bot.infra.storage import Redis, connect_from_settings, drop_namespace
+from bot.ledger.money import MoneyLedger
 from bot.ledger.reader import ProposalLedger, doorbell
 from bot.ledger.webhooks import WebhookReceiver, WebhookStore, WebhookSubscriptions
 from bot.opentrain.client import OpenTrainClient
@@ -55,6 +58,7 @@ from bot.slack.dialogue import SlackDialogue
 from bot.slack.digest import Digests
 from bot.slack.directory import SlackDirectory
 from bot.slack.inbox import SlackInbox
+from bot.slack.money import SlackMoney
 from bot.slack.observer import SlackClaimObserver
 from bot.slack.outbox import Outbox, outbox_web_client
 from bot.slack.registry import SlackRegistry
@@ -81,6 +85,7 @@ class Core:
     scheduler: Scheduler
     authorizer: Authorizer
     engine: HiringEngine
+    approvals: ApprovalTracker  # every co-signed money request, followed to its end
 
 
 # Who is who in the front end that runs (Slack's directory, or the shell's single user), given the Redis to cache in.
@@ -105,7 +110,8 @@ async def open_core(settings: Settings, directory_for: DirectoryFor) -> AsyncIte
                                publishes_per_user_per_day=settings.publishes_per_user_per_day)
         engine = HiringEngine(redis, namespace, accounts, scheduler, authorizer=authorizer, limits=limits,
                               idle_seconds=settings.conversation_idle_seconds)
-        yield Core(settings, redis, http, secretbox, accounts, scheduler, authorizer, engine)
+        approvals = ApprovalTracker(redis, namespace, accounts, scheduler)
+        yield Core(settings, redis, http, secretbox, accounts, scheduler, authorizer, engine, approvals)
     finally:
         await http.aclose()
         await redis.aclose()
@@ -117,6 +123,7 @@ class ProposalWork:
 
     ledger: ProposalLedger
     outbox: Outbox
+    money: SlackMoney  # contract cards and budget notices; draws each approval's state
 
 
 def proposal_work(core: Core, session: aiohttp.ClientSession) -> ProposalWork:
@@ -126,9 +133,12 @@ def proposal_work(core: Core, session: aiohttp.ClientSession) -> ProposalWork:
     public_url = str(settings.public_url) if settings.public_url else None
     subscriptions = WebhookSubscriptions(WebhookStore(core.redis, namespace, core.secretbox), core.accounts,
                                          public_url)
-    ledger = ProposalLedger(core.redis, namespace, core.accounts, outbox, poll_seconds=settings.opentrain_poll_seconds,
-                            subscriptions=subscriptions)
-    return ProposalWork(ledger, outbox)
+    money = SlackMoney(core.redis, namespace, outbox_web_client(settings, session), core.accounts, outbox)
+    core.approvals.add_observer(money)
+    ledger = ProposalLedger(core.redis, namespace, core.accounts, outbox,
+                            poll_seconds=settings.opentrain_poll_seconds, subscriptions=subscriptions,
+                            money=MoneyLedger(core.redis, namespace, core.approvals, money))
+    return ProposalWork(ledger, outbox, money)
 
 
 async def run_background(core: Core, work: ProposalWork) -> None:
@@ -136,6 +146,7 @@ async def run_background(core: Core, work: ProposalWork) -> None:
     core.engine.register_workers(core.scheduler)
     work.ledger.register(core.scheduler)
     work.outbox.register(core.scheduler)
+    core.approvals.register(core.scheduler)
     await work.ledger.resume(core.scheduler)
 
 
@@ -145,7 +156,7 @@ def slack_directory(settings: Settings, client: AsyncWebClient) -> DirectoryFor:
                                         account_admins=settings.account_admin_ids)
 
 
-def slack_deps(core: Core, client: AsyncWebClient, outbox: Outbox) -> SlackDeps:
+def slack_deps(core: Core, client: AsyncWebClient, cards: ProposalWork) -> SlackDeps:
     settings, namespace = core.settings, core.settings.redis_namespace
     registry = SlackRegistry(core.redis, namespace, ttl_seconds=settings.conversation_idle_seconds * 2)
     reminders = Reminders(registry, core.engine, client, core.scheduler,
@@ -160,8 +171,10 @@ def slack_deps(core: Core, client: AsyncWebClient, outbox: Outbox) -> SlackDeps:
         dialogue=SlackDialogue(core.engine, registry, client, reminders),
         work=work,
         inbox=SlackInbox(core.scheduler, work),
-        proposals=ProposalDesk(core.redis, namespace, core.accounts, core.authorizer),
-        outbox=outbox,
+        proposals=ProposalDesk(core.redis, namespace, core.accounts, core.authorizer, tracker=core.approvals),
+        outbox=cards.outbox,
+        contracts=ContractDesk(core.redis, namespace, core.accounts, core.authorizer, core.approvals),
+        money=cards.money,
         board=board,
         reminders=reminders,
         digests=Digests(core.redis, namespace, board, core.authorizer, client, core.scheduler,
@@ -199,7 +212,7 @@ class SlackRuntime:
             open_core(self.settings, slack_directory(self.settings, client)))
         self.core.engine.add_claim_observer(SlackClaimObserver(client))
         self.work = proposal_work(self.core, self.session)
-        self.deps = slack_deps(self.core, client, self.work.outbox)
+        self.deps = slack_deps(self.core, client, self.work)
         self.app: AsyncApp = build_app(self.deps)
         self.deps.inbox.register(self.core.scheduler)
         self.deps.reminders.register(self.core.scheduler)

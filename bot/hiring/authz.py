@@ -38,6 +38,11 @@ class Action(StrEnum):
     CLAIM = "set up the OpenTrain account"  # start, restart or redirect the claim ceremony
     CLOSE_JOB = "close this job"
     ROUTE_NOTIFICATIONS = "change what this channel is told about jobs"  # digests, where cards go
+    # Money on a contract, each co-signed in OpenTrain (an added milestone moves none yet, but commits to one).
+    ADD_MILESTONE = "add a milestone"
+    FUND_MILESTONE = "fund a milestone"
+    RELEASE_PAYMENT = "release a payment"
+    END_CONTRACT = "end a contract"
 
 
 MAY: dict[Action, frozenset[Role]] = {
@@ -50,6 +55,10 @@ MAY: dict[Action, frozenset[Role]] = {
     Action.CLAIM: frozenset({Role.ACCOUNT_ADMIN}),
     Action.CLOSE_JOB: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
     Action.ROUTE_NOTIFICATIONS: frozenset({Role.HIRING_MANAGER, Role.ACCOUNT_ADMIN}),
+    Action.ADD_MILESTONE: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
+    Action.FUND_MILESTONE: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
+    Action.RELEASE_PAYMENT: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
+    Action.END_CONTRACT: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
 }
 # ALLOW_ANYONE_TO_ANSWER widens answering only: publishing, cancelling and everything else stay as above.
 ANYONE_ANSWERS = frozenset({Role.REQUESTER, Role.MEMBER})

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from bot.hiring import wording
 from bot.hiring.accounts import Accounts
+from bot.hiring.approvals import ApprovalTracker
 from bot.hiring.authz import Action, Attempt, Authorizer
 from bot.hiring.jobs import lookup_job
 from bot.hiring.views import Link, Strong, Words
@@ -57,11 +58,13 @@ class ProposalDesk:
     """Every action re-checks, at the moment it runs, that the job is this workspace's, that the proposal is on that
     job (asked of OpenTrain, not read from the button), and that the person may act (`authz`)."""
 
-    def __init__(self, redis: Redis, namespace: str, accounts: Accounts, authorizer: Authorizer):
+    def __init__(self, redis: Redis, namespace: str, accounts: Accounts, authorizer: Authorizer,
+                 tracker: ApprovalTracker | None = None):
         self._redis = redis
         self._namespace = namespace
         self._accounts = accounts
         self._authz = authorizer
+        self._tracker = tracker  # follows each hire approval to its end (none: the request is only worded)
 
     async def claim_needed(self, ask: ProposalAsk) -> Words | None:
         """Why the account cannot act on proposals yet, or None once it is claimed."""
@@ -91,7 +94,8 @@ class ProposalDesk:
                 Link(opened.conversation_url or "", "write the first message"),
                 ". They can reply once you have.")
 
-    async def request_hire(self, ask: ProposalAsk, milestone: Milestone, candidate: str) -> Words:
+    async def request_hire(self, ask: ProposalAsk, milestone: Milestone, candidate: str,
+                           surface: dict | None = None) -> Words:
         if (refused := await self.may(ask, Action.REQUEST_HIRE)) is not None:
             return refused
         try:
@@ -102,6 +106,8 @@ class ProposalDesk:
                                                   milestone.due_date)
         except errors.OpenTrainError as exc:
             return await self._failed(ask, exc, f"request hiring {candidate}")
+        if self._tracker is not None:
+            await self._tracker.track(ask.workspace_id, requested.approval, ask.user_id, surface or {})
         return ("Hire request for ", Strong(candidate),
                 f" recorded (first milestone \"{milestone.name}\", ${milestone.amount:,.2f}, due "
                 f"{milestone.due_date}). Nothing is hired and no money moves until a signed-in human approves it in "
@@ -122,6 +128,9 @@ class ProposalDesk:
         if not isinstance(exc, (errors.Forbidden, errors.Conflict)):
             log.warning("could not %s for proposal %s: %s", doing, ask.proposal_id, type(exc).__name__)
         words: Words = (f"I couldn't {doing}. {refusal(exc)}",)
+        fix = wording.how_to_fix(exc)  # what a person can do about it
         if isinstance(exc, errors.Conflict) and exc.billing_url:
-            words += (" ", Link(exc.billing_url, "Billing"))
+            words += (f" {fix} ", Link(exc.billing_url, "Billing"))
+        elif fix and not isinstance(exc, errors.Conflict):
+            words += (f" {fix}",)
         return words

@@ -123,3 +123,22 @@ def api_refusal(exc: errors.BadRequest) -> str:
     said = "; ".join(f"{'.'.join(map(str, issue.get('path') or []))}: {issue['message']}".lstrip(": ")
                      for issue in issues)
     return f"{exc.message} ({said})" if said else exc.message
+
+
+# ---- money: what fixes a refusal -------------------------------------------------------------------------------
+
+SCOPE_FIX = ("An account admin can fix this in OpenTrain: create a token that has it and give it to the bot as "
+             "OPENTRAIN_API_TOKEN.")
+FEATURE_FIX = "The account's owner can ask OpenTrain to turn it on."
+PAYMENT_FIX = "Add one on OpenTrain's billing page:"
+
+
+def how_to_fix(exc: Exception) -> str | None:
+    """The way out of a refusal a person can act on, or None when there is nothing they can do but wait."""
+    if isinstance(exc, errors.MissingScope):
+        return SCOPE_FIX
+    if isinstance(exc, errors.FeatureDisabled):
+        return FEATURE_FIX
+    if isinstance(exc, errors.Conflict) and exc.payment_method_required:
+        return PAYMENT_FIX
+    return None

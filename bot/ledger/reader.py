@@ -27,6 +27,7 @@ from bot.hiring.jobs import LEDGER_KIND, JobRecord, list_workspaces_with_jobs, l
 from bot.infra.scheduler import Scheduler
 from bot.infra.storage import Redis, key
 from bot.ledger.cards import ProposalCard, ProposalSink, ProposalUpdate
+from bot.ledger.money import MONEY_EVENTS, MoneyLedger
 from bot.ledger.webhooks import Doorbell, WebhookSubscriptions
 from bot.opentrain import errors
 from bot.opentrain.client import OpenTrainClient
@@ -52,7 +53,7 @@ READ_AT_TTL_SECONDS = 90 * 24 * 3600
 class ProposalLedger:
     def __init__(self, redis: Redis, namespace: str, accounts: Accounts, sink: ProposalSink, *,
                  poll_seconds: float = 30.0, subscriptions: WebhookSubscriptions | None = None,
-                 clock: Callable[[], float] = time.time):
+                 clock: Callable[[], float] = time.time, money: MoneyLedger | None = None):
         self._redis = redis
         self._namespace = namespace
         self._accounts = accounts
@@ -60,6 +61,7 @@ class ProposalLedger:
         self._poll = poll_seconds
         self._subscriptions = subscriptions
         self._clock = clock
+        self._money = money  # approvals, contracts, budgets (ledger/money.py)
 
     def register(self, scheduler: Scheduler) -> None:
         scheduler.register(LEDGER_KIND, lambda item: self.read(item.item_id))
@@ -157,6 +159,8 @@ class ProposalLedger:
         return (consumed, page.has_more) if committed else (0, False)
 
     async def _update(self, workspace_id: str, client: OpenTrainClient, event: Event) -> ProposalUpdate | None:
+        if self._money is not None and event.type in MONEY_EVENTS:
+            await self._money.handle(workspace_id, client, event)  # before the cursor moves past it
         if event.type not in (RECEIVED, STATUS_CHANGED):
             return None
         # `data` is the event's free-form payload, camelCase on the wire (contract §2.12.1).

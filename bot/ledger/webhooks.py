@@ -40,7 +40,7 @@ from urllib.parse import quote
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from bot.hiring.accounts import Accounts
+from bot.hiring.accounts import Accounts, has_scope
 from bot.infra.secretbox import SecretBox, UndecryptableSecret
 from bot.infra.storage import Redis, key
 from bot.opentrain import errors
@@ -50,6 +50,9 @@ log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/opentrain/webhooks"
 EVENT_TYPES = ["proposal.received", "proposal.status_changed"]
+# Rung too when the token may read them (a subscription needs the read scope of every type it names).
+MONEY_EVENT_TYPES = ["approval.confirmed", "contract.created", "milestone.status_changed", "payment.pending",
+                     "contract.budget_state_changed"]
 SIGNATURE_TOLERANCE_SECONDS = 300
 # OpenTrain retries a delivery for about 2.6 hours; remembering ids for a day covers every retry.
 DELIVERY_MEMORY_SECONDS = 24 * 3600
@@ -286,15 +289,23 @@ class WebhookSubscriptions:
             log.info("webhook %s of workspace %s was disabled (%s); replacing it", stored.webhook_id, workspace_id,
                      webhook.disabled_reason or "no reason given")
             return False
+        if not set(await self._event_types(workspace_id)) <= set(webhook.event_types):
+            log.info("webhook %s of workspace %s misses event types it may ring for; replacing it",
+                     stored.webhook_id, workspace_id)
+            return False
         await self._store.mark_checked(workspace_id, self._clock())
         return True
+
+    async def _event_types(self, workspace_id: str) -> list[str]:
+        money = has_scope((await self._accounts.me(workspace_id)).scopes, "payments:read")
+        return EVENT_TYPES + (MONEY_EVENT_TYPES if money else [])
 
     async def _create(self, workspace_id: str, client: OpenTrainClient, url: str) -> None:
         # A subscription to our URL that we hold no secret for (a crash right after creating it) only fails.
         for existing in await client.list_webhooks():
             if existing.url == url:
                 await _delete_quietly(client, existing.id)
-        created = await client.create_webhook(url, EVENT_TYPES)
+        created = await client.create_webhook(url, await self._event_types(workspace_id))
         await self._store.save(workspace_id, created.webhook.id, url, created.secret, self._clock())
         log.info("registered webhook %s for workspace %s", created.webhook.id, workspace_id)
 

@@ -23,14 +23,19 @@ from pydantic import BaseModel, SecretStr, ValidationError
 from bot.opentrain.errors import OpenTrainError
 from bot.opentrain.links import OPENTRAIN_APP_URL, LinkPolicy, is_user_code
 from bot.opentrain.models import (
+    Approval,
+    ApprovalEnvelope,
     AuthMe,
     Capabilities,
     ClaimGrant,
     ClaimStart,
     CloseResult,
+    Contract,
+    ContractEnded,
     ConversationOpened,
     DraftReport,
     HireApproval,
+    Milestone,
     MyJob,
     Proposal,
     ProposalDetail,
@@ -203,10 +208,58 @@ class OpenTrainClient:
         milestone = _without_none({"name": name, "description": description, "amount": amount, "dueDate": due})
         requested = await self._public(HireApproval, "POST", f"proposals/{_segment(proposal_id)}/hire",
                                        json={"milestone": milestone}, idempotent=True)
-        approval = requested.approval
+        self._trust_approval(requested.approval)
+        return requested
+
+    # --- money: approvals, contracts, milestones (every move co-signed by a human in OpenTrain) -------------------
+
+    async def get_approval(self, approval_id: str) -> Approval:
+        """Reading a pending approval past `expiresAt` is what flips it to expired (contract §2.11)."""
+        envelope = await self._public(ApprovalEnvelope, "GET", f"approvals/{_segment(approval_id)}")
+        return self._trust_approval(envelope.approval)
+
+    async def contracts(self, job_id: str | None = None, status: str | None = None) -> list[Contract]:
+        body = await self._json("GET", self._public_url("contracts"), idempotent=True,
+                                params=_without_none({"jobId": job_id, "status": status}))
+        return [_parse(Contract, entry) for entry in body.get("contracts") or []]
+
+    async def get_contract(self, contract_id: str) -> Contract:
+        return await self._public(Contract, "GET", f"contracts/{_segment(contract_id)}")
+
+    async def add_milestone(self, contract_id: str, description: str, *, name: str | None = None,
+                            amount_usd: float | None = None, volume: float | None = None,
+                            due_date: str | None = None) -> Milestone:
+        """An unfunded milestone (no money moves). Not idempotent: a repeat would add a second one."""
+        body = _without_none({"description": description, "name": name, "amountUsd": amount_usd, "volume": volume,
+                              "dueDate": due_date})
+        return await self._public(Milestone, "POST", f"contracts/{_segment(contract_id)}/milestones", json=body,
+                                  idempotent=False)
+
+    async def fund_milestone(self, milestone_id: str) -> HireApproval:
+        """A pending `milestone_fund` approval; idempotent while pending (contract §2.10.1)."""
+        requested = await self._public(HireApproval, "POST", f"milestones/{_segment(milestone_id)}/fund",
+                                       idempotent=True)
+        self._trust_approval(requested.approval)
+        return requested
+
+    async def release_milestone(self, milestone_id: str) -> HireApproval:
+        """A pending `milestone_approve` approval (the payout release); idempotent while pending."""
+        requested = await self._public(HireApproval, "POST", f"milestones/{_segment(milestone_id)}/approve",
+                                       idempotent=True)
+        self._trust_approval(requested.approval)
+        return requested
+
+    async def end_contract(self, contract_id: str) -> ContractEnded:
+        """Ended at once, or a pending `contract_end` approval; a repeat is refused (409) or the same approval."""
+        ended = await self._public(ContractEnded, "POST", f"contracts/{_segment(contract_id)}/end", idempotent=True)
+        if ended.approval is not None:
+            self._trust_approval(ended.approval)
+        return ended
+
+    def _trust_approval(self, approval: Approval) -> Approval:
         approval.approval_url = (self.links.trusted(approval.approval_url, what="approval URL")
                                  or self.links.approval_page(approval.id))
-        return requested
+        return approval
 
     # --- plumbing -------------------------------------------------------------------------------------------------
 

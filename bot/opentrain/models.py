@@ -501,7 +501,113 @@ class Approval(ApiModel):
     result: dict[str, Any] | None = None
     created_at: str | None = None
 
+    @property
+    def ended(self) -> bool:
+        """confirmed, declined or expired (contract §2.11)."""
+        return (self.status or "").lower() in APPROVAL_TERMINAL
+
 
 class HireApproval(ApiModel):
     approval: Approval
+    message: str | None = None
+
+
+# --- contracts, milestones, budgets (contract §2.9-§2.11) ---------------------------------------------------------
+
+APPROVAL_TERMINAL = frozenset({"confirmed", "declined", "expired"})
+
+
+class ApprovalEnvelope(ApiModel):
+    """`GET /approvals/{id}`: `{"approval": {...}}` (a bare approval is accepted too)."""
+
+    approval: Approval
+
+    @model_validator(mode="before")
+    @classmethod
+    def _wrap(cls, value: Any) -> Any:
+        return value if isinstance(value, dict) and "approval" in value else {"approval": value}
+
+
+class Freelancer(ApiModel):
+    user_id: str | None = None
+    display_name: str | None = None
+    country: str | None = None
+    profile_path: str | None = None
+
+
+class Milestone(ApiModel):
+    id: OpenTrainId
+    name: str | None = None
+    description: str | None = None
+    status: str = ""  # NOT_FUNDED, ACTIVE_FUNDED, ... (full enum not documented)
+    amount_usd: float | None = None
+    volume: float | None = None
+    milestone_number: int | None = None
+    due_date: str | None = None
+    pending_approval: bool = False
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, value: Any) -> Any:
+        return _unwrap(value, "milestone")
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> str:
+        return str(value or "").upper()
+
+
+class Budget(ApiModel):
+    state: str = "OK"  # OK, LOW, DEPLETED
+    payment_type: str | None = None
+    funded_volume: float | None = None
+    funded_amount_usd: float | None = None
+    consumed_volume: float | None = None
+    remaining_volume: float | None = None
+    consumed_fraction: float | None = None
+
+    @field_validator("state", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> str:
+        return str(value or "OK").upper()
+
+
+class Contract(ApiModel):
+    id: OpenTrainId
+    status: str = "active"
+    title: str | None = None
+    job_id: OpenTrainId | None = None
+    proposal_id: OpenTrainId | None = None
+    payment_type: str = "FIXED_PRICE"
+    rate_usd: float | None = None
+    freelancer: Freelancer = Field(default_factory=Freelancer)
+    milestones: list[Milestone] = Field(default_factory=list)
+    budget: Budget | None = None  # only on GET /contracts/{id}
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, value: Any) -> Any:
+        return _unwrap(value, "contract")
+
+    @field_validator("status", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> str:
+        return str(value or "active").lower()
+
+    @field_validator("payment_type", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> str:
+        return str(value or "FIXED_PRICE").upper()
+
+    def milestone(self, milestone_id: str) -> Milestone | None:
+        return next((m for m in self.milestones if m.id == milestone_id), None)
+
+
+class ContractEnded(ApiModel):
+    """`POST /contracts/{id}/end`: ended at once (200) or an approval to co-sign (202)."""
+
+    ok: bool = True
+    contract_id: str | None = None
+    status: str | None = None
+    approval: Approval | None = None
     message: str | None = None

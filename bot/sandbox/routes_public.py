@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from bot.sandbox import catalog, importers, parser
+from bot.sandbox.contracts import approval_wire
 from bot.sandbox.records import FEATURE_CAPABILITIES, MAX_DESCRIPTION_CHARS, Json, Token, bad_request
-from bot.sandbox.world import World, approval_wire
+from bot.sandbox.world import World
 
 PREFIX = "/api/public/v1"
 # Import format -> where its payload sits (inside `source` or at the top level).
@@ -228,6 +229,7 @@ class PublicRoutes:
     async def hire(self, request: web.Request) -> web.Response:
         token = self._gated(request, "proposals:write", "public_api_hiring", "hire AI trainers")
         proposal = self.world.own_proposal(token, request.match_info["proposal_id"])
+        self.world.payments.check_payment_method(token)
         body = await read_json(request)
         approval = self.world.request_hire(proposal, body.get("milestone") if isinstance(body, dict) else None)
         return web.json_response({

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot.sandbox import catalog, moderation
+from bot.sandbox.contracts import Payments
 from bot.sandbox.hostile import Hostility
 from bot.sandbox.parser import ParsedDraft
 from bot.sandbox.proposals import fake_proposal
@@ -25,7 +26,6 @@ from bot.sandbox.records import (
     ALL_SCOPES,
     ANONYMOUS_REGISTRATION,
     APP_URL,
-    APPROVAL_LIFETIME_SECONDS,
     CLAIM_GRANT_TYPE,
     DEFAULT_CONFIG,
     EVENT_SCOPES,
@@ -83,7 +83,8 @@ class World:
         self.jobs: dict[str, Job] = {}  # insertion order = creation order
         self.idempotency: dict[tuple[str, str], str] = {}  # (account, key) -> job id
         self.proposals: dict[str, Proposal] = {}
-        self.approvals: dict[str, dict] = {}
+        self.approvals: dict[str, dict] = {}  # every type; their rules are in contracts.py
+        self.payments = Payments(self)
         self.events: list[Event] = []
         self.faults: list[Fault] = []
         self.hostile: Hostility | None = None  # answers rewritten on their way out (hostile.py)
@@ -511,18 +512,14 @@ class World:
 
     def request_hire(self, proposal: Proposal, milestone: Json) -> dict:
         terms = _milestone_terms(milestone)
-        current = self.approvals.get(proposal.approval_id or "")
-        if current and current["status"] == "pending" and current["terms"] == terms \
-                and self.now() < current["expires_at"]:
+        current = self.payments.live(self.approvals.get(proposal.approval_id or ""))
+        if current and current["terms"] == terms:
             return current
-        now = self.now()
-        approval_id = new_id("apr")
-        self.approvals[approval_id] = {  # one live hire request per proposal: new terms supersede
-            "id": approval_id, "status": "pending", "terms": terms, "created_at": now,
-            "expires_at": now + APPROVAL_LIFETIME_SECONDS, "job_id": proposal.job_id, "proposal_id": proposal.id,
-        }
-        proposal.approval_id = approval_id
-        return self.approvals[approval_id]
+        job = self.jobs[proposal.job_id]
+        approval = self.payments.new_approval(job.account_id, "proposal_hire", job.id, proposal_id=proposal.id,
+                                              terms=terms)
+        proposal.approval_id = approval["id"]  # one live hire request per proposal: new terms supersede
+        return approval
 
     # ---- events and the updates feed -----------------------------------------------------------------------
 
@@ -628,15 +625,6 @@ def normalize_proposal_status(value: str) -> str:
     if status not in PROPOSAL_STATUSES:
         raise bad_request("Unknown proposal status.", supportedStatuses=PROPOSAL_STATUSES)
     return status
-
-
-def approval_wire(approval: dict) -> dict:
-    return {
-        "id": approval["id"], "type": "proposal_hire", "status": approval["status"], "contractId": None,
-        "milestoneId": None, "jobId": approval["job_id"], "proposalId": approval["proposal_id"],
-        "approvalUrl": f"{APP_URL}/approvals/{approval['id']}", "expiresAt": iso(approval["expires_at"]),
-        "resolvedAt": None, "result": None, "createdAt": iso(approval["created_at"]),
-    }
 
 
 def _milestone_terms(milestone: Json) -> tuple:

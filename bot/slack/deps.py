@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.hiring.board import JobBoard
+from bot.hiring.contracts import ContractDesk
 from bot.hiring.proposals import ProposalDesk
 from bot.infra.settings import Settings
 from bot.slack.dedupe import EventDeduper
 from bot.slack.dialogue import SlackDialogue
 from bot.slack.digest import Digests
 from bot.slack.inbox import SlackInbox
+from bot.slack.money import SlackMoney
 from bot.slack.outbox import Outbox
 from bot.slack.registry import SlackRegistry
 from bot.slack.reminders import Reminders
@@ -35,3 +37,5 @@ class SlackDeps:
     reminders: Reminders  # a nudge for a question left unanswered, a word before a claim code expires
     digests: Digests  # per channel, a daily list of jobs with unreviewed proposals
     subscriptions: Subscriptions  # /hire subscribe: a job's proposal cards routed to another channel
+    contracts: ContractDesk  # what the contract cards' buttons do
+    money: SlackMoney  # the contract cards this workspace shows

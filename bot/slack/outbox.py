@@ -39,6 +39,7 @@ from bot.infra.scheduler import Scheduler
 from bot.infra.settings import Settings
 from bot.infra.storage import Redis, key
 from bot.ledger.cards import ProposalCard, ProposalUpdate
+from bot.slack.blocks.contracts import ApprovalBadge, with_hire_request
 from bot.slack.blocks.conversation import SlackMessage
 from bot.slack.blocks.proposals import MAX_DIGEST_ENTRIES, proposal_card, proposal_digest
 
@@ -246,6 +247,21 @@ class Outbox:
         channel, ts = await self._redis.hmget(self._record(workspace_id, proposal_id), "channel", "ts")
         return (str(channel), str(ts)) if channel and ts else None
 
+    async def show_approval(self, workspace_id: str, proposal_id: str, badge: str) -> None:
+        """A hire request on a proposal's card (`badge`: its JSON, drawn by blocks.contracts): kept with the card and
+        drawn by a queued update, so it reaches Slack through the lane like any other edit."""
+        record = self._record(workspace_id, proposal_id)
+        state, channel = await self._redis.hmget(record, "state", "channel")
+        if not state:
+            return  # a card this outbox never took: nothing to draw it on
+        await self._redis.hset(record, "approval", badge)
+        await self._redis.expire(record, PROPOSAL_TTL_SECONDS)
+        if state in ("posting", "posted"):
+            lane = Lane(workspace_id, str(channel))
+            await self._requeue_update(lane, proposal_id)
+            await self._redis.sadd(self._pending, lane.item_id)
+            await self.wake([lane])
+
     async def stored_card(self, workspace_id: str, proposal_id: str) -> ProposalCard | None:
         """The latest card held for a proposal (for the card's buttons)."""
         raw = await self._redis.hget(self._record(workspace_id, proposal_id), "card")
@@ -435,7 +451,10 @@ class Outbox:
             for proposal_id in members:
                 pipe.hget(self._record(workspace_id, proposal_id), "card")
             cards = [ProposalCard.from_json(raw) for raw in await pipe.execute() if raw]
-        return proposal_digest(cards) if digest else proposal_card(cards[0])
+        if digest:
+            return proposal_digest(cards)
+        badge = await self._redis.hget(self._record(workspace_id, members[0]), "approval")
+        return with_hire_request(proposal_card(cards[0]), ApprovalBadge.from_json(str(badge)) if badge else None)
 
 
 def _slack_failure(exc: SlackApiError) -> tuple[str, float | None]:

@@ -232,3 +232,27 @@ async def until(condition, timeout: float = 20.0) -> None:
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached")
         await asyncio.sleep(0.05)
+
+
+async def test_money_events_ring_too_and_an_older_proposal_only_subscription_is_replaced(redis, namespace,
+                                                                                        sandbox_url):
+    market = Market(sandbox_url)
+    token = market.account()
+    store = WebhookStore(redis, namespace, SecretBox(Fernet.generate_key()))
+    runner, public_url = await serve_receiver(store, Doorbell())
+    opentrain = OpenTrainClient(sandbox_url, max_attempts=1)
+    accounts = Accounts(redis, namespace, opentrain, SecretBox(Fernet.generate_key()), app_token=token)
+    subscriptions = WebhookSubscriptions(store, accounts, public_url, check_seconds=0)
+    client = await accounts.client_for(TEAM)
+    # A subscription made before the bot read money events: proposals only.
+    old = await client.create_webhook(f"{public_url}{WEBHOOK_PATH}?workspace={TEAM}",
+                                      ["proposal.received", "proposal.status_changed"])
+    await store.save(TEAM, old.webhook.id, old.webhook.url, old.secret, checked_at=0)
+
+    assert await subscriptions.ensure(TEAM, client)
+    [current] = webhooks(market, token)
+    assert current["id"] != old.webhook.id
+    assert {"approval.confirmed", "contract.created", "contract.budget_state_changed"} <= set(current["eventTypes"])
+    await opentrain.aclose()
+    await runner.cleanup()
+    market.close()

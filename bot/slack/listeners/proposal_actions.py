@@ -99,7 +99,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         if (stale := await _stale(deps, click)) is not None:
             await _direct_message(deps.client, click.user_id, stale)
             return
-        words = await deps.proposals.request_hire(click.ask, milestone, await _candidate(deps, click))
+        # The approval is drawn on the card itself (the tracker's observer); the DM keeps the link at hand.
+        words = await deps.proposals.request_hire(click.ask, milestone, await _candidate(deps, click),
+                                                  surface={"card": "proposal", "proposal_id": click.proposal_id})
         await _direct_message(deps.client, click.user_id, words)
 
 
