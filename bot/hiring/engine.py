@@ -110,7 +110,7 @@ class HiringEngine:
             created = False
             if existing is not None and existing.state in OPEN:
                 return existing, Decision([Notice(wording.ALREADY_HERE)])
-            if source is None:
+            if source is None or not (source.structured or description):
                 return existing, Decision([Notice(wording.NO_DESCRIPTION, "error")], save=False)
             if refusal := wording.description_refusal(description):
                 return existing, Decision([Notice(refusal, "error")], save=False)

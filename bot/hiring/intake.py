@@ -180,6 +180,12 @@ def size_refusal(filename: str, size: int | None, limits: IntakeLimits | None = 
     return None
 
 
+def over_cap(filename: str, limits: IntakeLimits) -> str:
+    """A file found bigger than the cap while downloading (its declared size said otherwise)."""
+    return (f"{_name(filename)} is larger than {_megabytes(limits.max_file_bytes)}, the most I read. "
+            "Please share a shorter job description.")
+
+
 async def describe_from_file(filename: str, mimetype: str, data: bytes, *,
                              limits: IntakeLimits | None = None) -> JobSource:
     """The job source in a shared file, read in a worker thread (PDF and DOCX parsing is CPU-bound); raises

@@ -42,6 +42,7 @@ class SlackConversation:
     claim_ts: str = ""  # the claim DM, updated as the claim moves on
     root_state: str = ""  # the state the root message shows
     job_url: str = ""
+    root_ts: str = ""  # the root message, when it is a reply under someone's message (thread_ts); else thread_ts
 
 
 class SlackRegistry:

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from bot.hiring import intake
-from bot.hiring.intake import IntakeLimits, Unreadable, detect, describe_from_file, read_file, size_refusal
+from bot.hiring.intake import IntakeLimits, Unreadable, describe_from_file, detect, read_file, size_refusal
 from tests.support import documents as docs
 
 LIMITS = IntakeLimits()
