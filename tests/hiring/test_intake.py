@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import httpx
 import pytest
 
 from bot.hiring import intake
@@ -110,6 +111,7 @@ def test_docx_text_is_extracted_paragraph_by_paragraph() -> None:
     ("job.pdf", docs.pdf(pages=51), "has 51 pages"),
     ("job.pdf", b"%PDF-1.4\n garbage", "couldn't read"),
     ("job.pdf", docs.pdf(" "), "no text I can read"),
+    ("job.pdf", docs.pdf(inflated_padding=100_000_000), "couldn't read"),  # pypdf stops inflating at 75 MB
     ("job.docx", docs.docx_bomb(), "unpacks to far more"),
     ("job.docx", docs.docx_bomb(2 * 1024 * 1024), "unpacks to far more"),  # small in total, but 1000:1
     ("job.docx", b"PK\x03\x04 not really a zip", "as a Word document"),
@@ -144,3 +146,41 @@ async def test_a_read_that_takes_too_long_is_abandoned() -> None:
 async def test_describe_from_file_reads_in_a_thread() -> None:
     source = await describe_from_file("job.docx", "", docs.docx())
     assert source.payload == docs.DESCRIPTION
+
+
+# ---- the engine: a posting pasted in /hire, a file's source handed in -----------------------------------------
+
+def sandbox_format(bot, job_id: str) -> str:
+    response = httpx.get(f"{bot.sandbox_url}/_sandbox/jobs/{job_id}/source", timeout=10)
+    response.raise_for_status()
+    return str(response.json()["format"])
+
+
+@pytest.mark.parametrize(("pasted", "draft_format"), [
+    (docs.json_ld_text(), intake.SCHEMA_ORG),
+    (docs.canonical_text(), intake.CANONICAL),
+    (docs.INDEED_XML, intake.INDEED),
+    (docs.HR_XML, intake.HR_XML),
+    (docs.DESCRIPTION, "text"),
+])
+async def test_a_pasted_posting_creates_the_draft_in_its_format(bot, pasted: str, draft_format: str) -> None:
+    reply = await bot.hire(pasted)
+    conversation = await bot.engine.store.load(bot.ref)
+    assert reply.state is not None and conversation is not None and conversation.job_id
+    assert sandbox_format(bot, conversation.job_id) == draft_format
+    assert (conversation.source.format if conversation.source else "text") == draft_format
+
+
+async def test_a_source_read_by_a_front_end_is_used_as_it_is(bot) -> None:
+    source = await describe_from_file("job.docx", "", docs.docx(docs.DESCRIPTION))
+    await bot.hire("job.docx", source=source)
+    conversation = await bot.engine.store.load(bot.ref)
+    assert conversation is not None and conversation.description == docs.DESCRIPTION
+    assert sandbox_format(bot, conversation.job_id or "") == "text"
+
+
+async def test_a_hostile_paste_creates_nothing(bot) -> None:
+    reply = await bot.hire(docs.BILLION_LAUGHS)
+    assert reply.state is None and "DTD or entities" in reply.views[0].text
+    assert await bot.engine.store.load(bot.ref) is None
+    assert bot.requests("POST", "job-drafts") == 0

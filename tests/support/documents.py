@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+import zlib
 
 from pypdf import PdfReader, PdfWriter
 
@@ -17,12 +18,18 @@ def _pdf_escape(line: str) -> str:
     return line.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def pdf(text: str = DESCRIPTION, *, pages: int = 1) -> bytes:
-    """A valid PDF whose every page shows `text` (wrapped at 80 characters), with a correct xref table."""
+def pdf(text: str = DESCRIPTION, *, pages: int = 1, inflated_padding: int = 0) -> bytes:
+    """A valid PDF whose every page shows `text` (wrapped at 80 characters), with a correct xref table.
+    `inflated_padding`: that many spaces added to each page's content, deflated (a decompression bomb when big)."""
     lines = [text[i:i + 80] for i in range(0, len(text), 80)] or [""]
     stream = "BT /F1 11 Tf 72 720 Td 14 TL " + " ".join(f"({_pdf_escape(line)}) '" for line in lines) + " ET"
+    content = f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream".encode("latin-1")
+    if inflated_padding:
+        deflated = zlib.compress(stream.encode("latin-1") + b" " * inflated_padding, 9)
+        content = (f"<< /Length {len(deflated)} /Filter /FlateDecode >>\nstream\n".encode() + deflated
+                   + b"\nendstream")
     page_ids = [4 + 2 * n for n in range(pages)]
-    objects = {
+    objects: dict[int, str | bytes] = {
         1: "<< /Type /Catalog /Pages 2 0 R >>",
         2: f"<< /Type /Pages /Kids [{' '.join(f'{p} 0 R' for p in page_ids)}] /Count {pages} >>",
         3: "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
@@ -30,13 +37,15 @@ def pdf(text: str = DESCRIPTION, *, pages: int = 1) -> bytes:
     for page in page_ids:
         objects[page] = (f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents {page + 1} 0 R "
                          "/Resources << /Font << /F1 3 0 R >> >> >>")
-        objects[page + 1] = f"<< /Length {len(stream)} >>\nstream\n{stream}\nendstream"
+        objects[page + 1] = content
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = {}
     for number in sorted(objects):
         offsets[number] = out.tell()
-        out.write(f"{number} 0 obj\n{objects[number]}\nendobj\n".encode("latin-1"))
+        body = objects[number]
+        out.write(f"{number} 0 obj\n".encode() + (body if isinstance(body, bytes) else body.encode("latin-1"))
+                  + b"\nendobj\n")
     xref = out.tell()
     size = max(objects) + 1
     out.write(f"xref\n0 {size}\n0000000000 65535 f \n".encode())
