@@ -26,6 +26,8 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 from pydantic import BaseModel, ConfigDict
+from pypdf import PdfReader, apply_configuration
+from pypdf.errors import PyPdfError
 
 from bot.opentrain.fields import MAX_RAW_DESCRIPTION_CHARS
 
@@ -45,6 +47,10 @@ ZIP_MAGIC = b"PK\x03\x04"
 DOCX_BODY = "word/document.xml"
 WORD_NS = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 CODE_FENCE = re.compile(r"\A```[\w+-]*\n?(.*?)\n?```\Z", re.DOTALL)
+# pypdf's limits on inflating one stream, each lowered to `max_pdf_stream_bytes`.
+PDF_STREAM_CAPS = ("maximum_declared_stream_length", "array_based_stream_maximum_output_length",
+                   "lzw_maximum_output_length", "run_length_maximum_output_length", "zlib_maximum_output_length",
+                   "brotli_maximum_output_length", "jbig2_maximum_output_length", "image_maximum_buffer_size")
 READABLE_KINDS = ".txt, .md, .pdf, .docx, .json (JSON-LD JobPosting or an OpenTrain job) and .xml (Indeed or HR-XML)"
 
 
@@ -83,6 +89,7 @@ class IntakeLimits:
     max_file_bytes: int = 5 * 1024 * 1024  # MAX_FILE_BYTES: checked against Slack's `size`, then while downloading
     max_chars: int = MAX_RAW_DESCRIPTION_CHARS  # what OpenTrain accepts as a description; postings are held to it too
     max_pdf_pages: int = 50
+    max_pdf_stream_bytes: int = 10 * 1024 * 1024  # one PDF stream inflated (pypdf's own default is 75 MB)
     max_unzipped_bytes: int = 20 * 1024 * 1024  # a DOCX's parts, all together, as their headers declare them
     max_zip_ratio: int = 100  # text compresses about 10:1; a part past 100:1 is a bomb
     max_zip_members: int = 1_000
@@ -253,30 +260,32 @@ def _described(filename: str, text: str, limits: IntakeLimits) -> JobSource:
 
 
 def _pdf_text(filename: str, data: bytes, limits: IntakeLimits) -> str:
-    from pypdf import PdfReader  # imported here: only a PDF pays for loading it
-    from pypdf.errors import PyPdfError
-
+    capped = {name: limits.max_pdf_stream_bytes for name in PDF_STREAM_CAPS}
     try:
-        reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted and not reader.decrypt(""):
-            raise Unreadable(f"{_name(filename)} is password-protected; please share it without a password.")
-        pages = len(reader.pages)
-        if pages > limits.max_pdf_pages:
-            raise Unreadable(f"{_name(filename)} has {pages:,} pages; I read job descriptions of up to "
-                             f"{limits.max_pdf_pages} pages.")
-        parts: list[str] = []
-        length = 0
-        for page in reader.pages:
-            part = page.extract_text() or ""
-            parts.append(part)
-            length += len(part)
-            if length > limits.max_chars:
-                break  # already too long to send: the check below says so
-        return "\n".join(parts)
+        with apply_configuration(None, **capped):  # this thread's context only
+            return _pages_text(filename, PdfReader(io.BytesIO(data)), limits)
     except Unreadable:
         raise
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError, OSError):
         raise Unreadable(f"I couldn't read {_name(filename)} as a PDF; it may be damaged.") from None
+
+
+def _pages_text(filename: str, reader: PdfReader, limits: IntakeLimits) -> str:
+    if reader.is_encrypted and not reader.decrypt(""):
+        raise Unreadable(f"{_name(filename)} is password-protected; please share it without a password.")
+    pages = len(reader.pages)
+    if pages > limits.max_pdf_pages:
+        raise Unreadable(f"{_name(filename)} has {pages:,} pages; I read job descriptions of up to "
+                         f"{limits.max_pdf_pages} pages.")
+    parts: list[str] = []
+    length = 0
+    for page in reader.pages:
+        part = page.extract_text() or ""
+        parts.append(part)
+        length += len(part)
+        if length > limits.max_chars:
+            break  # already too long to send: the caller's check says so
+    return "\n".join(parts)
 
 
 def _docx_text(filename: str, data: bytes, limits: IntakeLimits) -> str:
