@@ -183,3 +183,15 @@ async def test_a_slack_retry_of_the_file_event_starts_one_job(make_settings, sla
         await eventually(lambda: in_thread(slack_api, shared, "Review your job"), "the review card")
         assert len([m for m in slack_api.thread(shared.channel, shared.ts) if "is hiring" in m.text]) == 1
         assert await drafts_created(sandbox_url) == 1
+
+
+async def test_a_root_whose_answer_was_lost_is_found_in_the_files_thread_not_posted_twice(make_settings, slack_api,
+                                                                                          sandbox_url):
+    """The root reply is posted, then the connection dies before Slack's answer: it is looked up in the thread."""
+    async with serve_http(make_settings(), port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        requester = Person(REQUESTER, HttpSlack([server.url], http), slack_api)
+        slack_api.drop_connection("chat.postMessage")
+        shared = await share(requester, slack_api, "job.txt", DEMO.encode(), "text/plain")
+        await eventually(partial(in_thread, slack_api, shared, "(1 of"), "the first question")
+        assert len([m for m in slack_api.thread(shared.channel, shared.ts) if "is hiring" in m.text]) == 1
+        assert slack_api.calls_to("conversations.replies", lambda a: a.get("ts") == shared.ts)
