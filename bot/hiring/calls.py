@@ -109,7 +109,12 @@ class Calls:
         await self._accounts.check_ready(workspace, scope="jobs:write", capability="draftCreate")
         capabilities = await self._accounts.capabilities(workspace)
         client = await self._accounts.client_for(workspace)
-        report = await client.create_draft(conversation.description, idempotency_key=conversation.idempotency_key)
+        if conversation.source is not None:
+            report = await client.create_draft_from(conversation.source.format, conversation.source.payload,
+                                                    idempotency_key=conversation.idempotency_key)
+        else:
+            report = await client.create_draft(conversation.description,
+                                               idempotency_key=conversation.idempotency_key)
         probed = Report(enums=capabilities.enums, update_keys=capabilities.update_keys)
         conversation.report = read_report(report, probed)
         conversation.job_id = conversation.report.job_id

@@ -13,12 +13,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from bot.hiring import questions, table, wording
+from bot.hiring import intake, questions, table, wording
 from bot.hiring.accounts import Accounts
 from bot.hiring.authz import Action, Attempt, Authorizer
 from bot.hiring.calls import Calls
 from bot.hiring.claim import ClaimObserver, ClaimService
 from bot.hiring.decisions import Call, Decision, already_taken, answer, card_changed, publish
+from bot.hiring.intake import JobSource
 from bot.hiring.limits import Limits, LimitSettings
 from bot.hiring.record import Conversation, ConversationRef, Failure
 from bot.hiring.states import OPEN, Event, Op, State
@@ -89,9 +90,14 @@ class HiringEngine:
         return await self._limits.start_refusal(workspace_id, user_id, message_id)
 
     async def start(self, ref: ConversationRef, user_id: str, message_id: str, text: str, *,
-                    surface: dict[str, Any] | None = None) -> Reply:
-        """`/hire <text>`: a new conversation in this place, unless one is still open here."""
-        description = text.strip()
+                    surface: dict[str, Any] | None = None, source: JobSource | None = None) -> Reply:
+        """`/hire <text>`: a new conversation in this place, unless one is still open here. `source`: what a front
+        end already read (a shared file, see `intake`); otherwise a posting pasted in `text` is recognised here."""
+        try:
+            source = source or (intake.detect(text) if text.strip() else None)
+        except intake.Unreadable as exc:
+            return Reply([Notice(exc.sentence, "error")], None)
+        description = source.payload if source is not None and not source.structured else ""
         if (limited := await self.start_refusal(ref.workspace_id, user_id, message_id)) is not None:
             existing = await self.store.load(ref)
             if existing is None or message_id not in existing.processed:  # a redelivery of a started one passes
@@ -104,7 +110,7 @@ class HiringEngine:
             created = False
             if existing is not None and existing.state in OPEN:
                 return existing, Decision([Notice(wording.ALREADY_HERE)])
-            if not description:
+            if source is None or not (source.structured or description):
                 return existing, Decision([Notice(wording.NO_DESCRIPTION, "error")], save=False)
             if refusal := wording.description_refusal(description):
                 return existing, Decision([Notice(refusal, "error")], save=False)
@@ -112,7 +118,8 @@ class HiringEngine:
             conversation = Conversation(
                 workspace_id=ref.workspace_id, conversation_id=ref.conversation_id, requester=user_id,
                 state=table.START, created_at=now, updated_at=now, description=description,
-                idempotency_key=idempotency_key(ref, message_id), surface=dict(surface or {}),
+                source=source if source.structured else None, idempotency_key=idempotency_key(ref, message_id),
+                surface=dict(surface or {}),
                 version=existing.version if existing else 0)
             created = True
             return conversation, Decision(call=Call(Op.CREATE))

@@ -10,6 +10,7 @@ from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
 
+from bot.hiring.intake import JobSource
 from bot.hiring.states import Op, State
 
 PROCESSED_MEMORY = 200  # message ids remembered per conversation for dedupe
@@ -86,6 +87,7 @@ class Conversation(BaseModel):
     created_at: float
     updated_at: float
     description: str = ""
+    source: JobSource | None = None  # a structured posting the draft is created from, in its own format
     idempotency_key: str = ""
     job_id: str | None = None
     job_url: str | None = None

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     public_url: AnyHttpUrl | None = None
     proposals_channel: str | None = None
     proposals_in_thread: bool = True
+    # A job description shared as a file: Slack's `size` is checked before downloading, the download stops past it
+    max_file_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
 
     # Who may act for the organization (bot/hiring/authz.py). Slack ids separated by commas or spaces: users
     # (U…/W…) and, for hiring managers, user groups (S…). No ACCOUNT_ADMINS: the workspace's owners and admins.

@@ -216,6 +216,7 @@ class Job:
     warnings: list = field(default_factory=list)
     external_id: str | None = None
     status: str = "DRAFT"
+    source_format: str = "text"  # the import format the draft was created from (read by the control API)
     proposal_ids: list[str] = field(default_factory=list)
 
     @property

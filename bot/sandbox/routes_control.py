@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from bot.sandbox.hostile import Hostility
-from bot.sandbox.records import Fault, PublicError, bad_request, iso
+from bot.sandbox.records import Fault, PublicError, bad_request, iso, not_found
 from bot.sandbox.routes_public import read_json
 from bot.sandbox.world import World
 
@@ -54,6 +54,7 @@ class ControlRoutes:
         add("GET", "/_sandbox/requests", self.requests)
         add("DELETE", "/_sandbox/requests", self.clear_requests)
         add("GET", "/_sandbox/webhooks/deliveries", self.deliveries)
+        add("GET", "/_sandbox/jobs/{job_id}/source", self.job_source)
         add("GET", "/claim", self.claim_page)
         add("POST", "/claim", self.claim_form)
 
@@ -158,6 +159,14 @@ class ControlRoutes:
         self.world.request_log.clear()
         self.world.request_count = 0
         return web.json_response({"ok": True})
+
+    async def job_source(self, request: web.Request) -> web.Response:
+        """What a draft was created from: its import format and the fields read from it (any account's job)."""
+        job = self.world.jobs.get(request.match_info["job_id"])
+        if job is None:
+            raise not_found("No such job.", jobId=request.match_info["job_id"])
+        return web.json_response({"jobId": job.id, "format": job.source_format, "externalId": job.external_id,
+                                  "fields": job.fields})
 
     async def deliveries(self, request: web.Request) -> web.Response:
         deliveries = self.world.webhooks.deliveries

@@ -186,7 +186,7 @@ class PublicRoutes:
         source = draft_source(await read_json(request))
         existing = self.world.existing_draft(token, source.idempotency_key)
         job = existing or self.world.create_draft(token, parse_source(source), source.idempotency_key,
-                                                  source.external_id)
+                                                  source.external_id, source.format)
         return web.json_response(self.world.draft_report(job))
 
     async def update_draft(self, request: web.Request) -> web.Response:

@@ -335,10 +335,11 @@ class World:
         return self.jobs[job_id] if job_id else None
 
     def create_draft(self, token: Token, parsed: ParsedDraft, idempotency_key: str | None,
-                     external_id: str | None) -> Job:
+                     external_id: str | None, source_format: str = "text") -> Job:
         now = self.now()
         job = Job(new_id("job"), token.account_id, dict(parsed.fields), now, now,
-                  list(parsed.low_confidence), list(parsed.unmapped), list(parsed.warnings), external_id)
+                  list(parsed.low_confidence), list(parsed.unmapped), list(parsed.warnings), external_id,
+                  source_format=source_format)
         self.jobs[job.id] = job
         if idempotency_key:
             self.idempotency[(token.account_id, idempotency_key)] = job.id

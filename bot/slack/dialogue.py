@@ -17,6 +17,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.hiring.engine import HiringEngine
+from bot.hiring.intake import JobSource, Unreadable, detect
 from bot.hiring.record import ConversationRef
 from bot.hiring.states import State
 from bot.hiring.views import (
@@ -135,27 +136,36 @@ class SlackDialogue:
     # ---- entry points ------------------------------------------------------------------------------------------
 
     async def start(self, *, team_id: str, user_id: str, channel_id: str, text: str, message_id: str,
-                    tell: Tell, redelivered: bool = False) -> bool:
+                    tell: Tell, redelivered: bool = False, source: JobSource | None = None,
+                    reply_to: str | None = None) -> bool:
         """`/hire <text>`: a root message naming the requester and the job, then the engine's first step.
 
         Handled at most once per command even when the inbox replays it (`redelivered`) after a process died:
         the start is recorded in Redis and the root message carries `message_id` in its metadata. False: another
         process took this start first and may still be at it (the inbox keeps it, in case that process died).
+        `source`: a job source already read (a shared file); otherwise `text` is read for a pasted posting.
+        `reply_to`: the ts of a message in `channel_id` to hold the conversation in its thread (a DM'd file).
         """
-        if refusal := description_refusal(text.strip()):
-            await tell(escape(refusal))  # before any root message: nothing to clean up in the channel
+        try:
+            source = source or detect(text)
+        except Unreadable as exc:
+            await tell(escape(exc.sentence))  # before any root message: nothing to clean up in the channel
+            return True
+        if not source.structured and (refusal := description_refusal(str(source.payload))):
+            await tell(escape(refusal))
             return True
         if not redelivered and (limited := await self._engine.start_refusal(team_id, user_id, message_id)):
             await tell(limited)  # likewise: a flood of /hire posts nothing
             return True
         try:
-            conversation = await self._begin(team_id, user_id, channel_id, text, message_id, tell, redelivered)
+            conversation = await self._begin(team_id, user_id, channel_id, source.headline, message_id, tell,
+                                             redelivered, reply_to)
         except StartedElsewhere:
             return False
         if conversation is None:
             return True
         reply = await self._engine.start(self._ref(team_id, conversation), user_id, message_id, text,
-                                         surface=self._surface(conversation))
+                                         surface=self._surface(conversation), source=source)
         if not reply.duplicate:
             await self.show(team_id, conversation, reply, message_id)
         elif redelivered:
@@ -163,7 +173,7 @@ class SlackDialogue:
         return True
 
     async def _begin(self, team_id: str, user_id: str, channel_id: str, text: str, message_id: str, tell: Tell,
-                     redelivered: bool) -> SlackConversation | None:
+                     redelivered: bool, reply_to: str | None = None) -> SlackConversation | None:
         """The conversation this `/hire` began: its root message posted once, whichever run gets here first."""
         earlier = await self._registry.claim_start(team_id, message_id)
         if earlier:
@@ -171,16 +181,18 @@ class SlackDialogue:
         if earlier == "" and not redelivered:
             raise StartedElsewhere()  # another process is starting it right now
         # A replay after a process died between posting the root and recording it finds that root in Slack.
-        located = await self._find_root(channel_id, user_id, message_id) if earlier == "" else None
+        located = await self._find_root(channel_id, user_id, message_id, reply_to) if earlier == "" else None
         located = located or await self._post_root(channel_id, user_id, blocks.root_message(user_id, text),
-                                                   message_id, tell)
+                                                   message_id, tell, reply_to)
         if located is None:
             return None
-        channel, thread_ts = located
+        channel, root_ts = located
+        in_reply = reply_to is not None and channel == channel_id  # not when it had to move to a DM
+        thread_ts = reply_to if reply_to is not None and in_reply else root_ts
         conversation = SlackConversation(
             conversation_id=f"{channel}:{thread_ts}", requester=user_id, channel=channel, thread_ts=thread_ts,
             title=text.strip().splitlines()[0][:200], root_state="drafting",
-            dm_channel=channel if channel != channel_id else "",
+            dm_channel=channel if channel != channel_id else "", root_ts=root_ts if in_reply else "",
         )
         if not await self._registry.add(team_id, conversation, start_id=message_id):
             return await self._registry.get(team_id, conversation.conversation_id)
@@ -315,7 +327,7 @@ class SlackDialogue:
                                    "come in.")]))
         message = blocks.root_message(conversation.requester, conversation.title, "closed",
                                       conversation.job_url or None)
-        await self._update(conversation.channel, conversation.thread_ts, message)
+        await self._update(conversation.channel, conversation.root_ts or conversation.thread_ts, message)
         await self._remember(team_id, conversation, root_state="closed")
 
     # ---- rendering a reply --------------------------------------------------------------------------------------
@@ -398,7 +410,7 @@ class SlackDialogue:
         if label is None or label == blocks.STATE_LABELS.get(conversation.root_state):
             return
         message = blocks.root_message(conversation.requester, conversation.title, state, conversation.job_url or None)
-        await self._update(conversation.channel, conversation.thread_ts, message)
+        await self._update(conversation.channel, conversation.root_ts or conversation.thread_ts, message)
         await self._remember(team_id, conversation, root_state=state)
 
     # ---- the claim, always in a DM -----------------------------------------------------------------------------
@@ -459,14 +471,15 @@ class SlackDialogue:
     # ---- Slack calls -------------------------------------------------------------------------------------------
 
     async def _post_root(self, channel_id: str, user_id: str, message: SlackMessage, start_id: str,
-                         tell: Tell) -> tuple[str, str] | None:
-        """Post in the channel, or, when the bot can't, tell the requester why and continue in a DM."""
+                         tell: Tell, reply_to: str | None = None) -> tuple[str, str] | None:
+        """Post in the channel (in `reply_to`'s thread, if given), or, when the bot can't, tell the requester why
+        and continue in a DM."""
         metadata = {"event_type": ROOT_METADATA_EVENT, "event_payload": {"start_id": start_id}}
         try:
-            return channel_id, await self._post_or_raise(channel_id, message, metadata=metadata)
+            return channel_id, await self._post_or_raise(channel_id, message, reply_to, metadata=metadata)
         except CONNECTION_ERRORS:
             # Slack may have posted it before the connection broke: look for it rather than post it twice.
-            located = await self._find_root(channel_id, user_id, start_id)
+            located = await self._find_root(channel_id, user_id, start_id, reply_to)
             if located is None:
                 await tell("I lost the connection to Slack while starting this job; please try again.")
             return located
@@ -486,10 +499,12 @@ class SlackDialogue:
             return None
         return dm_channel, ts
 
-    async def _find_root(self, channel_id: str, user_id: str, start_id: str) -> tuple[str, str] | None:
-        """Where an earlier run posted the root of `start_id`: the channel, or the DM when it could not post there."""
+    async def _find_root(self, channel_id: str, user_id: str, start_id: str,
+                         reply_to: str | None = None) -> tuple[str, str] | None:
+        """Where an earlier run posted the root of `start_id`: the channel (`reply_to`'s thread, if given), or the
+        DM when it could not post there."""
         try:
-            return await self._root_in(channel_id, start_id)
+            return await self._root_in(channel_id, start_id, reply_to)
         except SlackApiError as exc:
             if slack_error(exc) not in CANNOT_POST_ERRORS:
                 log.warning("cannot look for an unfinished /hire in %s (%s)", channel_id, slack_error(exc))
@@ -503,10 +518,14 @@ class SlackDialogue:
             log.warning("cannot look for an unfinished /hire in a DM (%s)", slack_error(exc))
             return None
 
-    async def _root_in(self, channel: str, start_id: str) -> tuple[str, str] | None:
+    async def _root_in(self, channel: str, start_id: str, reply_to: str | None = None) -> tuple[str, str] | None:
         # The newest messages suffice: the root was posted moments before its process died.
-        page = await self._client.conversations_history(channel=channel, include_all_metadata=True,
-                                                        limit=ROOT_LOOKUP_LIMIT)
+        if reply_to:
+            page = await self._client.conversations_replies(channel=channel, ts=reply_to, include_all_metadata=True,
+                                                            limit=ROOT_LOOKUP_LIMIT)
+        else:
+            page = await self._client.conversations_history(channel=channel, include_all_metadata=True,
+                                                            limit=ROOT_LOOKUP_LIMIT)
         for message in page.get("messages") or []:
             if ((message.get("metadata") or {}).get("event_payload") or {}).get("start_id") == start_id:
                 return channel, str(message["ts"])

@@ -45,6 +45,7 @@ class SlackConversation:
     question_shown_at: str = ""  # epoch seconds (repr) the open question was shown: its nudge is due from then
     nudged: str = ""  # the question_ts of the question already nudged
     claim_reminded: str = ""  # the expires_at (repr) of the claim code already reminded of
+    root_ts: str = ""  # the root message, when it is a reply under someone's message (thread_ts); else thread_ts
 
 
 class SlackRegistry:

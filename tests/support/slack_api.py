@@ -1,7 +1,9 @@
 """A local stand-in of the Slack Web API: records every call and answers the way Slack does.
 
 Covers what hirebot calls: auth.test, chat.postMessage (returns ts), chat.update, chat.postEphemeral,
-conversations.open, users.info (with profile.email), views.open, apps.connections.open (-> a local websocket URL).
+conversations.open, users.info (with profile.email), views.open, apps.connections.open (-> a local websocket URL),
+and uploaded files at their `url_private_download` (the bot token as Bearer; without it, a 200 HTML sign-in page,
+as Slack answers).
 Failures are scriptable: an error code for the next N calls of a method, a channel the bot cannot post in
 (`not_in_channel`, `channel_not_found`), or HTTP 429 with Retry-After. A failure can also follow the call taking
 effect (a post is posted, then the answer is an error or never comes).
@@ -43,6 +45,15 @@ class _Failure:
 
 
 @dataclass
+class UploadedFile:
+    file_id: str
+    name: str
+    mimetype: str
+    data: bytes
+    token: str  # the bearer that may download it
+
+
+@dataclass
 class SlackUser:
     user_id: str
     email: str | None
@@ -76,6 +87,7 @@ class SlackApiStandIn:
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._closed_channels: dict[str, str] = {}
         self._ts = itertools.count(1)
+        self.files: dict[str, UploadedFile] = {}
         self._runner: web.AppRunner | None = None
         self.url = ""
 
@@ -107,6 +119,17 @@ class SlackApiStandIn:
     def drop_connection(self, method: str, *, times: int = 1) -> None:
         """The next `times` calls of `method` take effect (a post is posted), then the connection drops unanswered."""
         self._failures[method].extend(_Failure("", drop=True) for _ in range(times))
+
+    def upload(self, name: str, data: bytes, mimetype: str, *, token: str, size: int | None = None) -> dict[str, Any]:
+        """Host a file as Slack does; returns the file object a `file_share` message event carries. `size`: what
+        Slack declares (a lie, if it differs from the bytes served)."""
+        file_id = f"F{next(self._ts):06d}"
+        self.files[file_id] = UploadedFile(file_id, name, mimetype, data, token)
+        base = self.url.removesuffix("api/")
+        return {"id": file_id, "name": name, "title": name, "mimetype": mimetype,
+                "filetype": name.rsplit(".", 1)[-1], "size": len(data) if size is None else size, "mode": "hosted",
+                "url_private": f"{base}files-pri/{self.team_id}-{file_id}/{name}",
+                "url_private_download": f"{base}files-pri/{self.team_id}-{file_id}/download/{name}"}
 
     def bot_cannot_post_in(self, channel: str, error: str = "not_in_channel") -> None:
         """Every post to `channel` fails, as when the bot is not a member or it is a DM between people."""
@@ -151,6 +174,7 @@ class SlackApiStandIn:
         app.router.add_route("*", "/api/{method}", self._handle)
         app.router.add_post("/response/{hook}", self._handle_response_url)
         app.router.add_get("/_stand_in/messages", self._list_messages)
+        app.router.add_get("/files-pri/{team}-{file_id}/download/{name}", self._download)
         return app
 
     async def _list_messages(self, request: web.Request) -> web.Response:
@@ -159,6 +183,19 @@ class SlackApiStandIn:
             {"channel": m.channel, "ts": m.ts, "thread_ts": m.thread_ts, "text": m.text}
             for m in self.messages.values()
         ])
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """A file's bytes for its bearer, recorded as a call to "files.download"; anyone else gets the sign-in page
+        (Slack answers 200 with HTML, not 401)."""
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        self.calls.append(RecordedCall("files.download", {"file": request.match_info["file_id"]}, bearer))
+        found = self.files.get(request.match_info["file_id"])
+        if found is None:
+            return web.Response(status=404, text="file not found")
+        if bearer != found.token:
+            return web.Response(text="<!DOCTYPE html><html><body>Sign in to Slack</body></html>",
+                                content_type="text/html")
+        return web.Response(body=found.data, content_type=found.mimetype or "application/octet-stream")
 
     def response_url(self, hook: str = "1") -> str:
         """A slash command's response_url, answered here and recorded as calls to "response_url"."""

@@ -1,4 +1,5 @@
-"""Message events: a reply in a known thread (or the requester's DM line the bot asked for) goes to the engine.
+"""Message events: a reply in a known thread (or the requester's DM line the bot asked for) goes to the engine; a
+file shared in a DM with the bot starts a job from it (`slack/file_share.py`).
 
 Ignored: bot messages, edits, deletions and other subtypes, messages outside known threads, and Slack's retries of
 an event already handled (event id, Redis SET NX EX).
@@ -15,6 +16,7 @@ from typing import Any
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack.deps import SlackDeps
+from bot.slack.file_share import is_dm_file_share, start_from_file, start_id
 from bot.slack.registry import SlackConversation
 
 log = logging.getLogger(__name__)
@@ -47,13 +49,16 @@ def is_users_answer(event: dict[str, Any]) -> bool:
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
     deps.inbox.handler("answer", partial(_take_answer, deps))
+    deps.inbox.handler("file", partial(start_from_file, deps))
 
     @app.event("message")
     async def on_message(event: dict[str, Any], body: dict[str, Any]) -> None:
-        if is_users_answer(event):
-            answer = {"team_id": body.get("team_id") or event.get("team") or "",
-                      "event_id": body.get("event_id", ""), "event": event}
-            await deps.inbox.accept("answer", message_id(event), answer)
+        received = {"team_id": body.get("team_id") or event.get("team") or "", "event_id": body.get("event_id", ""),
+                    "event": event}
+        if is_dm_file_share(event):
+            await deps.inbox.accept("file", start_id(event), received)
+        elif is_users_answer(event):
+            await deps.inbox.accept("answer", message_id(event), received)
 
 
 def slack_time(ts: Any) -> float | None:
