@@ -35,6 +35,7 @@ from bot.hiring.accounts import Accounts
 from bot.hiring.authz import Authorizer, Directory, Everyone
 from bot.hiring.board import JobBoard
 from bot.hiring.engine import HiringEngine
+from bot.hiring.job_changes import JobChanges
 from bot.hiring.limits import LimitSettings
 from bot.hiring.proposals import ProposalDesk
 from bot.infra.scheduler import Scheduler
@@ -159,6 +160,7 @@ def slack_deps(core: Core, client: AsyncWebClient, outbox: Outbox) -> SlackDeps:
         outbox=outbox,
         board=JobBoard(core.redis, namespace, core.accounts, core.authorizer),
         reminders=reminders,
+        changes=JobChanges(core.redis, namespace, core.accounts, core.authorizer),
     )
 
 

@@ -37,6 +37,8 @@ class Action(StrEnum):
     REQUEST_HIRE = "request a hire"  # money: a milestone on the organization's account, co-signed in OpenTrain
     CLAIM = "set up the OpenTrain account"  # start, restart or redirect the claim ceremony
     CLOSE_JOB = "close this job"
+    EDIT_JOB = "edit this job"
+    INVITE_TRAINER = "invite a trainer to this job"
 
 
 MAY: dict[Action, frozenset[Role]] = {
@@ -48,6 +50,8 @@ MAY: dict[Action, frozenset[Role]] = {
     Action.REQUEST_HIRE: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
     Action.CLAIM: frozenset({Role.ACCOUNT_ADMIN}),
     Action.CLOSE_JOB: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
+    Action.EDIT_JOB: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
+    Action.INVITE_TRAINER: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
 }
 # ALLOW_ANYONE_TO_ANSWER widens answering only: publishing, cancelling and everything else stay as above.
 ANYONE_ANSWERS = frozenset({Role.REQUESTER, Role.MEMBER})

@@ -28,7 +28,9 @@ class JobRecord:
     surface: dict[str, Any] = field(default_factory=dict)
     job_url: str | None = None
     closed: bool = False  # closed from Slack: no new proposal cards
-
+    # The job's draft fields as last known here (the report at publish, then each edit applied): what "Edit" shows,
+    # since OpenTrain documents no read of a job's own fields.
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 def _job_key(namespace: str, job_id: str) -> str:
@@ -64,6 +66,15 @@ async def mark_closed(redis: Redis, namespace: str, job_id: str) -> None:
     raw = await redis.get(_job_key(namespace, job_id))
     if raw is not None:
         await redis.set(_job_key(namespace, job_id), json.dumps({**json.loads(raw), "closed": True}), keepttl=True)
+
+
+async def update_fields(redis: Redis, namespace: str, job_id: str, changes: dict[str, Any]) -> None:
+    """An edit was applied on OpenTrain: remember the new values (the record keeps its lifetime)."""
+    raw = await redis.get(_job_key(namespace, job_id))
+    if raw is not None:
+        data = json.loads(raw)
+        data["fields"] = {**data.get("fields", {}), **changes}
+        await redis.set(_job_key(namespace, job_id), json.dumps(data), keepttl=True)
 
 
 async def list_workspaces_with_jobs(redis: Redis, namespace: str) -> list[str]:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.hiring.board import JobBoard
+from bot.hiring.job_changes import JobChanges
 from bot.hiring.proposals import ProposalDesk
 from bot.infra.settings import Settings
 from bot.slack.dedupe import EventDeduper
@@ -31,3 +32,4 @@ class SlackDeps:
     outbox: Outbox  # holds the card each button belongs to
     board: JobBoard  # the Home tab's and /hire list's jobs, and closing one
     reminders: Reminders  # a nudge for a question left unanswered, a word before a claim code expires
+    changes: JobChanges  # a live job's Edit and Invite a trainer
