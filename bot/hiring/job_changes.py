@@ -238,14 +238,17 @@ class JobChanges:
                            review_count=found.stats.review_count, average_rating=found.stats.average_rating,
                            identity_verified=found.identity_verified, profile_url=found.profile_url)
 
-    async def invite(self, workspace_id: str, user_id: str, job_id: str, freelancer_id: str, name: str) -> Words:
+    async def invite(self, workspace_id: str, user_id: str, job_id: str, freelancer_id: str) -> Words:
+        """Invite the trainer the person confirmed; their name is read again from OpenTrain, never from the hint."""
         record = await self.job_for(Action.INVITE_TRAINER, workspace_id, user_id, job_id)
         if not isinstance(record, JobRecord):
             return record
         if not is_opentrain_id(freelancer_id):
             return (wording.NO_SUCH_TRAINER,)
+        name = "The trainer"
         try:
             client = await self._accounts.client_for(workspace_id)
+            name = (await client.get_freelancer(freelancer_id)).name
             invited = await client.invite(job_id, freelancer_id)
         except errors.OpenTrainError as exc:
             return (wording.invite_refusal(exc, name),)

@@ -26,6 +26,7 @@ from tests.slack.story import eventually, in_thread, publish_a_job
 from tests.slack.test_jobs import home_opened, job_buttons
 from tests.support import slack_signing as signing
 from tests.support.market import Market, seed_job
+from tests.support.untrusted import assert_nothing_from_outside
 
 OTHER_TEAM = "T2"
 
@@ -226,9 +227,31 @@ async def test_a_job_of_another_workspace_is_refused_whoever_asks(make_settings,
         answer = await submit(slack, submitted(REQUESTER, edit_form, {"headcount": "3"}))
         assert answer["response_action"] == "update" and "this workspace" in text_of(answer["view"])
         confirm = {"id": refused["id"], "callback_id": CONFIRM_INVITE_VIEW, "blocks": [],
-                   "private_metadata": json.dumps({"job": foreign_id, "trainer": "usr_0123", "name": "X"})}
+                   "private_metadata": json.dumps({"job": foreign_id, "trainer": "usr_0123"})}
         await submit(slack, submitted(REQUESTER, confirm, {}))
         await modal_saying(slack_api, refused["id"], "wasn't published from this workspace")
         assert market.requests(f"/jobs/{foreign_id}", "PATCH") == 0
         assert market.requests(f"/jobs/{foreign_id}/invites", "POST") == 0
+    market.close()
+
+
+async def test_a_hostile_profile_is_shown_as_text(make_settings, slack_api, sandbox_url):
+    """OpenTrain's answers about a trainer are text: a name or title carrying Slack markup pings and links nobody."""
+    market = Market(sandbox_url)
+    settings = make_settings(opentrain_api_token=market.account())
+    market.control("freelancers", {"slug": "maria-g"})
+    async with serve_http(settings, port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        slack = HttpSlack([server.url], http)
+        await publish_a_job(Person(REQUESTER, slack, slack_api), slack_api)
+        market.control("hostile", {"text": True, "path": "/api/public/v1/freelancers/*"})
+        assert await slack.event(home_opened(REQUESTER)) == 200
+        home = await eventually(lambda: slack_api.homes.get(REQUESTER), "the requester's Home tab")
+        job_id = job_buttons(home, INVITE_TRAINER)[0]["value"]
+        form = await opened_modal(slack_api, slack, REQUESTER, INVITE_TRAINER, job_id, "profile")
+        await submit(slack, submitted(REQUESTER, form, {TRAINER: "maria-g"}))
+        confirm = await modal_saying(slack_api, form["id"], "Maria G.")
+        await submit(slack, submitted(REQUESTER, confirm, {}))
+        await modal_saying(slack_api, form["id"], "Invited")
+        assert "&lt;!here&gt;" in text_of(slack_api.modals[form["id"]])
+        assert assert_nothing_from_outside(slack_api, users={REQUESTER}) > 0
     market.close()

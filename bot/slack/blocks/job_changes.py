@@ -90,7 +90,7 @@ def confirm_invite(job_id: str, card: TrainerCard) -> dict[str, Any]:
     blocks = [section(f"*{name}*" + (f"\n{about}" if about else "") + (f"\n{' · '.join(facts)}" if facts else "")),
               context("OpenTrain shows first names and last initials only. Invite this trainer to the job?")]
     return modal("Invite a trainer", blocks, callback_id=CONFIRM_INVITE_VIEW, submit="Invite", close="Cancel",
-                 metadata={"job": job_id, "trainer": card.freelancer_id, "name": card.name[:100]})
+                 metadata={"job": job_id, "trainer": card.freelancer_id})
 
 
 def read_inputs(view: dict[str, Any]) -> dict[str, str | None]:

@@ -141,8 +141,7 @@ async def _show_trainer(deps: SlackDeps, origin: ClickOrigin, job_id: str, given
 
 
 async def _invite(deps: SlackDeps, origin: ClickOrigin, hints: dict[str, str], view_id: str) -> None:
-    words = await deps.changes.invite(origin.team_id, origin.user_id, hints.get("job", ""), hints.get("trainer", ""),
-                                      hints.get("name") or "The trainer")
+    words = await deps.changes.invite(origin.team_id, origin.user_id, hints.get("job", ""), hints.get("trainer", ""))
     await _update(deps, view_id, said(INVITE_TITLE, words))
 
 
