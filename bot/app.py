@@ -160,7 +160,7 @@ def slack_deps(core: Core, client: AsyncWebClient, outbox: Outbox) -> SlackDeps:
         outbox=outbox,
         board=JobBoard(core.redis, namespace, core.accounts, core.authorizer),
         reminders=reminders,
-        changes=JobChanges(core.redis, namespace, core.accounts, core.authorizer),
+        changes=JobChanges(core.redis, namespace, core.accounts, core.authorizer, core.engine),
     )
 
 

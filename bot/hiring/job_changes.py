@@ -21,8 +21,10 @@ from bot.hiring import wording
 from bot.hiring.accounts import Accounts
 from bot.hiring.authz import Action, Attempt, Authorizer
 from bot.hiring.board import NOT_THIS_WORKSPACE
+from bot.hiring.engine import HiringEngine
 from bot.hiring.jobs import JobRecord, lookup_job, update_fields
-from bot.hiring.views import Link, Mention, Strong, Words
+from bot.hiring.states import State
+from bot.hiring.views import Link, Mention, Reply, Strong, Words
 from bot.infra.storage import Redis
 from bot.opentrain import errors
 from bot.opentrain.fields import DOCUMENTED_ENUMS, DOCUMENTED_KEY_TYPES
@@ -78,6 +80,7 @@ class EditOutcome:
     unpublished: bool = False  # moderation blocked it: the job is back to DRAFT
     record: JobRecord | None = None
     for_thread: Words = ()  # what the job's thread should hear, when anything
+    reopened: Reply | None = None  # the conversation back at review: the views its thread should show
 
 
 @dataclass(frozen=True)
@@ -153,11 +156,13 @@ def _same(spec: EditableField, value: Any) -> bool:
 
 
 class JobChanges:
-    def __init__(self, redis: Redis, namespace: str, accounts: Accounts, authorizer: Authorizer):
+    def __init__(self, redis: Redis, namespace: str, accounts: Accounts, authorizer: Authorizer,
+                 engine: HiringEngine):
         self._redis = redis
         self._namespace = namespace
         self._accounts = accounts
         self._authz = authorizer
+        self._engine = engine  # takes a job moderation unpublished back to its review card
 
     async def job_for(self, action: Action, workspace_id: str, user_id: str, job_id: str) -> JobRecord | Words:
         """The job's record when it is this workspace's and `user_id` may do `action` to it now; else the refusal."""
@@ -198,11 +203,13 @@ class JobChanges:
             if not exc.moderation_blocked:
                 return EditOutcome((wording.edit_refusal(exc),), applied=False)
             await update_fields(self._redis, self._namespace, job_id, changes)
-            reasons, draft = exc.moderation_reasons or [exc.message], client.links.draft_page(job_id)
-            return EditOutcome(_unpublished(("Your edit to ", Strong(title)), reasons, draft),
-                               applied=True, unpublished=True, record=record,
+            reopened = await self._reopen(record, {**record.fields, **changes})
+            how = REVIEW_AGAIN if reopened else _fix_on_opentrain(client.links.draft_page(job_id))
+            reasons = exc.moderation_reasons or [exc.message]
+            return EditOutcome(_unpublished(("Your edit to ", Strong(title)), reasons, how),
+                               applied=True, unpublished=True, record=record, reopened=reopened,
                                for_thread=_unpublished(("An edit by ", Mention(user_id), " to ", Strong(title)),
-                                                       reasons, draft))
+                                                       reasons, how))
         except errors.OpenTrainError as exc:
             if isinstance(exc, (errors.TransportError, errors.ServerError)):
                 log.warning("the edit of job %s may not have gone through: %s", job_id, type(exc).__name__)
@@ -210,6 +217,16 @@ class JobChanges:
         await update_fields(self._redis, self._namespace, job_id, changes)
         return EditOutcome(("Saved your changes to ", Strong(title), " on OpenTrain; it stays open for proposals."),
                            applied=True, record=record)
+
+    async def _reopen(self, record: JobRecord, fields: dict[str, Any]) -> Reply | None:
+        """The job's conversation back at its review card, or None when it cannot go there now."""
+        try:
+            reply = await self._engine.reopen(record.ref, job_id=record.job_id, requester=record.requester,
+                                              fields=fields, job_url=record.job_url)
+        except errors.OpenTrainError as exc:  # its record had expired and could not be made again
+            log.warning("cannot reopen the conversation of job %s: %s", record.job_id, type(exc).__name__)
+            return None
+        return reply if reply.state is State.REVIEW else None
 
     # ---- invite
 
@@ -262,9 +279,16 @@ def _title(record: JobRecord) -> str:
     return str(record.fields.get("jobTitle") or "this job")
 
 
-def _unpublished(subject: Words, reasons: list[str], draft_url: str) -> Words:
+REVIEW_AGAIN: Words = ("To fix it: its review card is back in the job's thread; type `edit <field>` there to change "
+                       "what the reasons name, then `publish`.",)
+
+
+def _fix_on_opentrain(draft_url: str) -> Words:
+    return ("To fix it: change what the reasons name in ", Link(draft_url, "the draft on OpenTrain"),
+            " and publish it again there.")
+
+
+def _unpublished(subject: Words, reasons: list[str], how: Words) -> Words:
     why = "".join(f"\n• {reason}" for reason in reasons)
-    return (*subject, " was applied, but OpenTrain's moderation blocked it, so the job is "
-            f"back to a draft and takes no proposals until it is published again. Why:{why}\nTo fix it: change what "
-            "the reasons name in ", Link(draft_url, "the draft on OpenTrain"), " and publish it again there, or start "
-            "a new job with `/hire`.")
+    return (*subject, " was applied, but OpenTrain's moderation blocked it, so the job is back to a draft and takes "
+            f"no proposals until it is published again. Why:{why}\n", *how)

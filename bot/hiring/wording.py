@@ -132,6 +132,8 @@ STATUS_WORDS = {"DRAFT": "a draft (not published)", "ARCHIVED": "closed", "CLOSE
 EDIT_UNSURE = ("I couldn't reach OpenTrain, so I can't tell whether the edit went through. Check the job on your Home "
                "tab before trying again.")
 NO_SUCH_TRAINER = "OpenTrain has no trainer with that profile."
+REOPENED = ("OpenTrain's moderation sent this job back to draft after an edit. Here it is to review again: `edit "
+            "<field>` to fix what the reasons name, then `publish`.")
 NOT_A_PROFILE = ("That isn't an OpenTrain profile: paste a link like https://app.opentrain.ai/profile/maria-g, or "
                  "just its last part (maria-g).")
 

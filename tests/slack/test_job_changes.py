@@ -21,11 +21,13 @@ from bot.app import serve_http
 from bot.hiring.wording import NOT_A_PROFILE
 from bot.slack.blocks.job_changes import CONFIRM_INVITE_VIEW, EDIT_VIEW, INVITE_VIEW, TRAINER
 from bot.slack.blocks.jobs import EDIT_JOB, INVITE_TRAINER
-from tests.slack.conftest import REQUESTER, STRANGER, TEAM, HttpSlack, Person
+from tests.slack.conftest import REQUESTER, STRANGER, TEAM, HttpSlack, Person, labels
+from tests.slack.conftest import text_of as text_of_message
 from tests.slack.story import eventually, in_thread, publish_a_job
 from tests.slack.test_jobs import home_opened, job_buttons
 from tests.support import slack_signing as signing
 from tests.support.market import Market, seed_job
+from tests.support.slack_api import PostedMessage
 from tests.support.untrusted import assert_nothing_from_outside
 
 OTHER_TEAM = "T2"
@@ -86,6 +88,10 @@ async def opened_modal(slack_api, slack: HttpSlack, user: str, action_id: str, j
     return await modal_saying(slack_api, view_id, marker)
 
 
+def after(earlier: PostedMessage, message: PostedMessage | None) -> PostedMessage | None:
+    return message if message is not None and float(message.ts) > float(earlier.ts) else None
+
+
 def inputs(view: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {block["block_id"]: block["element"] for block in view["blocks"] if block.get("type") == "input"}
 
@@ -143,13 +149,29 @@ async def test_edit_applied_blocked_by_moderation_and_not_open(make_settings, sl
         assert "back to a draft" in text_of(blocked) and "below the $1.00 minimum" in text_of(blocked)
         assert job.status == "DRAFT" and job.fields["pricePerHour"] == 0.5
         note = await eventually(lambda: in_thread(slack_api, root, "moderation blocked it"), "the thread's note")
-        assert f"<@{REQUESTER}>" in note.text and "publish it again" in note.text
+        assert f"<@{REQUESTER}>" in note.text and "review card is back" in note.text
+        assert "review card is back in the job's thread" in text_of(blocked)
 
         # Not open any more: the same form saved again is explained, nothing applied.
         await submit(slack, submitted(REQUESTER, again, {"headcount": "7"}))
         explained = await modal_saying(slack_api, again["id"], "can't be edited")
         assert "a draft (not published)" in text_of(explained) and "only open jobs can" in text_of(explained)
         assert job.fields["headcount"] == 12
+
+        # Fixed and published again through the conversation: its review card is back in the thread.
+        card = await eventually(lambda: in_thread(slack_api, root, "Review your job"), "the review card again")
+        assert after(note, card) and "Publish" in labels(card)
+        await eventually(lambda: "review" in slack_api.messages[(root.channel, root.ts)].text, "the root at review")
+        requester = Person(REQUESTER, slack, slack_api)
+        assert await requester.say("edit pricePerHour", root) == 200
+        await eventually(lambda: after(card, in_thread(slack_api, root, "per hour")), "the question")
+        assert await requester.say("20", root) == 200
+        card = await eventually(lambda: after(card, in_thread(slack_api, root, "Review your job")),
+                                "the review card after the fix")
+        assert await requester.click(card, "Publish") == 200
+        await eventually(lambda: job.status == "OPEN" or None, "the job open again")
+        assert job.fields["pricePerHour"] == 20
+
     market.close()
 
 
@@ -254,4 +276,32 @@ async def test_a_hostile_profile_is_shown_as_text(make_settings, slack_api, sand
         await modal_saying(slack_api, form["id"], "Invited")
         assert "&lt;!here&gt;" in text_of(slack_api.modals[form["id"]])
         assert assert_nothing_from_outside(slack_api, users={REQUESTER}) > 0
+    market.close()
+
+
+async def test_a_blocked_edit_reopens_a_conversation_whose_records_expired(make_settings, slack_api, sandbox_url,
+                                                                         sandbox_server, redis, namespace):
+    """Weeks after publishing, the conversation's record and its Slack record are gone: the job's own record is
+    enough to bring its review card back to the thread, under the root message that keeps the job's title."""
+    market = Market(sandbox_url)
+    settings = make_settings(opentrain_api_token=market.account())
+    async with serve_http(settings, port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        slack = HttpSlack([server.url], http)
+        root = await publish_a_job(Person(REQUESTER, slack, slack_api), slack_api)
+        expired = [k async for k in redis.scan_iter(f"{namespace}:ws:{TEAM}:*conv:*")]
+        assert len(expired) >= 2
+        await redis.delete(*expired)
+        assert await slack.event(home_opened(REQUESTER)) == 200
+        home = await eventually(lambda: slack_api.homes.get(REQUESTER), "the requester's Home tab")
+        job_id = job_buttons(home, EDIT_JOB)[0]["value"]
+        form = await opened_modal(slack_api, slack, REQUESTER, EDIT_JOB, job_id, "empty fields stay")
+        await submit(slack, submitted(REQUESTER, form, {"pricePerHour": "0.5"}))
+        await modal_saying(slack_api, form["id"], "review card is back")
+        card = await eventually(lambda: in_thread(slack_api, root, "Review your job"), "the review card again")
+        assert "Publish" in labels(card) and "0.5" in text_of_message(card)
+        title = sandbox_server.world.jobs[job_id].fields["jobTitle"]
+        await eventually(lambda: "review" in slack_api.messages[(root.channel, root.ts)].text or None, "the root")
+        assert title.split()[0] in slack_api.messages[(root.channel, root.ts)].text
+        assert await Person(REQUESTER, slack, slack_api).click(card, "Publish") == 200
+        await eventually(lambda: in_thread(slack_api, root, "moderation blocked this job"), "publish refused again")
     market.close()

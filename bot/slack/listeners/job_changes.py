@@ -119,6 +119,11 @@ async def _save_edit(deps: SlackDeps, origin: ClickOrigin, job_id: str, changes:
     await _update(deps, view_id, said(EDIT_TITLE, outcome.words))
     if outcome.for_thread:
         await _tell_thread(deps, outcome)
+    if outcome.reopened and outcome.record:
+        record = outcome.record
+        await deps.dialogue.reopened(origin.team_id, record.ref.conversation_id, record.surface,
+                                     str(record.fields.get("jobTitle") or ""), outcome.reopened,
+                                     message_id=f"reopen:{job_id}:{view_id}")
     if outcome.applied:
         await publish_home(deps, origin.team_id, origin.user_id)  # the title or status may have changed
 
