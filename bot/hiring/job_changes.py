@@ -12,6 +12,7 @@ DRAFT: the outcome says so (`unpublished`) with the reasons, and how to fix and 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ EDITABLE: tuple[tuple[str, str], ...] = (
     ("pricePerLabel", "Pay per label (USD)"),
     ("fixedPrice", "Fixed price (USD)"),
 )
+PROBE_WAIT_SECONDS = 1.0
 REQUIRED_TEXT = frozenset({"jobTitle", "jobDescription"})  # a job always has these; clearing one is a mistake
 
 
@@ -180,9 +182,9 @@ class JobChanges:
         if not isinstance(record, JobRecord):
             return record
         enums = dict(DOCUMENTED_ENUMS)
-        try:
-            enums.update((await self._accounts.capabilities(workspace_id)).enums)
-        except errors.OpenTrainError as exc:  # the documented values will do
+        try:  # cached for an hour; bounded, since a modal submission must be answered within 3 s
+            enums.update((await asyncio.wait_for(self._accounts.capabilities(workspace_id), PROBE_WAIT_SECONDS)).enums)
+        except (errors.OpenTrainError, TimeoutError) as exc:  # the documented values will do
             log.info("no capabilities for the edit form (%s)", type(exc).__name__)
         fields = tuple(EditableField(key, label, DOCUMENTED_KEY_TYPES[key], record.fields.get(key),
                                      tuple(enums.get(key, ())))
