@@ -305,3 +305,24 @@ async def test_a_blocked_edit_reopens_a_conversation_whose_records_expired(make_
         assert await Person(REQUESTER, slack, slack_api).click(card, "Publish") == 200
         await eventually(lambda: in_thread(slack_api, root, "moderation blocked this job"), "publish refused again")
     market.close()
+
+
+async def test_a_blocked_edit_while_a_claim_waits_points_to_the_draft_instead(make_settings, slack_api,
+                                                                             sandbox_url, sandbox_server):
+    """The requester (an admin) was asked who should own the OpenTrain account: the conversation waits for that, so
+    it is not taken back to review; the words say where to fix the draft instead."""
+    settings = make_settings()  # the bot registers its own, unclaimed, account
+    async with serve_http(settings, port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        slack = HttpSlack([server.url], http)
+        root = await publish_a_job(Person(REQUESTER, slack, slack_api), slack_api)
+        assert await slack.event(home_opened(REQUESTER)) == 200
+        home = await eventually(lambda: slack_api.homes.get(REQUESTER), "the requester's Home tab")
+        job_id = job_buttons(home, EDIT_JOB)[0]["value"]
+        form = await opened_modal(slack_api, slack, REQUESTER, EDIT_JOB, job_id, "empty fields stay")
+        await submit(slack, submitted(REQUESTER, form, {"jobDescription": "Solve captchas for our scrapers."}))
+        blocked = await modal_saying(slack_api, form["id"], "moderation blocked it")
+        assert f"https://app.opentrain.ai/job-post?jobId={job_id}" in text_of(blocked)
+        assert "CAPTCHAs" in text_of(blocked) and sandbox_server.world.jobs[job_id].status == "DRAFT"
+        note = await eventually(lambda: in_thread(slack_api, root, "moderation blocked it"), "the thread's note")
+        assert "the draft on OpenTrain" in text_of_message(note)
+        assert not in_thread(slack_api, root, "sent this job back to draft")  # no review card: the claim waits
