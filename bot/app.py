@@ -37,6 +37,7 @@ from bot.hiring.authz import Authorizer, Directory, Everyone
 from bot.hiring.board import JobBoard
 from bot.hiring.contracts import ContractDesk
 from bot.hiring.engine import HiringEngine
+from bot.hiring.job_changes import JobChanges
 from bot.hiring.limits import LimitSettings
 from bot.hiring.proposals import ProposalDesk
 from bot.infra.metrics import GaugeReader
@@ -180,6 +181,7 @@ def slack_deps(core: Core, client: AsyncWebClient, cards: ProposalWork) -> Slack
         digests=Digests(core.redis, namespace, board, core.authorizer, client, core.scheduler,
                         hour_utc=settings.digest_hour_utc),
         subscriptions=Subscriptions(core.redis, namespace, board, core.authorizer, client),
+        changes=JobChanges(core.redis, namespace, core.accounts, core.authorizer, core.engine),
     )
 
 

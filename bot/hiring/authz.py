@@ -43,6 +43,8 @@ class Action(StrEnum):
     FUND_MILESTONE = "fund a milestone"
     RELEASE_PAYMENT = "release a payment"
     END_CONTRACT = "end a contract"
+    EDIT_JOB = "edit this job"
+    INVITE_TRAINER = "invite a trainer to this job"
 
 
 MAY: dict[Action, frozenset[Role]] = {
@@ -59,6 +61,8 @@ MAY: dict[Action, frozenset[Role]] = {
     Action.FUND_MILESTONE: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
     Action.RELEASE_PAYMENT: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
     Action.END_CONTRACT: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
+    Action.EDIT_JOB: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
+    Action.INVITE_TRAINER: frozenset({Role.REQUESTER, Role.HIRING_MANAGER}),
 }
 # ALLOW_ANYONE_TO_ANSWER widens answering only: publishing, cancelling and everything else stay as above.
 ANYONE_ANSWERS = frozenset({Role.REQUESTER, Role.MEMBER})

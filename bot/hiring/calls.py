@@ -167,7 +167,7 @@ class Calls:
         await self._limits.published(workspace, conversation.requester, job_id)
         await jobs.record_job(self._redis, self._namespace, jobs.JobRecord(
             job_id=job_id, workspace_id=workspace, ref=conversation.ref, requester=conversation.requester,
-            surface=conversation.surface, job_url=conversation.job_url))
+            surface=conversation.surface, job_url=conversation.job_url, fields=dict(conversation.report.normalized)))
         await self._scheduler.schedule(jobs.LEDGER_KIND, workspace)
         published = Published(job_id=job_id, job_url=conversation.job_url,
                               already_published=result.already_published, warnings=list(result.warnings))

@@ -21,7 +21,7 @@ from bot.hiring.claim import ClaimObserver, ClaimService
 from bot.hiring.decisions import Call, Decision, already_taken, answer, card_changed, publish
 from bot.hiring.intake import JobSource
 from bot.hiring.limits import Limits, LimitSettings
-from bot.hiring.record import Conversation, ConversationRef, Failure
+from bot.hiring.record import Conversation, ConversationRef, Failure, Report
 from bot.hiring.states import OPEN, Event, Op, State
 from bot.hiring.steps import SAVE_ATTEMPTS, Steps
 from bot.hiring.store import ConversationStore
@@ -220,6 +220,34 @@ class HiringEngine:
             conversation.surface = {**conversation.surface, **surface}
             if await self.store.save(conversation):
                 return
+
+    async def reopen(self, ref: ConversationRef, *, job_id: str, requester: str, fields: dict[str, Any],
+                     job_url: str | None = None) -> Reply:
+        """A published job that moderation sent back to draft (a live edit it blocked, the edit applied): its
+        conversation goes back to the review card with the job's fields as they are now, so the requester fixes them
+        (`edit <field>`) and publishes again the usual way. A record gone with time is made again from the job.
+        Nothing moves (state None, or not REVIEW) when the conversation is busy with something else."""
+        for _ in range(SAVE_ATTEMPTS):
+            conversation = await self.store.load(ref) or await self._remade(ref, job_id, requester, job_url)
+            if table.allowed(conversation.state, Event.REOPENED) != {State.REVIEW} or conversation.job_id != job_id:
+                return Reply([], conversation.state)
+            conversation.report = conversation.report.model_copy(update={
+                "normalized": {**conversation.report.normalized, **fields}, "publish_ready": True, "missing": []})
+            conversation.reask, conversation.partial, conversation.failure = None, {}, None
+            conversation.updated_at = self._clock()
+            move(conversation, State.REVIEW, by=Event.REOPENED)
+            if await self.store.save(conversation):
+                return Reply([Notice(wording.REOPENED), questions.review_card(conversation)], State.REVIEW,
+                             taken=True)
+        return Reply([], None)
+
+    async def _remade(self, ref: ConversationRef, job_id: str, requester: str, job_url: str | None) -> Conversation:
+        """A published job's conversation, when its record expired: what the review card needs, from the job."""
+        now = self._clock()
+        features = await self._accounts.capabilities(ref.workspace_id)
+        return Conversation(workspace_id=ref.workspace_id, conversation_id=ref.conversation_id, requester=requester,
+                            state=State.PUBLISHED, created_at=now, updated_at=now, job_id=job_id, job_url=job_url,
+                            report=Report(job_id=job_id, enums=features.enums, update_keys=features.update_keys))
 
     # ---- the claim service calls this
 

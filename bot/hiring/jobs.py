@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from redis.exceptions import WatchError
 
 from bot.hiring.record import ConversationRef
 from bot.infra.storage import Redis, key
@@ -17,6 +20,7 @@ LEDGER_KIND = "ledger"
 # looked up (every proposal event of the job looks it up, refreshing it). `{ns}:jobs:workspaces` likewise: refreshed by
 # every publish and lookup, it expires only once no job of any workspace has been touched for that long.
 JOB_TTL_SECONDS = 90 * 24 * 3600
+AMEND_ATTEMPTS = 10
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,9 @@ class JobRecord:
     job_url: str | None = None
     closed: bool = False  # closed from Slack: no new proposal cards
     cards_to: str = ""  # where a front end routes the job's proposal cards instead of their default place
-
+    # The job's draft fields as last known here (the report at publish, then each edit applied): what "Edit" shows,
+    # since OpenTrain documents no read of a job's own fields.
+    fields: dict[str, Any] = field(default_factory=dict)
 
 
 def _job_key(namespace: str, job_id: str) -> str:
@@ -62,20 +68,37 @@ async def lookup_job(redis: Redis, namespace: str, job_id: str) -> JobRecord | N
 
 async def mark_closed(redis: Redis, namespace: str, job_id: str) -> None:
     """The job was closed: the ledger makes no new cards for it (its record keeps its lifetime)."""
-    await _amend(redis, namespace, job_id, closed=True)
+    await _amend(redis, namespace, job_id, lambda data: {**data, "closed": True})
 
 
 async def route_cards(redis: Redis, namespace: str, job_id: str, to: str) -> None:
     """From now on the job's new proposal cards go to `to` (a front end's place, e.g. a Slack channel)."""
-    await _amend(redis, namespace, job_id, cards_to=to)
+    await _amend(redis, namespace, job_id, lambda data: {**data, "cards_to": to})
 
 
-async def _amend(redis: Redis, namespace: str, job_id: str, **fields: Any) -> None:
-    """Change a job record's fields in place, keeping its lifetime. A lost race with another amendment of the same
-    job (two people routing it at once) keeps one of the two, as either person would expect."""
-    raw = await redis.get(_job_key(namespace, job_id))
-    if raw is not None:
-        await redis.set(_job_key(namespace, job_id), json.dumps({**json.loads(raw), **fields}), keepttl=True)
+async def update_fields(redis: Redis, namespace: str, job_id: str, changes: dict[str, Any]) -> None:
+    """An edit was applied on OpenTrain: remember the new values (the record keeps its lifetime)."""
+    await _amend(redis, namespace, job_id, lambda data: {**data, "fields": {**data.get("fields", {}), **changes}})
+
+
+async def _amend(redis: Redis, namespace: str, job_id: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """Change a job record in place, keeping its lifetime; optimistic (WATCH), so two amendments at once (a close and
+    an edit) both land. A record that is gone stays gone."""
+    record = _job_key(namespace, job_id)
+    async with redis.pipeline(transaction=True) as pipe:
+        for _ in range(AMEND_ATTEMPTS):
+            try:
+                await pipe.watch(record)
+                raw = await pipe.get(record)
+                if raw is None:
+                    return
+                pipe.multi()
+                pipe.set(record, json.dumps(change(json.loads(raw))), keepttl=True)
+                await pipe.execute()
+                return
+            except WatchError:
+                continue
+    raise RuntimeError(f"job record {job_id} kept changing; amendment not applied")
 
 
 async def list_workspaces_with_jobs(redis: Redis, namespace: str) -> list[str]:

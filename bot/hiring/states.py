@@ -37,6 +37,7 @@ class Event(StrEnum):
 
     IDLE = "idle"  # nothing happened for CONVERSATION_IDLE_SECONDS
     CLAIM_SETTLED = "claim_settled"  # the claim poll reached an end
+    REOPENED = "reopened"  # moderation sent the published job back to draft (a live edit it blocked)
 
 
 class IllegalTransition(Exception):

@@ -126,6 +126,8 @@ CALLS: dict[Op, CallMoves] = {
 EVENTS: dict[Event, EventMoves] = {
     Event.IDLE: EventMoves(ACTIVE, frozenset({State.EXPIRED})),
     Event.CLAIM_SETTLED: EventMoves(frozenset({State.CLAIM_PENDING}), frozenset({State.CLAIMED, State.FAILED})),
+    # Back to the review card, to fix and publish again the usual way; not while a claim is waiting for its code.
+    Event.REOPENED: EventMoves(frozenset({State.PUBLISHED, State.CLAIMED}), frozenset({State.REVIEW})),
 }
 
 START = State.DRAFTING  # a new conversation's state: its first step creates the draft

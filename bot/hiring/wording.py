@@ -142,3 +142,46 @@ def how_to_fix(exc: Exception) -> str | None:
     if isinstance(exc, errors.Conflict) and exc.payment_method_required:
         return PAYMENT_FIX
     return None
+
+
+# ---- a live job's edit and invites (contract §2.5.7, §2.5.9) ----------------------------------------------------
+
+STATUS_WORDS = {"DRAFT": "a draft (not published)", "ARCHIVED": "closed", "CLOSED": "closed",
+                "PENDING_APPROVAL": "waiting for approval", "ONGOING": "under way", "COMPLETED": "completed"}
+EDIT_UNSURE = ("I couldn't reach OpenTrain, so I can't tell whether the edit went through. Check the job on your Home "
+               "tab before trying again.")
+NO_SUCH_TRAINER = "OpenTrain has no trainer with that profile."
+REOPENED = ("OpenTrain's moderation sent this job back to draft after an edit. Here it is to review again: `edit "
+            "<field>` to fix what the reasons name, then `publish`.")
+NOT_A_PROFILE = ("That isn't an OpenTrain profile: paste a link like https://app.opentrain.ai/profile/maria-g, or "
+                 "just its last part (maria-g).")
+
+
+def job_status(status: str | None) -> str:
+    return STATUS_WORDS.get((status or "").upper(), (status or "not open").lower())
+
+
+def edit_refusal(exc: errors.OpenTrainError) -> str:
+    """Why a live edit did not go through (moderation's refusal, which did apply it, is worded by the caller)."""
+    if isinstance(exc, errors.Conflict) and exc.not_open:
+        return f"That job can't be edited: it is {job_status(exc.job_status)} on OpenTrain, and only open jobs can."
+    if isinstance(exc, errors.BadRequest):
+        return f"OpenTrain didn't accept the edit: {api_refusal(exc)}"
+    if isinstance(exc, (errors.TransportError, errors.ServerError)):
+        return EDIT_UNSURE
+    if isinstance(exc, errors.NotFound):
+        return "OpenTrain doesn't know that job on this workspace's account."
+    return f"The edit didn't go through. {refusal(exc)}"
+
+
+def invite_refusal(exc: errors.OpenTrainError, trainer: str) -> str:
+    if isinstance(exc, errors.Conflict):
+        if exc.job_not_published:
+            return "That job isn't published on OpenTrain right now, so nobody can be invited to it."
+        if exc.not_a_freelancer:
+            return f"{trainer} isn't a trainer on OpenTrain (it's a client account), so they can't be invited."
+        if exc.freelancer_unavailable:
+            return f"{trainer} isn't taking new work right now, so OpenTrain won't send the invite."
+    if isinstance(exc, errors.NotFound):
+        return NO_SUCH_TRAINER
+    return f"The invite wasn't sent. {refusal(exc)}"

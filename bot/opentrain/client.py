@@ -21,7 +21,7 @@ import httpx
 from pydantic import BaseModel, SecretStr, ValidationError
 
 from bot.opentrain.errors import OpenTrainError
-from bot.opentrain.links import OPENTRAIN_APP_URL, LinkPolicy, is_user_code
+from bot.opentrain.links import OPENTRAIN_APP_URL, LinkPolicy, is_opentrain_id, is_user_code
 from bot.opentrain.models import (
     Approval,
     ApprovalEnvelope,
@@ -34,7 +34,10 @@ from bot.opentrain.models import (
     ContractEnded,
     ConversationOpened,
     DraftReport,
+    Freelancer,
     HireApproval,
+    Invited,
+    JobEdited,
     Milestone,
     MyJob,
     Proposal,
@@ -165,6 +168,25 @@ class OpenTrainClient:
         async for job in self._paginate(MyJob, "jobs/mine", "jobs", {"status": status, "limit": page_size}):
             job.job_url = self.links.trusted(job.job_url, what="job URL") or self.links.job_page(job.id)
             yield job
+
+    async def edit_job(self, job_id: str, fields: dict[str, Any]) -> JobEdited:
+        """Edit a live (OPEN) job. Every edit is re-moderated and PATCH /jobs is not in the contract's idempotency
+        table (§4.6), so an ambiguous failure is not repeated: the caller says it may not have gone through."""
+        if not fields:
+            raise ValueError("edit_job needs at least one field")
+        return await self._public(JobEdited, "PATCH", f"jobs/{_segment(job_id)}", json=fields, idempotent=False)
+
+    async def get_freelancer(self, id_or_slug: str) -> Freelancer:
+        """A trainer's masked public profile, by user id or profile slug."""
+        freelancer = await self._public(Freelancer, "GET", f"freelancers/{_segment(id_or_slug)}")
+        if is_opentrain_id(freelancer.profile_slug):
+            freelancer.profile_url = self.links.profile_page(str(freelancer.profile_slug))
+        return freelancer
+
+    async def invite(self, job_id: str, freelancer_id: str) -> Invited:
+        """Invite a trainer to a published job; idempotent per freelancer (§4.6: `alreadyInvited`)."""
+        return await self._public(Invited, "POST", f"jobs/{_segment(job_id)}/invites",
+                                  json={"freelancerId": freelancer_id}, idempotent=True)
 
     def job_proposals(self, job_id: str, status: str | None = None, page_size: int = 25) -> AsyncIterator[Proposal]:
         return self._paginate(Proposal, f"jobs/{_segment(job_id)}/proposals", "proposals",

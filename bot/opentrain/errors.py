@@ -11,7 +11,9 @@
     ├── BadRequest                 400: .issues (zod)
     │   └── NotPublishReady        400 on publish: .validation, .missing_fields
     ├── NotFound                   404
-    ├── Conflict                   409: .payment_method_required, .billing_url
+    ├── Conflict                   409: .payment_method_required, .billing_url; a live edit's .moderation_blocked,
+    │                              .moderation_reasons, .not_open, .job_status; an invite's .job_not_published,
+    │                              .not_a_freelancer, .freelancer_unavailable
     ├── RateLimited                429: .retry_after (seconds)
     ├── ServerError                5xx
     └── OAuthError                 agent auth: .error (code), .description
@@ -154,6 +156,39 @@ class Conflict(OpenTrainError):
     def billing_url(self) -> str | None:
         url = self.details.get("billingUrl")
         return str(url) if url else None
+
+    # `PATCH /jobs/{id}` (contract §2.5.7)
+    @property
+    def moderation_blocked(self) -> bool:
+        """Moderation refused a live edit: the edit IS applied and the job is back to DRAFT."""
+        return self.reason == "moderation_blocked"
+
+    @property
+    def moderation_reasons(self) -> list[str]:
+        return [str(r) for r in self.details.get("reasons") or []]
+
+    @property
+    def not_open(self) -> bool:
+        """The job is not OPEN (`details.requiredStatus`); `job_status` says what it is."""
+        return self.reason is None and self.details.get("requiredStatus") == "OPEN"
+
+    @property
+    def job_status(self) -> str | None:
+        status = self.details.get("status")
+        return str(status) if status else None
+
+    # `POST /jobs/{id}/invites` (contract §2.5.9)
+    @property
+    def job_not_published(self) -> bool:
+        return self.reason == "job_not_published"
+
+    @property
+    def not_a_freelancer(self) -> bool:
+        return self.reason == "not_a_freelancer"
+
+    @property
+    def freelancer_unavailable(self) -> bool:
+        return self.reason == "freelancer_unavailable"
 
 
 class RateLimited(OpenTrainError):

@@ -21,3 +21,10 @@ DOCUMENTED_KEY_TYPES: dict[str, str] = {
     "countries": "array",
     "labelTypes": "array",
 }
+
+# The enum values §2.4.3 documents; the capabilities probe's `draft.enums` wins when it names a key.
+DOCUMENTED_ENUMS: dict[str, list[str]] = {
+    "paymentType": ["PAY_PER_LABEL", "PAY_PER_HOUR", "FIXED_PRICE"],
+    "experienceLevel": ["EXPERT", "ENTRY_LEVEL", "INTERMEDIATE", "ANY_EXPERIENCE_LEVEL"],
+    "dataVolumeUnit": ["HOURS_OF_RECORDING_AUDIO_VIDEO", "NUMBER_OF_FILES", "NUMBER_OF_WORDS", "UNKNOWN_NOT_SPECIFIED"],
+}

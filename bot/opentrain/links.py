@@ -24,6 +24,7 @@ OPENTRAIN_APP_URL = "https://app.opentrain.ai"
 # Letters, digits, `_` and `-`, 1 to 128 of them: safe in a path, a query, an action value and mrkdwn alike.
 ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,128}")
 USER_CODE = re.compile(r"[0-9]{6}")
+PROFILE_PATH = re.compile(r"/profile/([A-Za-z0-9_-]{1,128})/?")  # a trainer's page: `profilePath` (contract §2.7.1)
 MAX_URL_LENGTH = 2048
 # RFC 3986 characters only: no spaces, quotes, `<`, `>`, `|`, backslashes or controls, which could end a Slack link
 # (`<url|label>`) early or smuggle markup.
@@ -121,6 +122,25 @@ class LinkPolicy:
     def conversation_page(self, conversation_id: str) -> str:
         """Where the hiring side writes to a candidate once the conversation is open."""
         return f"{self.app_url}/messages?conversationId={_id(conversation_id)}"
+
+    def draft_page(self, job_id: str) -> str:
+        """Where a job that is a draft again is fixed and published (the contract's `draftUrl` shape)."""
+        return f"{self.app_url}/job-post?jobId={_id(job_id)}"
+
+    def profile_page(self, slug: str) -> str:
+        """A trainer's public profile (the contract's `profilePath`, on the web app)."""
+        return f"{self.app_url}/profile/{_id(slug)}"
+
+    def profile_slug(self, text: str) -> str | None:
+        """The slug (or user id) a person gave for a trainer: a bare slug, or a profile link on a trusted OpenTrain
+        host (`https://app.opentrain.ai/profile/<slug>`); None for anything else."""
+        value = text.strip()
+        if is_opentrain_id(value):
+            return value
+        if not self.is_trusted(value):
+            return None
+        found = PROFILE_PATH.fullmatch(urlsplit(value).path)
+        return found.group(1) if found else None
 
     def approval_page(self, approval_id: str) -> str:
         """Where a signed-in human approves a hire request (the contract's `approvalUrl` shape, §2.11)."""

@@ -341,6 +341,25 @@ class CloseResult(ApiModel):
     already_closed: bool = False
 
 
+class JobEdited(ApiModel):
+    """`PATCH /jobs/{id}`: the edit went through moderation and the job is still OPEN."""
+
+    ok: bool = True
+    job_id: OpenTrainId
+    status: str | None = None
+    moderation: dict[str, Any] | None = None
+
+
+class Invited(ApiModel):
+    """`POST /jobs/{id}/invites`: 201 a new invited proposal, 200 the same one again (`already_invited`)."""
+
+    ok: bool = True
+    proposal_id: OpenTrainId | None = None
+    job_id: OpenTrainId | None = None
+    freelancer_id: OpenTrainId | None = None
+    already_invited: bool = False
+
+
 class ProposalCounts(ApiModel):
     total: int = 0
     unreviewed: int = 0
@@ -356,6 +375,47 @@ class MyJob(ApiModel):
     updated_at: str | None = None
     job_url: str | None = None
     proposal_counts: ProposalCounts = Field(default_factory=ProposalCounts)
+
+
+# --- freelancers -------------------------------------------------------------------------------------------------
+
+class FreelancerStats(ApiModel):
+    job_success_score: float | None = None
+    review_count: int | None = None
+    average_rating: float | None = None
+
+
+class Freelancer(ApiModel):
+    """`GET /freelancers/{idOrSlug}`: the masked public profile, read from `{"freelancer": {...}}` (or bare)."""
+
+    id: OpenTrainId
+    profile_slug: str | None = None
+    display_name: str | None = None
+    first_name: str | None = None
+    last_name_initial: str | None = None
+    talent_type: str | None = None
+    title: str | None = None
+    bio: str | None = None
+    country: str | None = None
+    hourly_rate_usd: float | None = None
+    availability: str | None = None
+    expertise_level: str | None = None
+    identity_verified: bool | None = None
+    stats: FreelancerStats = Field(default_factory=FreelancerStats)
+    # Not on the wire: the profile page the client builds from a well-formed slug (links.LinkPolicy.profile_page).
+    profile_url: str | None = Field(default=None, exclude=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, value: Any) -> Any:
+        return _unwrap(value, "freelancer")
+
+    @property
+    def name(self) -> str:
+        if self.display_name:
+            return self.display_name
+        initial = f" {self.last_name_initial}." if self.last_name_initial else ""
+        return f"{self.first_name or 'A trainer'}{initial}"
 
 
 # --- proposals ---------------------------------------------------------------------------------------------------
@@ -528,7 +588,9 @@ class ApprovalEnvelope(ApiModel):
         return value if isinstance(value, dict) and "approval" in value else {"approval": value}
 
 
-class Freelancer(ApiModel):
+class ContractTrainer(ApiModel):
+    """The trainer on a contract, as the contract names them (masked)."""
+
     user_id: str | None = None
     display_name: str | None = None
     country: str | None = None
@@ -580,7 +642,7 @@ class Contract(ApiModel):
     proposal_id: OpenTrainId | None = None
     payment_type: str = "FIXED_PRICE"
     rate_usd: float | None = None
-    freelancer: Freelancer = Field(default_factory=Freelancer)
+    freelancer: ContractTrainer = Field(default_factory=ContractTrainer)
     milestones: list[Milestone] = Field(default_factory=list)
     budget: Budget | None = None  # only on GET /contracts/{id}
 

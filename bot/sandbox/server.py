@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.sandbox import routes_agent, routes_control, routes_payments, routes_public
+from bot.sandbox import live_jobs, routes_agent, routes_control, routes_payments, routes_public
 from bot.sandbox.records import OAuthError, PublicError
 from bot.sandbox.world import World
 
@@ -29,7 +29,8 @@ def create_app(world: World | None = None) -> web.Application:
     app = web.Application(middlewares=[_opentrain_middleware], client_max_size=4 * 1024 * 1024)
     app[WORLD] = world = world or World()
     for routes in (routes_agent.AgentRoutes(world), routes_public.PublicRoutes(world),
-                   routes_control.ControlRoutes(world), routes_payments.PaymentRoutes(world)):
+                   routes_control.ControlRoutes(world), routes_payments.PaymentRoutes(world),
+                   live_jobs.LiveJobRoutes(world)):
         routes.register(app)
     app.on_cleanup.append(_close_webhooks)
     return app

@@ -8,6 +8,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.hiring.board import JobBoard
 from bot.hiring.contracts import ContractDesk
+from bot.hiring.job_changes import JobChanges
 from bot.hiring.proposals import ProposalDesk
 from bot.infra.settings import Settings
 from bot.slack.dedupe import EventDeduper
@@ -39,3 +40,4 @@ class SlackDeps:
     subscriptions: Subscriptions  # /hire subscribe: a job's proposal cards routed to another channel
     contracts: ContractDesk  # what the contract cards' buttons do
     money: SlackMoney  # the contract cards this workspace shows
+    changes: JobChanges  # a live job's Edit and Invite a trainer

@@ -11,6 +11,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
+from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
@@ -329,6 +330,20 @@ class SlackDialogue:
                                       conversation.job_url or None)
         await self._update(conversation.channel, conversation.root_ts or conversation.thread_ts, message)
         await self._remember(team_id, conversation, root_state="closed")
+
+    async def reopened(self, team_id: str, conversation_id: str, surface: dict[str, Any], title: str,
+                       reply: Reply, message_id: str) -> None:
+        """A published job's conversation back at its review card (moderation unpublished it after an edit): shown
+        in its thread. A thread whose Slack record lapsed is remembered again from the job's surface."""
+        conversation = await self._registry.get(team_id, conversation_id)
+        if conversation is None:
+            channel, thread_ts = str(surface.get("channel") or ""), str(surface.get("thread_ts") or "")
+            if not channel or not thread_ts:
+                return  # published from a front end without a thread
+            conversation = SlackConversation(conversation_id=conversation_id, channel=channel, thread_ts=thread_ts,
+                                             requester=str(surface.get("requester") or ""), title=title)
+            await self._registry.restore(team_id, conversation)
+        await self.show(team_id, conversation, reply, message_id)
 
     # ---- rendering a reply --------------------------------------------------------------------------------------
 

@@ -82,6 +82,14 @@ class SlackRegistry:
                                          conversation.conversation_id, *fields)
         return bool(created)
 
+    async def restore(self, workspace_id: str, conversation: SlackConversation) -> None:
+        """Remember a conversation whose record lapsed (a published job's thread, weeks later) as it is now."""
+        record = self._conversation_key(workspace_id, conversation.conversation_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.hset(record, mapping={name: str(value) for name, value in vars(conversation).items()})
+            pipe.expire(record, self._ttl)
+            await pipe.execute()
+
     async def get(self, workspace_id: str, conversation_id: str) -> SlackConversation | None:
         stored = await self._redis.hgetall(self._conversation_key(workspace_id, conversation_id))
         return SlackConversation(**{str(k): str(v) for k, v in stored.items()}) if stored else None

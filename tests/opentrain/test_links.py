@@ -112,3 +112,30 @@ def test_nothing_but_the_configured_origins_is_ever_trusted(url):
        st.text(alphabet=st.characters(codec="ascii"), max_size=60))
 def test_foreign_prefixes_never_pass_whatever_follows(prefix, rest):
     assert POLICY.trusted(prefix + rest) is None
+
+
+@pytest.mark.parametrize("given, slug", [
+    ("maria-g", "maria-g"),
+    ("  usr_46bba5e5  ", "usr_46bba5e5"),
+    ("https://app.opentrain.ai/profile/maria-g", "maria-g"),
+    ("https://app.opentrain.ai/profile/maria-g/?ref=slack#reviews", "maria-g"),
+    ("https://evil.example/profile/maria-g", None),
+    ("https://app.opentrain.ai.evil.example/profile/maria-g", None),
+    ("https://app.opentrain.ai@evil.example/profile/maria-g", None),
+    ("http://app.opentrain.ai/profile/maria-g", None),  # plain http off loopback
+    ("https://app.opentrain.ai/jobs/job_1", None),  # a page, but not a profile
+    ("https://app.opentrain.ai/profile/maria-g/reviews", None),
+    ("javascript:alert(1)", None),
+    ("maria g", None),
+    ("<@U123>", None),
+    ("", None),
+])
+def test_a_trainer_is_named_by_a_profile_link_on_opentrain_or_a_bare_slug(given, slug):
+    assert POLICY.profile_slug(given) == slug
+
+
+def test_profile_and_draft_pages_built_from_ids():
+    assert POLICY.profile_page("maria-g") == "https://app.opentrain.ai/profile/maria-g"
+    assert POLICY.draft_page("job_1") == "https://app.opentrain.ai/job-post?jobId=job_1"
+    with pytest.raises(ValueError):
+        POLICY.profile_page("maria|<!here>")

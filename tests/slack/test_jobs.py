@@ -40,9 +40,15 @@ def home_text(slack_api, user: str) -> str:
     return json.dumps(slack_api.homes.get(user) or {}, ensure_ascii=False)
 
 
-def close_buttons(view_or_blocks: Any) -> list[str]:
+def job_buttons(view_or_blocks: Any, action_id: str = CLOSE_JOB) -> list[dict[str, Any]]:
+    """The buttons with `action_id` on a Home view or a message's blocks, one per job."""
     blocks = view_or_blocks.get("blocks", []) if isinstance(view_or_blocks, dict) else view_or_blocks
-    return [b["accessory"]["value"] for b in blocks if (b.get("accessory") or {}).get("action_id") == CLOSE_JOB]
+    return [element for block in blocks if block.get("type") == "actions" for element in block["elements"]
+            if element.get("action_id") == action_id]
+
+
+def close_buttons(view_or_blocks: Any) -> list[str]:
+    return [button["value"] for button in job_buttons(view_or_blocks)]
 
 
 async def test_home_list_and_close_for_the_requester_and_a_manager_only(make_settings, slack_api, sandbox_url):
@@ -60,7 +66,7 @@ async def test_home_list_and_close_for_the_requester_and_a_manager_only(make_set
         [job_id] = close_buttons(home)
         assert "dashcam" in home_text(slack_api, REQUESTER).lower() and "0 proposals" in home_text(slack_api,
                                                                                                    REQUESTER)
-        confirm = next(b["accessory"]["confirm"] for b in home["blocks"] if b.get("accessory"))
+        confirm = job_buttons(home)[0]["confirm"]
         assert confirm["confirm"]["text"] == "Close job"
 
         # A member who is neither sees no job, and a forged Close click with the job's id closes nothing.

@@ -1,9 +1,10 @@
 """A local stand-in of the Slack Web API: records every call and answers the way Slack does.
 
 Covers what hirebot calls: auth.test, chat.postMessage (returns ts), chat.update, chat.postEphemeral,
-conversations.open, users.info (with profile.email), views.open, apps.connections.open (-> a local websocket URL),
-and uploaded files at their `url_private_download` (the bot token as Bearer; without it, a 200 HTML sign-in page,
-as Slack answers).
+conversations.open, users.info (with profile.email), views.open / views.update / views.push (modals kept by view id),
+views.publish (Home tabs), apps.connections.open (-> a local websocket URL), conversations.info/list/join (channels a
+test declared), and uploaded files at their `url_private_download` (the bot token as Bearer; without it, a 200 HTML
+sign-in page, as Slack answers).
 Failures are scriptable: an error code for the next N calls of a method, a channel the bot cannot post in
 (`not_in_channel`, `channel_not_found`), or HTTP 429 with Retry-After. A failure can also follow the call taking
 effect (a post is posted, then the answer is an error or never comes).
@@ -83,6 +84,7 @@ class SlackApiStandIn:
         self.groups: dict[str, list[str]] = {}
         self.homes: dict[str, dict[str, Any]] = {}  # user id -> the Home tab published for them
         self.channels: dict[str, dict[str, Any]] = {}  # channels a test declared: id -> name, privacy, membership
+        self.modals: dict[str, dict[str, Any]] = {}  # view id -> the modal as last opened, updated or pushed
         self.socket_url: str | None = None
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._closed_channels: dict[str, str] = {}
@@ -356,9 +358,26 @@ class SlackApiStandIn:
         return {"ok": True, "users": group}
 
     def _api_views_open(self, args: dict[str, Any]) -> dict[str, Any]:
-        view = dict(args.get("view") or {})
-        view["id"] = f"V{next(self._ts)}"
-        return {"ok": True, "view": view}
+        if not args.get("trigger_id"):
+            return {"ok": False, "error": "invalid_trigger_id"}
+        return self._modal(dict(args.get("view") or {}), f"V{next(self._ts)}")
+
+    _api_views_push = _api_views_open
+
+    def _api_views_update(self, args: dict[str, Any]) -> dict[str, Any]:
+        view_id = str(args.get("view_id") or "")
+        if view_id not in self.modals:
+            return {"ok": False, "error": "not_found"}
+        return self._modal(dict(args.get("view") or {}), view_id)
+
+    def _modal(self, view: dict[str, Any], view_id: str) -> dict[str, Any]:
+        """A modal kept as Slack would show it; refused as Slack does past 100 blocks or with a long title."""
+        if view.get("type") != "modal" or len((view.get("title") or {}).get("text", "")) > 24:
+            return {"ok": False, "error": "invalid_arguments"}
+        if len(view.get("blocks") or []) > 100 or len(view.get("private_metadata") or "") > 3000:
+            return {"ok": False, "error": "invalid_arguments"}
+        self.modals[view_id] = {**view, "id": view_id}
+        return {"ok": True, "view": self.modals[view_id]}
 
     def _api_conversations_info(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = self.channels.get(str(args.get("channel")))

@@ -19,7 +19,8 @@ HOSTILE_TEXT = "<!here> <!channel> <@U1> <https://evil.example|x> @everyone java
 # What Slack delivers when a person types HOSTILE_TEXT literally: its control characters as entities.
 HOSTILE_TYPED = HOSTILE_TEXT.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
-SHOWN = ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url", "views.open")
+SHOWN = ("chat.postMessage", "chat.update", "chat.postEphemeral", "response_url", "views.open", "views.update",
+         "views.push")
 MARKUP = re.compile(r"<([^<>]*)>")
 URL = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*)://([^\s/?#|<>\"'\\]*)")
 BROADCAST = re.compile(r"(?i)@(here|channel|everyone)\b")

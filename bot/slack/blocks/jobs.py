@@ -2,8 +2,8 @@
 
 Both fit Slack's limits however many jobs there are: a Home view holds at most 100 blocks, a message 50, so each shows
 the newest jobs that fit and says how many more there are (all of them are on OpenTrain). Every value from OpenTrain
-(title, status, link) goes through the escaping helper; the "Close" button carries only the job id, which the server
-checks again when it is clicked.
+(title, status, link) goes through the escaping helper; the "Edit", "Invite a trainer" and "Close" buttons (Close
+with a confirm dialog) carry only the job id, which the server checks again when one is clicked.
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ from bot.slack.blocks.proposals import mrkdwn
 from bot.slack.blocks.safe import escape, link, mention
 
 CLOSE_JOB = "job:close"
+EDIT_JOB = "job:edit"
+INVITE_TRAINER = "job:invite"
 MAX_HOME_BLOCKS = 100
-BLOCKS_PER_JOB = 2  # the job's section and its context line
+BLOCKS_PER_JOB = 2  # the job's section, then its buttons (an open job the viewer may change) or its context line
 TITLE_LIMIT = 150
 STATUS_WORDS = {"OPEN": "open", "DRAFT": "draft", "ARCHIVED": "closed", "CLOSED": "closed"}
 CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")  # a channel id Slack gave: linked as <#C…>, never outside text
@@ -75,11 +77,13 @@ def _job(job: JobLine) -> list[dict[str, Any]]:
     title = link(job.url, job.title[:TITLE_LIMIT])
     status = STATUS_WORDS.get(job.status, escape(job.status.lower() or "unknown"))
     proposals = f"{job.proposals} proposals, {job.unreviewed} not reviewed"
-    accessory = None
-    if job.open and job.may_close:
-        accessory = {**button("Close", CLOSE_JOB, job.job_id, style="danger"), "confirm": _confirm(job)}
-    return [section(f"*{title}*\n{status} · {proposals}", accessory=accessory),
-            context(f"Requested by {mention(job.requester)}")]
+    requested = f"Requested by {mention(job.requester)}"
+    if job.open and job.may_close:  # who may close may edit and invite (authz.MAY); each click is checked again
+        buttons = [button("Edit", EDIT_JOB, job.job_id), button("Invite a trainer", INVITE_TRAINER, job.job_id),
+                   {**button("Close", CLOSE_JOB, job.job_id, style="danger"), "confirm": _confirm(job)}]
+        return [section(f"*{title}*\n{status} · {proposals}\n{requested}"),
+                {"type": "actions", "elements": buttons}]
+    return [section(f"*{title}*\n{status} · {proposals}"), context(requested)]
 
 
 def _confirm(job: JobLine) -> dict[str, Any]:

@@ -67,3 +67,13 @@ def mention(user_id: Any) -> str:
     if isinstance(user_id, str) and SLACK_USER_ID.fullmatch(user_id):
         return f"<@{user_id}>"
     return escape(user_id)
+
+
+def input_value(value: Any, limit: int) -> str | None:
+    """A value prefilled into a modal's text input, or None when it does not fit. Slack shows an input's value as
+    typed and sends it back as typed, never parsing it as markup, so it is not escaped: entities would come back as
+    `&amp;` in the person's own text. A value longer than `limit` is not offered (cut, it would be saved cut)."""
+    if value is None:
+        return ""
+    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return text if len(text) <= limit else None

@@ -9,10 +9,19 @@ from __future__ import annotations
 from slack_bolt.async_app import AsyncApp
 
 from bot.slack.deps import SlackDeps
-from bot.slack.listeners import actions, commands, contract_actions, fallback, home, messages, proposal_actions
+from bot.slack.listeners import (
+    actions,
+    commands,
+    contract_actions,
+    fallback,
+    home,
+    job_changes,
+    messages,
+    proposal_actions,
+)
 
 # fallback last: it matches anything
-LISTENERS = (actions, commands, home, messages, proposal_actions, contract_actions, fallback)
+LISTENERS = (actions, commands, home, job_changes, messages, proposal_actions, contract_actions, fallback)
 
 
 def register_all(app: AsyncApp, deps: SlackDeps) -> None:
