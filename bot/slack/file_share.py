@@ -12,7 +12,7 @@ from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.hiring.intake import IntakeLimits, Unreadable, describe_from_file
+from bot.hiring.intake import IntakeLimits, JobSource, Unreadable, describe_from_file
 from bot.slack.blocks.safe import escape
 from bot.slack.deps import SlackDeps
 from bot.slack.dialogue import SLACK_CALL_ERRORS, failure_code
@@ -49,13 +49,8 @@ async def start_from_file(deps: SlackDeps, shared: dict[str, Any], redelivered: 
         await _reply(deps.client, channel, ts, sentence)
 
     try:
-        settings = deps.settings
-        limits = IntakeLimits(max_file_bytes=settings.max_file_bytes)
-        token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-        file = SlackFile(event["files"][0])  # the first file: one message starts one job
         try:
-            data = await FileDownloader(token, settings.slack_url, settings.max_file_bytes).fetch(file)
-            source = await describe_from_file(file.name, file.mimetype, data, limits=limits)
+            source = await read_shared_file(deps, event["files"][0])  # the first file: one message starts one job
         except Unreadable as exc:
             await tell(escape(exc.sentence))
             return True
@@ -66,6 +61,17 @@ async def start_from_file(deps: SlackDeps, shared: dict[str, Any], redelivered: 
         log.exception("starting a job from a shared file failed")
         await tell("Something went wrong on my side and the job was not started; please share the file again.")
         return True
+
+
+async def read_shared_file(deps: SlackDeps, shared: dict[str, Any]) -> JobSource:
+    """A file Slack shared with the bot (a message's or a modal's), downloaded within MAX_FILE_BYTES and read as a
+    job source; `Unreadable` (with its one sentence) when it can't be used."""
+    settings = deps.settings
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    file = SlackFile(shared)
+    data = await FileDownloader(token, settings.slack_url, settings.max_file_bytes).fetch(file)
+    return await describe_from_file(file.name, file.mimetype, data,
+                                    limits=IntakeLimits(max_file_bytes=settings.max_file_bytes))
 
 
 async def _reply(client: AsyncWebClient, channel: str, ts: str, text: str) -> None:

@@ -45,7 +45,7 @@ async def test_bad_signature_and_stale_timestamp_are_refused(make_settings, slac
                                   headers=tampered)
         assert (forged.status_code, stale.status_code, altered.status_code) == (401, 401, 401)
 
-        usage = await slack.deliver(signing.slash_command_body("", user_id=REQUESTER, channel_id=CHANNEL),
+        usage = await slack.deliver(signing.slash_command_body("help", user_id=REQUESTER, channel_id=CHANNEL),
                                     signing.FORM)
         assert usage.status_code == 200 and "/hire status" in usage.json()["text"]  # answered in the ack
         assert not slack_api.calls_to("chat.postMessage")

@@ -279,6 +279,7 @@ def usage() -> SlackMessage:
     text = (
         "*Hire on OpenTrain from Slack*\n"
         "• `/hire <job description>`: start a job; I ask what's missing in a thread, then show a review card.\n"
+        "• `/hire` alone: a form for the description (or a file with it) and the channel to work in.\n"
         "• `/hire status`: your drafts and jobs with their state.\n"
         "• `/hire list`: your published jobs on OpenTrain, with their proposals (also in my Home tab).\n"
         "• `/hire digest on` / `off`: (hiring managers) a daily list of this channel's unreviewed proposals.\n"

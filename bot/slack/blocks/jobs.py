@@ -19,6 +19,7 @@ from bot.slack.blocks.safe import escape, link, mention
 CLOSE_JOB = "job:close"
 EDIT_JOB = "job:edit"
 INVITE_TRAINER = "job:invite"
+NEW_JOB = "job:new"
 MAX_HOME_BLOCKS = 100
 BLOCKS_PER_JOB = 2  # the job's section, then its buttons (an open job the viewer may change) or its context line
 TITLE_LIMIT = 150
@@ -29,7 +30,8 @@ NO_JOBS = "No jobs yet. Type `/hire` followed by a plain-English description to 
 
 def home_view(jobs: JobList, conversations: list[str]) -> dict[str, Any]:
     """The Home tab of one person: their conversations in progress, the account, their jobs."""
-    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Your hiring"}}]
+    blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Your hiring"}},
+                                    {"type": "actions", "elements": [button("New job", NEW_JOB, "new", "primary")]}]
     blocks.append(section(_account_line(jobs)))
     if conversations:
         blocks += [{"type": "divider"}, section("*In progress*\n" + "\n".join(conversations[:10]))]

@@ -17,11 +17,12 @@ from bot.slack.listeners import (
     home,
     job_changes,
     messages,
+    new_job,
     proposal_actions,
 )
 
 # fallback last: it matches anything
-LISTENERS = (actions, commands, home, job_changes, messages, proposal_actions, contract_actions, fallback)
+LISTENERS = (actions, commands, home, job_changes, messages, new_job, proposal_actions, contract_actions, fallback)
 
 
 def register_all(app: AsyncApp, deps: SlackDeps) -> None:

@@ -7,15 +7,21 @@ does not lose it: another process starts the job instead, and the dialogue makes
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from bot.hiring.intake import Unreadable
 from bot.slack.blocks.conversation import usage
 from bot.slack.blocks.jobs import job_list
+from bot.slack.blocks.new_job import new_job_modal
+from bot.slack.blocks.safe import escape
 from bot.slack.deps import SlackDeps
+from bot.slack.dialogue import SLACK_CALL_ERRORS, failure_code
+from bot.slack.file_share import read_shared_file
 
 log = logging.getLogger(__name__)
 
@@ -28,11 +34,14 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def hire(ack: AsyncAck, command: dict[str, Any], respond: AsyncRespond) -> None:
         text = (command.get("text") or "").strip()
         word = text.lower()
-        if word in ("", "help"):
+        if word == "help":
             message = usage()
             await ack(text=message.text, blocks=message.blocks)  # static: answered in the ack itself
             return
         await ack()
+        if word == "":
+            await _open_new_job(deps, command, respond)  # the trigger id lapses in 3 s: opened at once
+            return
         if word == "status":
             await deps.work.run(partial(_status, deps, command, respond))  # read-only: nothing to keep
             return
@@ -101,17 +110,45 @@ async def _start_claim(deps: SlackDeps, job: dict[str, Any], redelivered: bool) 
     return True
 
 
-async def _start_job(deps: SlackDeps, job: dict[str, Any], redelivered: bool) -> bool:
-    """False: another process is on it; the inbox keeps the step in case that process died."""
-    tell = partial(_tell, job["response_url"])
+async def _open_new_job(deps: SlackDeps, command: dict[str, Any], respond: AsyncRespond) -> None:
     try:
+        await deps.client.views_open(trigger_id=command.get("trigger_id", ""),
+                                     view=new_job_modal(command.get("channel_id")))
+    except SLACK_CALL_ERRORS as exc:
+        log.warning("cannot open the new-job modal (%s)", failure_code(exc))
+        message = usage()
+        await respond(text=message.text, blocks=message.blocks, response_type="ephemeral")
+
+
+async def _start_job(deps: SlackDeps, job: dict[str, Any], redelivered: bool) -> bool:
+    """`/hire <text>`, the new-job modal or the message shortcut: False when another process is on it (the inbox
+    keeps the step in case that process died). `file`: a shared file to read the job from; `reply_to`: the message
+    whose thread holds the conversation."""
+    tell = _teller(deps, job)
+    try:
+        source = await read_shared_file(deps, job["file"]) if job.get("file") else None
         return await deps.dialogue.start(team_id=job["team_id"], user_id=job["user_id"], channel_id=job["channel_id"],
-                                  text=job["text"], message_id=f"command:{job['trigger_id']}", tell=tell,
-                                  redelivered=redelivered)
+                                         text=source.headline if source else job["text"],
+                                         message_id=f"command:{job['trigger_id']}", tell=tell,
+                                         redelivered=redelivered, source=source, reply_to=job.get("reply_to") or None)
+    except Unreadable as exc:
+        await tell(escape(exc.sentence))
+        return True
     except Exception:
         log.exception("/hire failed")
         await tell("Something went wrong on my side and the job was not started; please try again.")
         return True
+
+
+def _teller(deps: SlackDeps, job: dict[str, Any]) -> Callable[[str], Awaitable[None]]:
+    """Notes about a start go through its response_url; a modal has none: to the person alone in the channel."""
+    if job.get("response_url"):
+        return partial(_tell, job["response_url"])
+
+    async def tell_in_channel(message: str) -> None:
+        await deps.dialogue.tell_ephemeral(job["channel_id"], job["user_id"], message, None)
+
+    return tell_in_channel
 
 
 async def _tell(response_url: str, message: str) -> None:

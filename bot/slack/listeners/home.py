@@ -14,7 +14,8 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.hiring.views import Words
 from bot.slack.blocks.conversation import SlackMessage, section
-from bot.slack.blocks.jobs import CLOSE_JOB, MAX_HOME_BLOCKS, home_view, in_progress_line
+from bot.slack.blocks.jobs import CLOSE_JOB, MAX_HOME_BLOCKS, NEW_JOB, home_view, in_progress_line
+from bot.slack.blocks.new_job import new_job_modal
 from bot.slack.blocks.proposals import mrkdwn
 from bot.slack.clicks import click_origin
 from bot.slack.deps import SlackDeps
@@ -29,6 +30,14 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         if event.get("tab", "home") != "home":
             return  # the Messages tab: nothing to draw
         await deps.work.run(partial(publish_home, deps, _team(body, event), event["user"]))
+
+    @app.action(NEW_JOB)
+    async def on_new_job(ack: AsyncAck, body: dict[str, Any]) -> None:
+        await ack()
+        try:  # at once: the trigger id lapses in 3 s
+            await deps.client.views_open(trigger_id=body.get("trigger_id", ""), view=new_job_modal())
+        except SLACK_CALL_ERRORS as exc:
+            log.warning("cannot open the new-job modal from Home (%s)", failure_code(exc))
 
     @app.action(CLOSE_JOB)
     async def on_close(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
