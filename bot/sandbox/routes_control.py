@@ -37,6 +37,8 @@ class ControlRoutes:
         add("POST", "/_sandbox/claims/confirm", self.confirm_claim)
         add("POST", "/_sandbox/jobs/{job_id}/proposals", self.add_proposals)
         add("POST", "/_sandbox/proposals/{proposal_id}/status", self.set_proposal_status)
+        add("POST", "/_sandbox/conversations/{conversation_id}/reply", self.candidate_reply)
+        add("POST", "/_sandbox/conversations/{conversation_id}/next-send", self.arm_next_send)
         add("GET", "/_sandbox/features", self.features)
         add("POST", "/_sandbox/features", self.set_features)
         add("GET", "/_sandbox/config", self.config)
@@ -85,6 +87,18 @@ class ControlRoutes:
             raise bad_request("status is required.", field="status")
         proposal = self.world.set_proposal_status(request.match_info["proposal_id"], status)
         return web.json_response({"proposal": self.world.proposal_summary(proposal)})
+
+    async def candidate_reply(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        message = self.world.messaging.reply(request.match_info["conversation_id"], body.get("content"),
+                                             body.get("attachments", 0))
+        return web.json_response({"message": message}, status=201)
+
+    async def arm_next_send(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        armed = self.world.messaging.arm_next_send(request.match_info["conversation_id"], body.get("refusal"),
+                                                   body.get("retryAfterSeconds"))
+        return web.json_response({"armed": armed})
 
     async def features(self, request: web.Request) -> web.Response:
         return web.json_response({"features": self.world.features})
