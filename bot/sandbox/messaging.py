@@ -135,7 +135,7 @@ class Messaging:
         return {"messages": [m.wire(conversation.employer_user_id) for m in page],
                 "nextCursor": page[-1].id if page and more else None}
 
-    def list(self, account_id: str, limit: int) -> dict:
+    def listing(self, account_id: str, limit: int) -> dict:
         mine = [c for c in self.conversations.values() if c.account_id == account_id]
         mine.sort(key=lambda c: c.messages[-1].created_at if c.messages else 0, reverse=True)
         return {"conversations": [_summary(c) for c in mine[:limit]], "nextCursor": None}

@@ -245,7 +245,7 @@ class PublicRoutes:
         limit = query_limit(request, 20, 100)
         conversation_id = request.query.get("conversationId")
         if conversation_id is None:
-            return web.json_response(self.world.messaging.list(token.account_id, limit))
+            return web.json_response(self.world.messaging.listing(token.account_id, limit))
         return web.json_response(self.world.messaging.read(
             token.account_id, conversation_id, request.query.get("direction", "older"),
             request.query.get("cursor"), limit))
