@@ -49,7 +49,7 @@ from bot.opentrain.client import OpenTrainClient
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/opentrain/webhooks"
-EVENT_TYPES = ["proposal.received", "proposal.status_changed"]
+EVENT_TYPES = ["proposal.received", "proposal.status_changed", "message.received"]  # the last rings candidate talks
 SIGNATURE_TOLERANCE_SECONDS = 300
 # OpenTrain retries a delivery for about 2.6 hours; remembering ids for a day covers every retry.
 DELIVERY_MEMORY_SECONDS = 24 * 3600
