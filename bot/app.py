@@ -36,6 +36,7 @@ from bot.hiring.authz import Authorizer, Directory, Everyone
 from bot.hiring.engine import HiringEngine
 from bot.hiring.limits import LimitSettings
 from bot.hiring.proposals import ProposalDesk
+from bot.hiring.talk import CandidateTalks
 from bot.infra.scheduler import Scheduler
 from bot.infra.secretbox import SecretBox
 from bot.infra.settings import Settings
@@ -43,6 +44,7 @@ from bot.infra.storage import Redis, connect_from_settings, drop_namespace
 from bot.ledger.reader import ProposalLedger, doorbell
 from bot.ledger.webhooks import WebhookReceiver, WebhookStore, WebhookSubscriptions
 from bot.opentrain.client import OpenTrainClient
+from bot.opentrain.links import LinkPolicy
 from bot.rotation import rotate_secrets
 from bot.sandbox.server import RunningSandbox, start_sandbox
 from bot.shell.main import Shell, converse, greeting
@@ -55,6 +57,7 @@ from bot.slack.inbox import SlackInbox
 from bot.slack.observer import SlackClaimObserver
 from bot.slack.outbox import Outbox, outbox_web_client
 from bot.slack.registry import SlackRegistry
+from bot.slack.relay import SlackRelay, SlackTalkFront
 from bot.slack.work import SlowWork
 from bot.web import listening, web_application
 
@@ -107,22 +110,31 @@ async def open_core(settings: Settings, directory_for: DirectoryFor) -> AsyncIte
 
 @dataclass
 class ProposalWork:
-    """The proposal cards: the ledger reader and the Slack outbox it fills."""
+    """The proposal cards: the ledger reader and the Slack outbox it fills; candidate conversations in threads."""
 
     ledger: ProposalLedger
     outbox: Outbox
+    talks: CandidateTalks
+    talk_front: SlackTalkFront
 
 
 def proposal_work(core: Core, session: aiohttp.ClientSession) -> ProposalWork:
     settings, namespace = core.settings, core.settings.redis_namespace
-    outbox = Outbox(core.redis, namespace, outbox_web_client(settings, session), core.scheduler,
+    slack = outbox_web_client(settings, session)
+    outbox = Outbox(core.redis, namespace, slack, core.scheduler,
                     proposals_channel=settings.proposals_channel, in_thread=settings.proposals_in_thread)
+    talks = CandidateTalks(core.redis, namespace, core.accounts, proposal_desk(core), core.scheduler)
     public_url = str(settings.public_url) if settings.public_url else None
     subscriptions = WebhookSubscriptions(WebhookStore(core.redis, namespace, core.secretbox), core.accounts,
                                          public_url)
     ledger = ProposalLedger(core.redis, namespace, core.accounts, outbox, poll_seconds=settings.opentrain_poll_seconds,
-                            subscriptions=subscriptions)
-    return ProposalWork(ledger, outbox)
+                            subscriptions=subscriptions, conversations=talks.ring)
+    links = LinkPolicy(settings.opentrain_url, settings.opentrain_app)
+    return ProposalWork(ledger, outbox, talks, SlackTalkFront(slack, links))
+
+
+def proposal_desk(core: Core) -> ProposalDesk:
+    return ProposalDesk(core.redis, core.settings.redis_namespace, core.accounts, core.authorizer)
 
 
 async def run_background(core: Core, work: ProposalWork) -> None:
@@ -130,6 +142,7 @@ async def run_background(core: Core, work: ProposalWork) -> None:
     core.engine.register_workers(core.scheduler)
     work.ledger.register(core.scheduler)
     work.outbox.register(core.scheduler)
+    work.talks.register(work.talk_front)
     await work.ledger.resume(core.scheduler)
 
 
@@ -139,7 +152,7 @@ def slack_directory(settings: Settings, client: AsyncWebClient) -> DirectoryFor:
                                         account_admins=settings.account_admin_ids)
 
 
-def slack_deps(core: Core, client: AsyncWebClient, outbox: Outbox) -> SlackDeps:
+def slack_deps(core: Core, client: AsyncWebClient, cards: ProposalWork) -> SlackDeps:
     settings, namespace = core.settings, core.settings.redis_namespace
     registry = SlackRegistry(core.redis, namespace, ttl_seconds=settings.conversation_idle_seconds * 2)
     work = SlowWork()
@@ -151,8 +164,9 @@ def slack_deps(core: Core, client: AsyncWebClient, outbox: Outbox) -> SlackDeps:
         dialogue=SlackDialogue(core.engine, registry, client),
         work=work,
         inbox=SlackInbox(core.scheduler, work),
-        proposals=ProposalDesk(core.redis, namespace, core.accounts, core.authorizer),
-        outbox=outbox,
+        proposals=proposal_desk(core),
+        outbox=cards.outbox,
+        relay=SlackRelay(cards.talks, client),
     )
 
 
@@ -185,7 +199,7 @@ class SlackRuntime:
             open_core(self.settings, slack_directory(self.settings, client)))
         self.core.engine.add_claim_observer(SlackClaimObserver(client))
         self.work = proposal_work(self.core, self.session)
-        self.deps = slack_deps(self.core, client, self.work.outbox)
+        self.deps = slack_deps(self.core, client, self.work)
         self.app: AsyncApp = build_app(self.deps)
         self.deps.inbox.register(self.core.scheduler)
         if self.run_worker:

@@ -52,6 +52,7 @@ LEASE_SECONDS = 10.0  # a killed worker's conversation is taken over this soon
 TALK_TTL_SECONDS = 90 * 24 * 3600
 # A queued message that was handled stays this long, so a late redelivery of the same Slack message is not queued again.
 HANDLED_TTL_SECONDS = 24 * 3600
+OPENING_SECONDS = 30
 PAGE_SIZE = 50
 LOOKBACK = 100  # newest messages searched for a send whose outcome is unknown
 CLOCK_SKEW_SECONDS = 300.0
@@ -155,21 +156,22 @@ return 1
 
 
 class CandidateTalks:
-    def __init__(self, redis: Redis, namespace: str, accounts: Accounts, desk: ProposalDesk, *,
-                 clock: Callable[[], float] = time.time):
+    def __init__(self, redis: Redis, namespace: str, accounts: Accounts, desk: ProposalDesk, scheduler: Scheduler,
+                 *, clock: Callable[[], float] = time.time):
         self._redis = redis
         self._namespace = namespace
         self._accounts = accounts
         self._desk = desk
+        self._scheduler = scheduler
         self._clock = clock
-        self._scheduler: Scheduler | None = None
         self._front: TalkFront | None = None
         self._queue = redis.register_script(_QUEUE)
 
-    def register(self, scheduler: Scheduler, front: TalkFront) -> None:
-        self._scheduler, self._front = scheduler, front
-        scheduler.register(TALK_OUT_KIND, self._run_out, lease_seconds=LEASE_SECONDS)
-        scheduler.register(TALK_IN_KIND, self._run_in, lease_seconds=LEASE_SECONDS)
+    def register(self, front: TalkFront) -> None:
+        """Relay in this process (background work), showing through `front`."""
+        self._front = front
+        self._scheduler.register(TALK_OUT_KIND, self._run_out, lease_seconds=LEASE_SECONDS)
+        self._scheduler.register(TALK_IN_KIND, self._run_in, lease_seconds=LEASE_SECONDS)
 
     # ---- keys: `{ns}:ws:{ws}:talk:{conversation}` (hash) and its `:sent` (ids), `:out` (queue), `:out:{key}`
     # (one queued message); `{ns}:ws:{ws}:talk-at:{place}` -> conversation. Every one expires (TALK_TTL_SECONDS).
@@ -185,6 +187,11 @@ class CandidateTalks:
     async def open(self, ask: ProposalAsk, candidate: str) -> tuple[str | None, Words | None]:
         """(conversation id, None), or (None, why not): the desk checks the workspace, the person and the job."""
         return await self._desk.conversation_for(ask, candidate)
+
+    async def claim_opening(self, workspace_id: str, conversation_id: str) -> bool:
+        """One opener at a time per conversation (a double click posts one thread root); lapses after 30 s."""
+        opening = self._talk(workspace_id, conversation_id, "opening")
+        return bool(await self._redis.set(opening, "1", nx=True, ex=OPENING_SECONDS))
 
     async def find(self, workspace_id: str, conversation_id: str) -> Talk | None:
         stored = await self._redis.hgetall(self._talk(workspace_id, conversation_id))
@@ -317,7 +324,6 @@ class CandidateTalks:
     async def ring(self, workspace_id: str, conversation_id: str) -> None:
         """The ledger saw `message.received`: read the conversation now, if it is shown anywhere."""
         if conversation_id and await self._redis.exists(self._talk(workspace_id, conversation_id)):
-            assert self._scheduler is not None
             await self._scheduler.schedule(TALK_IN_KIND, f"{workspace_id}:{conversation_id}")
 
     async def _run_in(self, item: ScheduledItem) -> float | None:
@@ -353,7 +359,6 @@ class CandidateTalks:
         return self._clock() if page.next_cursor else None
 
     async def _schedule(self, kind: str, talk: Talk) -> None:
-        assert self._scheduler is not None
         await self._scheduler.schedule(kind, f"{talk.workspace_id}:{talk.conversation_id}")
 
 

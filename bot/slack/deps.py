@@ -13,6 +13,7 @@ from bot.slack.dialogue import SlackDialogue
 from bot.slack.inbox import SlackInbox
 from bot.slack.outbox import Outbox
 from bot.slack.registry import SlackRegistry
+from bot.slack.relay import SlackRelay
 from bot.slack.work import SlowWork
 
 
@@ -27,3 +28,4 @@ class SlackDeps:
     inbox: SlackInbox
     proposals: ProposalDesk  # what the proposal cards' buttons do
     outbox: Outbox  # holds the card each button belongs to
+    relay: SlackRelay  # candidate conversations in threads

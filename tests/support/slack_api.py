@@ -1,6 +1,6 @@
 """A local stand-in of the Slack Web API: records every call and answers the way Slack does.
 
-Covers what hirebot calls: auth.test, chat.postMessage (returns ts), chat.update, chat.postEphemeral,
+Covers what hirebot calls: auth.test, chat.postMessage (returns ts), chat.update, chat.postEphemeral, reactions.add,
 conversations.open, users.info (with profile.email), views.open, apps.connections.open (-> a local websocket URL).
 Failures are scriptable: an error code for the next N calls of a method, a channel the bot cannot post in
 (`not_in_channel`, `channel_not_found`), or HTTP 429 with Retry-After. A failure can also follow the call taking
@@ -70,6 +70,7 @@ class SlackApiStandIn:
         self.messages: dict[tuple[str, str], PostedMessage] = {}
         self.users: dict[str, SlackUser] = {}
         self.groups: dict[str, list[str]] = {}
+        self.reactions: dict[tuple[str, str], list[str]] = {}  # (channel, ts) -> reaction names
         self.socket_url: str | None = None
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._closed_channels: dict[str, str] = {}
@@ -245,6 +246,17 @@ class SlackApiStandIn:
             found.blocks = args["blocks"] or []
         found.updates += 1
         return {"ok": True, "channel": found.channel, "ts": found.ts, "text": found.text}
+
+    def _api_reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Any message may get one: people's messages reach tests as events, never through chat.postMessage."""
+        channel, ts, name = str(args.get("channel", "")), str(args.get("timestamp", "")), str(args.get("name", ""))
+        if not channel or not ts or not name:
+            return {"ok": False, "error": "invalid_arguments"}
+        on_message = self.reactions.setdefault((channel, ts), [])
+        if name in on_message:
+            return {"ok": False, "error": "already_reacted"}
+        on_message.append(name)
+        return {"ok": True}
 
     def _api_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         """The thread's root and replies, oldest first, paged by `limit`/`cursor`; metadata when asked for."""
