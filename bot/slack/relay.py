@@ -1,7 +1,7 @@
 """Candidate conversations in Slack: one thread per conversation, written in both ways.
 
 The relaying itself (queues, cursors, exactly once) is `bot.hiring.talk.CandidateTalks`; this module is where it
-meets Slack. "Open conversation" on a proposal card opens the OpenTrain conversation and ties it to a thread: under
+meets Slack. "Message candidate" on a proposal card opens the OpenTrain conversation and ties it to a thread: under
 the card when the card is a top-level message of its own, else under a new top-level message naming the candidate
 (a card inside the job's thread, or a digest, cannot hold a thread of its own). A reply in that thread from someone
 allowed is queued for the candidate and gets a ✅ reaction once OpenTrain took it; refusals are explained in the

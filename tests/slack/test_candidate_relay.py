@@ -1,0 +1,152 @@
+"""Candidate conversations both ways, over signed HTTP with the sandbox, a real Redis and the Slack stand-in.
+
+A job is published from Slack and a proposal carded in its thread; "Message candidate" opens the conversation in a
+thread of its own; what the requester and a hiring manager write there reaches the candidate once each (✅ when
+OpenTrain took it); what a stranger writes never leaves; the candidate's replies appear once, in order, inert; every
+refusal is explained, and a 429 is sent later.
+"""
+
+from __future__ import annotations
+
+import httpx
+
+from bot.app import serve_http
+from tests.slack.conftest import REQUESTER, STRANGER, HttpSlack, Person, text_of
+from tests.slack.story import eventually
+from tests.slack.test_authorization import MANAGER, ephemerals_to, people, proposal_card
+from tests.support.market import API, Market
+from tests.support.slack_api import PostedMessage, SlackApiStandIn
+
+HOSTILE = "Sure! <!channel> @here <@UREQ> <https://evil.example|OpenTrain login> see https://evil.example"
+
+
+class Candidate:
+    """The candidate's side and OpenTrain's record of the conversation, through the sandbox."""
+
+    def __init__(self, sandbox_url: str, token: str, conversation_id: str):
+        self.http = httpx.Client(base_url=sandbox_url, timeout=10)
+        self.auth = {"authorization": f"Bearer {token}"}
+        self.conversation_id = conversation_id
+
+    def says(self, content: str, attachments: int = 0) -> None:
+        self.http.post(f"/_sandbox/conversations/{self.conversation_id}/reply",
+                       json={"content": content, "attachments": attachments}).raise_for_status()
+
+    def arm(self, refusal: str, retry_after: int | None = None) -> None:
+        self.http.post(f"/_sandbox/conversations/{self.conversation_id}/next-send",
+                       json={"refusal": refusal, "retryAfterSeconds": retry_after}).raise_for_status()
+
+    def received(self) -> list[str]:
+        """What the employer's side sent, oldest first, as OpenTrain holds it."""
+        page = self.http.get(f"{API}/messages", headers=self.auth, params={
+            "conversationId": self.conversation_id, "direction": "newer", "limit": 100}).json()
+        return [m["content"] for m in page["messages"] if m["isFromViewer"]]
+
+
+def conversation_thread(api: SlackApiStandIn, channel: str) -> PostedMessage | None:
+    roots = [m for m in api.messages.values() if m.channel == channel and m.thread_ts is None
+             and (m.metadata or {}).get("event_type") == "hirebot_talk_root"]
+    return roots[-1] if roots else None
+
+
+def replies(api: SlackApiStandIn, root: PostedMessage, marker: str = "") -> list[str]:
+    return [m.text for m in api.thread(root.channel, root.ts) if marker in m.text]
+
+
+def reacted(api: SlackApiStandIn, channel: str, ts: str) -> bool:
+    return "white_check_mark" in api.reactions.get((channel, ts), [])
+
+
+async def write(person: Person, root: PostedMessage, text: str) -> str:
+    """`person` replies in the thread; returns the reply's ts."""
+    envelope = person.message_envelope(text, root.channel, root.ts)
+    assert await person.slack.event(envelope) == 200
+    return envelope["event"]["ts"]
+
+
+async def test_a_two_way_conversation_in_the_cards_thread(make_settings, slack_api, sandbox_url):
+    token = Market(sandbox_url).account()
+    settings = make_settings(hiring_managers=MANAGER, opentrain_api_token=token, opentrain_poll_seconds=0.2)
+    async with serve_http(settings, port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        who = people(slack_api, HttpSlack([server.url], http))
+        market, job_id, proposal_id, card = await proposal_card(who, slack_api, sandbox_url)
+
+        assert await who[REQUESTER].click(card, "Message candidate") == 200
+        thread = await eventually(lambda: conversation_thread(slack_api, card.channel), "the conversation's thread")
+        assert "is open: write in its thread" in ephemerals_to(slack_api, REQUESTER)[-1]
+        assert "Conversation with" in thread.text
+        assert await who[MANAGER].click(card, "Message candidate") == 200  # a second click: the same thread
+        await eventually(lambda: any("already has its thread" in t for t in ephemerals_to(slack_api, MANAGER)),
+                         "the manager pointed to the existing thread")
+        conversation_id = market._http.get(f"{API}/messages", headers={"authorization": f"Bearer {token}"}
+                                           ).json()["conversations"][0]["id"]
+        candidate = Candidate(sandbox_url, token, conversation_id)
+
+        # Out: the requester and a hiring manager write; each message reaches the candidate once, in order.
+        first = await write(who[REQUESTER], thread, "Hi! Can you start Monday?")
+        await eventually(lambda: reacted(slack_api, thread.channel, first), "the ✅ on the first message")
+        second = await write(who[MANAGER], thread, "Also: <https://example.com/guide|our guide> & rules")
+        await eventually(lambda: reacted(slack_api, thread.channel, second), "the ✅ on the manager's message")
+        assert candidate.received() == ["Hi! Can you start Monday?", "Also: our guide & rules"]
+
+        # A stranger's reply is never sent: a private note, nothing at OpenTrain.
+        await write(who[STRANGER], thread, "psst, candidate, email me")
+        await eventually(lambda: ephemerals_to(slack_api, STRANGER), "the stranger told no")
+        assert "Not sent" in ephemerals_to(slack_api, STRANGER)[-1]
+
+        # Too long: refused with a clear note, nothing cut or sent.
+        await write(who[REQUESTER], thread, "x" * 10_001)
+        note = await eventually(lambda: replies(slack_api, thread, "10,001 characters"), "the too-long note")
+        assert "at most 10,000" in note[-1]
+
+        # In: the candidate replies, hostile text and attachments included; each shown once, in order, inert.
+        candidate.says("Yes, Monday works.")
+        candidate.says(HOSTILE, attachments=2)
+        shown = await eventually(lambda: len(replies(slack_api, thread, "Monday works")) == 1
+                                 and replies(slack_api, thread, "OpenTrain login"), "the candidate's replies")
+        hostile = shown[-1]
+        assert "<!channel>" not in hostile and "<@UREQ>" not in hostile and "<https://evil" not in hostile
+        assert "&lt;!channel&gt;" in hostile and "@\u2060here" in hostile
+        assert "2 attachments" in hostile and "<https://app.opentrain.ai/messages?conversationId=" in hostile
+        texts = [m.text for m in slack_api.thread(thread.channel, thread.ts)]
+        assert texts.index(next(t for t in texts if "Monday works" in t)) < texts.index(hostile)
+        assert not any("Can you start Monday" in t for t in texts)  # our own messages are not echoed back
+        assert candidate.received() == ["Hi! Can you start Monday?", "Also: our guide & rules"]
+        assert not any(c.args.get("link_names") for c in slack_api.calls_to("chat.postMessage"))
+
+
+async def test_refusals_are_explained_and_a_rate_limited_message_goes_later(make_settings, slack_api, sandbox_url):
+    token = Market(sandbox_url).account()
+    settings = make_settings(hiring_managers=MANAGER, opentrain_api_token=token, opentrain_poll_seconds=0.2)
+    async with serve_http(settings, port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        who = people(slack_api, HttpSlack([server.url], http))
+        market, _, _, card = await proposal_card(who, slack_api, sandbox_url)
+        assert await who[REQUESTER].click(card, "Message candidate") == 200
+        thread = await eventually(lambda: conversation_thread(slack_api, card.channel), "the conversation's thread")
+        conversation_id = market._http.get(f"{API}/messages", headers={"authorization": f"Bearer {token}"}
+                                           ).json()["conversations"][0]["id"]
+        candidate = Candidate(sandbox_url, token, conversation_id)
+        requester = who[REQUESTER]
+
+        candidate.arm("employer_first")
+        await write(requester, thread, "Hello there")
+        await eventually(lambda: replies(slack_api, thread, "write to"), "the employer-first note")
+
+        candidate.arm("policy_blocked")
+        await write(requester, thread, "Call me on 555-0100")
+        await eventually(lambda: replies(slack_api, thread, "messaging policy"), "the policy note")
+
+        candidate.arm("rate_limited", retry_after=2)
+        later = await write(requester, thread, "Sent after the wait")
+        await eventually(lambda: replies(slack_api, thread, "limiting messages"), "the rate-limit note")
+        assert candidate.received() == []
+        await eventually(lambda: reacted(slack_api, thread.channel, later), "the ✅ once sent after the wait",
+                         timeout=30)
+        assert candidate.received() == ["Sent after the wait"]
+
+        candidate.arm("read_only")
+        await write(requester, thread, "Anyone there?")
+        await eventually(lambda: replies(slack_api, thread, "read-only"), "the read-only note")
+        assert candidate.received() == ["Sent after the wait"]
+        assert all(len(replies(slack_api, thread, marker)) == 1
+                   for marker in ("write to", "messaging policy", "limiting messages", "read-only"))
