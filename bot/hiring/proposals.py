@@ -24,7 +24,6 @@ from bot.hiring.wording import refusal
 from bot.infra.storage import Redis
 from bot.opentrain import errors
 from bot.opentrain.client import OpenTrainClient
-from bot.opentrain.models import ConversationOpened
 
 log = logging.getLogger(__name__)
 
@@ -77,30 +76,19 @@ class ProposalDesk:
             return refused
         return await self.claim_needed(ask)
 
-    async def open_conversation(self, ask: ProposalAsk, candidate: str) -> Words:
-        opened = await self._open(ask)
-        if not isinstance(opened, ConversationOpened):
-            return opened
-        verb = "is open" if opened.created else "was already open"
-        return (f"The conversation with {candidate} {verb} in OpenTrain: ",
-                Link(opened.conversation_url or "", "write the first message"),
-                ". They can reply once you have.")
-
-    async def conversation_for(self, ask: ProposalAsk, candidate: str) -> tuple[str | None, Words | None]:
-        """(the conversation's id, None) once open (get-or-create), or (None, why not) for the relay."""
-        opened = await self._open(ask)
-        return (opened.conversation_id, None) if isinstance(opened, ConversationOpened) else (None, opened)
-
-    async def _open(self, ask: ProposalAsk) -> ConversationOpened | Words:
+    async def conversation_for(self, ask: ProposalAsk) -> tuple[str | None, Words | None]:
+        """(the conversation's id, None) once open (get-or-create), or (None, why not); the relay
+        (bot/hiring/talk.py) ties it to a place of the front end."""
         if (refused := await self.may(ask, Action.MESSAGE_CANDIDATE)) is not None:
-            return refused
+            return None, refused
         try:
             client = await self._accounts.client_for(ask.workspace_id)
             if (foreign := await self._foreign(client, ask)) is not None:
-                return foreign
-            return await client.open_conversation(ask.proposal_id)
+                return None, foreign
+            opened = await client.open_conversation(ask.proposal_id)
         except errors.OpenTrainError as exc:
-            return await self._failed(ask, exc, "open the conversation")
+            return None, await self._failed(ask, exc, "open the conversation")
+        return opened.conversation_id, None
 
     async def request_hire(self, ask: ProposalAsk, milestone: Milestone, candidate: str) -> Words:
         if (refused := await self.may(ask, Action.REQUEST_HIRE)) is not None:

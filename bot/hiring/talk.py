@@ -184,9 +184,9 @@ class CandidateTalks:
 
     # ---- opening
 
-    async def open(self, ask: ProposalAsk, candidate: str) -> tuple[str | None, Words | None]:
+    async def open(self, ask: ProposalAsk) -> tuple[str | None, Words | None]:
         """(conversation id, None), or (None, why not): the desk checks the workspace, the person and the job."""
-        return await self._desk.conversation_for(ask, candidate)
+        return await self._desk.conversation_for(ask)
 
     async def claim_opening(self, workspace_id: str, conversation_id: str) -> bool:
         """One opener at a time per conversation (a double click posts one thread root); lapses after 30 s."""

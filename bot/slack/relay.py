@@ -111,7 +111,7 @@ class SlackRelay:
     async def open(self, ask: ProposalAsk, card: ProposalCard, channel: str, card_ts: str, *,
                    card_holds_thread: bool) -> Words:
         """Open (or find) the conversation and its thread; the words for the person who clicked."""
-        conversation_id, refused = await self._talks.open(ask, card.name)
+        conversation_id, refused = await self._talks.open(ask)
         if conversation_id is None:
             return refused or ()
         if await self._talks.find(ask.workspace_id, conversation_id) is not None:

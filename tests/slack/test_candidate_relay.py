@@ -11,7 +11,7 @@ from __future__ import annotations
 import httpx
 
 from bot.app import serve_http
-from tests.slack.conftest import REQUESTER, STRANGER, HttpSlack, Person, text_of
+from tests.slack.conftest import REQUESTER, STRANGER, HttpSlack, Person
 from tests.slack.story import eventually
 from tests.slack.test_authorization import MANAGER, ephemerals_to, people, proposal_card
 from tests.support.market import API, Market
@@ -69,7 +69,7 @@ async def test_a_two_way_conversation_in_the_cards_thread(make_settings, slack_a
     settings = make_settings(hiring_managers=MANAGER, opentrain_api_token=token, opentrain_poll_seconds=0.2)
     async with serve_http(settings, port=0) as server, httpx.AsyncClient(timeout=10) as http:
         who = people(slack_api, HttpSlack([server.url], http))
-        market, job_id, proposal_id, card = await proposal_card(who, slack_api, sandbox_url)
+        market, _, _, card = await proposal_card(who, slack_api, sandbox_url)
 
         assert await who[REQUESTER].click(card, "Message candidate") == 200
         thread = await eventually(lambda: conversation_thread(slack_api, card.channel), "the conversation's thread")
