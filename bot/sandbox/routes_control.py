@@ -210,12 +210,13 @@ def _fault_from(body: dict) -> Fault:
         raise bad_request("path is required: an exact path or a glob such as /api/public/v1/job-drafts*.",
                           field="path")
     status, times = body.get("status"), body.get("times", 1)
-    latency_ms, drop = body.get("latencyMs") or 0, bool(body.get("drop"))
-    if status is None and not drop and not latency_ms:
-        raise bad_request("A fault needs a status, latencyMs or drop.")
+    latency_ms, drop, drop_after = body.get("latencyMs") or 0, bool(body.get("drop")), bool(body.get("dropAfter"))
+    if status is None and not drop and not drop_after and not latency_ms:
+        raise bad_request("A fault needs a status, latencyMs, drop or dropAfter.")
     if status is not None and not (isinstance(status, int) and 400 <= status <= 599):
         raise bad_request("status must be an HTTP error status (400-599).", field="status")
     if not isinstance(times, int) or times < 1:
         raise bad_request("times must be a positive integer.", field="times")
     return Fault(path=path, method=body.get("method"), status=status,
-                 retry_after_seconds=body.get("retryAfterSeconds"), latency_ms=latency_ms, drop=drop, times=times)
+                 retry_after_seconds=body.get("retryAfterSeconds"), latency_ms=latency_ms, drop=drop, times=times,
+                 drop_after=drop_after)

@@ -93,3 +93,13 @@ def test_strangers_cannot_read_or_write(http):
     assert send(http, other, conversation, "hi").status_code == 403
     assert http.get(f"{PUBLIC}/messages", headers=other, params={"conversationId": conversation}).status_code == 403
     assert send(http, other, "conv_unknown", "hi").status_code == 404
+
+
+def test_a_send_can_take_effect_and_lose_its_answer(http):
+    auth, conversation = opened(http)
+    http.post("/_sandbox/faults", json={"path": f"{PUBLIC}/messages", "method": "POST", "dropAfter": True}
+              ).raise_for_status()
+    with pytest.raises(httpx.HTTPError):
+        send(http, auth, conversation, "did it arrive?")
+    held = http.get(f"{PUBLIC}/messages", headers=auth, params={"conversationId": conversation}).json()
+    assert [m["content"] for m in held["messages"]] == ["did it arrive?"]

@@ -150,3 +150,23 @@ async def test_refusals_are_explained_and_a_rate_limited_message_goes_later(make
         assert candidate.received() == ["Sent after the wait"]
         assert all(len(replies(slack_api, thread, marker)) == 1
                    for marker in ("write to", "messaging policy", "limiting messages", "read-only"))
+
+
+async def test_a_send_whose_answer_was_lost_is_found_not_sent_again(make_settings, slack_api, sandbox_url):
+    token = Market(sandbox_url).account()
+    settings = make_settings(opentrain_api_token=token, opentrain_poll_seconds=0.2)
+    async with serve_http(settings, port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        who = people(slack_api, HttpSlack([server.url], http))
+        market, _, _, card = await proposal_card(who, slack_api, sandbox_url)
+        assert await who[REQUESTER].click(card, "Message candidate") == 200
+        thread = await eventually(lambda: conversation_thread(slack_api, card.channel), "the conversation's thread")
+        conversation_id = market._http.get(f"{API}/messages", headers={"authorization": f"Bearer {token}"}
+                                           ).json()["conversations"][0]["id"]
+        candidate = Candidate(sandbox_url, token, conversation_id)
+        # OpenTrain takes the message, then the connection dies before its answer: the outcome is unknown.
+        market.control("faults", {"path": f"{API}/messages", "method": "POST", "dropAfter": True})
+        sent = await write(who[REQUESTER], thread, "Only once, please")
+        await eventually(lambda: candidate.received() == ["Only once, please"], "OpenTrain holding the message")
+        await eventually(lambda: reacted(slack_api, thread.channel, sent), "the ✅ after looking", timeout=30)
+        assert candidate.received() == ["Only once, please"]
+        assert market.requests("/messages", method="POST") == 1
