@@ -139,17 +139,7 @@ async def run_ledger(args, sandbox_url: str, slack: TimedSlack, token: str, jobs
     accounts = Accounts(redis, namespace, opentrain, box, app_token=token)
     scheduler = Scheduler(redis, namespace)
     store = WebhookStore(redis, namespace, box)
-    receiver_runner = None
-    subscriptions = None
-    if webhook:
-        app = web.Application()
-        WebhookReceiver(store, lambda ws: scheduler.schedule(LEDGER_KIND, ws)).mount(app)
-        receiver_runner = web.AppRunner(app, access_log=None)
-        await receiver_runner.setup()
-        site = web.TCPSite(receiver_runner, "127.0.0.1", 0)
-        await site.start()
-        public_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-        subscriptions = WebhookSubscriptions(store, accounts, public_url)
+    receiver_runner, subscriptions = await doorbell(store, accounts, scheduler) if webhook else (None, None)
     slack_client = AsyncWebClient(token="xoxb-bench", base_url=slack.url, retry_handlers=[])
     outbox = Outbox(redis, namespace, slack_client, scheduler)
     ledger = ProposalLedger(redis, namespace, accounts, outbox, poll_seconds=args.interval,
@@ -173,6 +163,19 @@ async def run_ledger(args, sandbox_url: str, slack: TimedSlack, token: str, jobs
     await opentrain.aclose()
     await http.aclose()
     await redis.aclose()
+
+
+async def doorbell(store: WebhookStore, accounts: Accounts,
+                   scheduler: Scheduler) -> tuple[web.AppRunner, WebhookSubscriptions]:
+    """A local webhook receiver ringing the ledger, and the subscriptions that point OpenTrain at it."""
+    app = web.Application()
+    WebhookReceiver(store, lambda ws: scheduler.schedule(LEDGER_KIND, ws)).mount(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    public_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    return runner, WebhookSubscriptions(store, accounts, public_url)
 
 
 async def feed_end(sandbox_url: str, token: str) -> str:

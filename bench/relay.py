@@ -30,13 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from aiohttp import web
 from cryptography.fernet import Fernet
 from slack_sdk.web.async_client import AsyncWebClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.notify import doorbell, drain, feed_end  # noqa: E402
 from bot.hiring.accounts import Accounts  # noqa: E402
 from bot.hiring.authz import Authorizer, Everyone  # noqa: E402
 from bot.hiring.jobs import LEDGER_KIND  # noqa: E402
@@ -46,7 +46,7 @@ from bot.infra.scheduler import Scheduler  # noqa: E402
 from bot.infra.secretbox import SecretBox  # noqa: E402
 from bot.infra.storage import connect  # noqa: E402
 from bot.ledger.reader import ProposalLedger  # noqa: E402
-from bot.ledger.webhooks import WebhookReceiver, WebhookStore, WebhookSubscriptions  # noqa: E402
+from bot.ledger.webhooks import WebhookStore  # noqa: E402
 from bot.opentrain.client import OpenTrainClient  # noqa: E402
 from bot.sandbox.server import SandboxThread  # noqa: E402
 from bot.slack.outbox import Outbox  # noqa: E402
@@ -133,16 +133,7 @@ async def run_phase(args, sandbox_url: str, slack: TimedSlack, token: str, phase
     accounts = Accounts(redis, namespace, opentrain, box, app_token=token)
     scheduler = Scheduler(redis, namespace)
     store = WebhookStore(redis, namespace, box)
-    receiver_runner, subscriptions = None, None
-    if webhook:
-        app = web.Application()
-        WebhookReceiver(store, lambda ws: scheduler.schedule(LEDGER_KIND, ws)).mount(app)
-        receiver_runner = web.AppRunner(app, access_log=None)
-        await receiver_runner.setup()
-        site = web.TCPSite(receiver_runner, "127.0.0.1", 0)
-        await site.start()
-        subscriptions = WebhookSubscriptions(store, accounts,
-                                             f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}")
+    receiver_runner, subscriptions = await doorbell(store, accounts, scheduler) if webhook else (None, None)
     slack_client = AsyncWebClient(token="xoxb-bench", base_url=slack.url, retry_handlers=[])
     talks = CandidateTalks(redis, namespace, accounts, ProposalDesk(redis, namespace, accounts,
                                                                    Authorizer(Everyone())), scheduler)
@@ -164,9 +155,7 @@ async def run_phase(args, sandbox_url: str, slack: TimedSlack, token: str, phase
     await asyncio.sleep(3)  # the first reads of every tied conversation (nothing to post) settle before measuring
     phase.requests = 0
     await arrive(sandbox_url, [c for _, c in pairs], args.rate, args.duration, phase)
-    deadline = time.monotonic() + args.interval * 2 + 30
-    while not set(phase.sent_at) <= set(slack.posted_at) and time.monotonic() < deadline:  # noqa: ASYNC110
-        await asyncio.sleep(0.1)
+    await drain(lambda: set(phase.sent_at) <= set(slack.posted_at), args.interval * 2 + 30)
     stop.set()
     await worker
     if receiver_runner is not None:
@@ -177,17 +166,6 @@ async def run_phase(args, sandbox_url: str, slack: TimedSlack, token: str, phase
     if keys:
         await redis.delete(*keys)
     await redis.aclose()
-
-
-async def feed_end(sandbox_url: str, token: str) -> str:
-    async with httpx.AsyncClient(base_url=sandbox_url, headers={"authorization": f"Bearer {token}"}) as http:
-        cursor = None
-        while True:
-            page = (await http.get(f"{API}/updates", params={"limit": 200, **({"cursor": cursor} if cursor else {})})
-                    ).json()
-            cursor = page["nextCursor"] or cursor or "0"
-            if not page["hasMore"]:
-                return cursor
 
 
 def report(phases: list[Phase], slack: TimedSlack, args) -> None:

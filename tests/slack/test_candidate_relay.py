@@ -8,6 +8,10 @@ refusal is explained, and a 429 is sent later.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
 import httpx
 
 from bot.app import serve_http
@@ -23,24 +27,21 @@ HOSTILE = "Sure! <!channel> @here <@UREQ> <https://evil.example|OpenTrain login>
 class Candidate:
     """The candidate's side and OpenTrain's record of the conversation, through the sandbox."""
 
-    def __init__(self, sandbox_url: str, token: str, conversation_id: str):
-        self.http = httpx.Client(base_url=sandbox_url, timeout=10)
-        self.auth = {"authorization": f"Bearer {token}"}
+    def __init__(self, market: Market, token: str, conversation_id: str):
+        self.market, self.token = market, token
         self.conversation_id = conversation_id
 
     def says(self, content: str, attachments: int = 0) -> None:
-        self.http.post(f"/_sandbox/conversations/{self.conversation_id}/reply",
-                       json={"content": content, "attachments": attachments}).raise_for_status()
+        self.market.control(f"conversations/{self.conversation_id}/reply",
+                            {"content": content, "attachments": attachments})
 
     def arm(self, refusal: str, retry_after: int | None = None) -> None:
-        self.http.post(f"/_sandbox/conversations/{self.conversation_id}/next-send",
-                       json={"refusal": refusal, "retryAfterSeconds": retry_after}).raise_for_status()
+        self.market.control(f"conversations/{self.conversation_id}/next-send",
+                            {"refusal": refusal, "retryAfterSeconds": retry_after})
 
     def received(self) -> list[str]:
         """What the employer's side sent, oldest first, as OpenTrain holds it."""
-        page = self.http.get(f"{API}/messages", headers=self.auth, params={
-            "conversationId": self.conversation_id, "direction": "newer", "limit": 100}).json()
-        return [m["content"] for m in page["messages"] if m["isFromViewer"]]
+        return self.market.sent(self.token, self.conversation_id)
 
 
 def conversation_thread(api: SlackApiStandIn, channel: str) -> PostedMessage | None:
@@ -57,6 +58,29 @@ def reacted(api: SlackApiStandIn, channel: str, ts: str) -> bool:
     return "white_check_mark" in api.reactions.get((channel, ts), [])
 
 
+@dataclass
+class Opened:
+    who: dict[str, Person]
+    market: Market
+    card: PostedMessage
+    thread: PostedMessage
+    candidate: Candidate
+
+
+@contextlib.asynccontextmanager
+async def conversation_opened(make_settings, slack_api, sandbox_url) -> AsyncIterator[Opened]:
+    """A job published from Slack, its proposal carded, and "Message candidate" clicked by the requester."""
+    token = Market(sandbox_url).account()
+    settings = make_settings(hiring_managers=MANAGER, opentrain_api_token=token, opentrain_poll_seconds=0.2)
+    async with serve_http(settings, port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        who = people(slack_api, HttpSlack([server.url], http))
+        market, _, _, card = await proposal_card(who, slack_api, sandbox_url)
+        assert await who[REQUESTER].click(card, "Message candidate") == 200
+        thread = await eventually(lambda: conversation_thread(slack_api, card.channel), "the conversation's thread")
+        [conversation_id] = market.conversations(token)
+        yield Opened(who, market, card, thread, Candidate(market, token, conversation_id))
+
+
 async def write(person: Person, root: PostedMessage, text: str) -> str:
     """`person` replies in the thread; returns the reply's ts."""
     envelope = person.message_envelope(text, root.channel, root.ts)
@@ -65,22 +89,13 @@ async def write(person: Person, root: PostedMessage, text: str) -> str:
 
 
 async def test_a_two_way_conversation_in_the_cards_thread(make_settings, slack_api, sandbox_url):
-    token = Market(sandbox_url).account()
-    settings = make_settings(hiring_managers=MANAGER, opentrain_api_token=token, opentrain_poll_seconds=0.2)
-    async with serve_http(settings, port=0) as server, httpx.AsyncClient(timeout=10) as http:
-        who = people(slack_api, HttpSlack([server.url], http))
-        market, _, _, card = await proposal_card(who, slack_api, sandbox_url)
-
-        assert await who[REQUESTER].click(card, "Message candidate") == 200
-        thread = await eventually(lambda: conversation_thread(slack_api, card.channel), "the conversation's thread")
+    async with conversation_opened(make_settings, slack_api, sandbox_url) as opened:
+        who, card, thread, candidate = opened.who, opened.card, opened.thread, opened.candidate
         assert "is open: write in its thread" in ephemerals_to(slack_api, REQUESTER)[-1]
         assert "Conversation with" in thread.text
         assert await who[MANAGER].click(card, "Message candidate") == 200  # a second click: the same thread
         await eventually(lambda: any("already has its thread" in t for t in ephemerals_to(slack_api, MANAGER)),
                          "the manager pointed to the existing thread")
-        conversation_id = market._http.get(f"{API}/messages", headers={"authorization": f"Bearer {token}"}
-                                           ).json()["conversations"][0]["id"]
-        candidate = Candidate(sandbox_url, token, conversation_id)
 
         # Out: the requester and a hiring manager write; each message reaches the candidate once, in order.
         first = await write(who[REQUESTER], thread, "Hi! Can you start Monday?")
@@ -116,17 +131,8 @@ async def test_a_two_way_conversation_in_the_cards_thread(make_settings, slack_a
 
 
 async def test_refusals_are_explained_and_a_rate_limited_message_goes_later(make_settings, slack_api, sandbox_url):
-    token = Market(sandbox_url).account()
-    settings = make_settings(hiring_managers=MANAGER, opentrain_api_token=token, opentrain_poll_seconds=0.2)
-    async with serve_http(settings, port=0) as server, httpx.AsyncClient(timeout=10) as http:
-        who = people(slack_api, HttpSlack([server.url], http))
-        market, _, _, card = await proposal_card(who, slack_api, sandbox_url)
-        assert await who[REQUESTER].click(card, "Message candidate") == 200
-        thread = await eventually(lambda: conversation_thread(slack_api, card.channel), "the conversation's thread")
-        conversation_id = market._http.get(f"{API}/messages", headers={"authorization": f"Bearer {token}"}
-                                           ).json()["conversations"][0]["id"]
-        candidate = Candidate(sandbox_url, token, conversation_id)
-        requester = who[REQUESTER]
+    async with conversation_opened(make_settings, slack_api, sandbox_url) as opened:
+        thread, candidate, requester = opened.thread, opened.candidate, opened.who[REQUESTER]
 
         candidate.arm("employer_first")
         await write(requester, thread, "Hello there")
@@ -153,19 +159,11 @@ async def test_refusals_are_explained_and_a_rate_limited_message_goes_later(make
 
 
 async def test_a_send_whose_answer_was_lost_is_found_not_sent_again(make_settings, slack_api, sandbox_url):
-    token = Market(sandbox_url).account()
-    settings = make_settings(opentrain_api_token=token, opentrain_poll_seconds=0.2)
-    async with serve_http(settings, port=0) as server, httpx.AsyncClient(timeout=10) as http:
-        who = people(slack_api, HttpSlack([server.url], http))
-        market, _, _, card = await proposal_card(who, slack_api, sandbox_url)
-        assert await who[REQUESTER].click(card, "Message candidate") == 200
-        thread = await eventually(lambda: conversation_thread(slack_api, card.channel), "the conversation's thread")
-        conversation_id = market._http.get(f"{API}/messages", headers={"authorization": f"Bearer {token}"}
-                                           ).json()["conversations"][0]["id"]
-        candidate = Candidate(sandbox_url, token, conversation_id)
+    async with conversation_opened(make_settings, slack_api, sandbox_url) as opened:
+        market, thread, candidate = opened.market, opened.thread, opened.candidate
         # OpenTrain takes the message, then the connection dies before its answer: the outcome is unknown.
         market.control("faults", {"path": f"{API}/messages", "method": "POST", "dropAfter": True})
-        sent = await write(who[REQUESTER], thread, "Only once, please")
+        sent = await write(opened.who[REQUESTER], thread, "Only once, please")
         await eventually(lambda: candidate.received() == ["Only once, please"], "OpenTrain holding the message")
         await eventually(lambda: reacted(slack_api, thread.channel, sent), "the ✅ after looking", timeout=30)
         assert candidate.received() == ["Only once, please"]

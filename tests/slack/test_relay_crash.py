@@ -21,7 +21,7 @@ from bot.infra.scheduler import Scheduler
 from bot.infra.storage import connect
 from tests.support import slack_signing as signing
 from tests.support.crash_cluster import REQUESTER, SIGNING_SECRET, TEAM, Cluster
-from tests.support.market import API, Market, seed_job
+from tests.support.market import Market, seed_job
 from tests.support.slack_api import PostedMessage
 
 CHANNEL, ROOT_TS = "CRELAY", "1699999999.000100"
@@ -57,8 +57,7 @@ async def test_workers_killed_mid_relay_post_each_message_once_in_order(redis_ur
         thread = await until(lambda: next((m for m in cluster.messages() if m.channel == CHANNEL
                                            and (m.metadata or {}).get("event_type") == "hirebot_talk_root"), None),
                              "the conversation's thread")
-        auth = {"authorization": f"Bearer {token}"}
-        conversation_id = market._http.get(f"{API}/messages", headers=auth).json()["conversations"][0]["id"]
+        [conversation_id] = market.conversations(token)
 
         kills = asyncio.create_task(kill_now_and_then(cluster, rng))
         # Out: the requester writes, alternating serve processes; each goes once, in the order written.
@@ -66,7 +65,7 @@ async def test_workers_killed_mid_relay_post_each_message_once_in_order(redis_ur
         for n, text in enumerate(written):
             await say(cluster, thread, text, via=n)
             await asyncio.sleep(rng.uniform(0.05, 0.4))
-        await until(lambda: sent_to_candidate(market, conversation_id, auth) == written,
+        await until(lambda: market.sent(token, conversation_id) == written,
                     "every reply at OpenTrain", timeout=90)
         # In: the candidate answers; each answer is posted once, in order.
         answers = [f"Answer {n} from the candidate" for n in range(IN)]
@@ -78,7 +77,7 @@ async def test_workers_killed_mid_relay_post_each_message_once_in_order(redis_ur
         await asyncio.sleep(12)  # past a lease: a late duplicate from a killed run would have shown by now
         assert cluster.kills, "no worker was killed"
         assert shown(cluster, thread) == answers
-        assert sent_to_candidate(market, conversation_id, auth) == written
+        assert market.sent(token, conversation_id) == written
         reacted = [ts for (channel, ts), names in cluster.api.reactions.items() if channel == CHANNEL
                    and "white_check_mark" in names]
         assert len(reacted) == OUT
@@ -96,12 +95,6 @@ def shown(cluster: Cluster, thread: PostedMessage) -> list[str]:
     posted = [m for m in cluster.messages() if m.channel == thread.channel and m.thread_ts == thread.ts
               and (m.metadata or {}).get("event_type") == "hirebot_candidate_message"]
     return [m.text.split(": ", 1)[1] for m in sorted(posted, key=lambda m: float(m.ts))]
-
-
-def sent_to_candidate(market: Market, conversation_id: str, auth: dict) -> list[str]:
-    page = market._http.get(f"{API}/messages", headers=auth, params={
-        "conversationId": conversation_id, "direction": "newer", "limit": 100}).json()
-    return [m["content"] for m in page["messages"] if m["isFromViewer"]]
 
 
 async def click(cluster: Cluster, card: PostedMessage) -> None:
