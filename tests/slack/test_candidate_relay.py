@@ -91,7 +91,8 @@ async def write(person: Person, root: PostedMessage, text: str) -> str:
 async def test_a_two_way_conversation_in_the_cards_thread(make_settings, slack_api, sandbox_url):
     async with conversation_opened(make_settings, slack_api, sandbox_url) as opened:
         who, card, thread, candidate = opened.who, opened.card, opened.thread, opened.candidate
-        assert "is open: write in its thread" in ephemerals_to(slack_api, REQUESTER)[-1]
+        said = await eventually(lambda: ephemerals_to(slack_api, REQUESTER), "the requester told where to write")
+        assert "is open: write in its thread" in said[-1]
         assert "Conversation with" in thread.text
         assert await who[MANAGER].click(card, "Message candidate") == 200  # a second click: the same thread
         await eventually(lambda: any("already has its thread" in t for t in ephemerals_to(slack_api, MANAGER)),
@@ -142,7 +143,7 @@ async def test_refusals_are_explained_and_a_rate_limited_message_goes_later(make
         await write(requester, thread, "Call me on 555-0100")
         await eventually(lambda: replies(slack_api, thread, "messaging policy"), "the policy note")
 
-        candidate.arm("rate_limited", retry_after=2)
+        candidate.arm("rate_limited", retry_after=5)
         later = await write(requester, thread, "Sent after the wait")
         await eventually(lambda: replies(slack_api, thread, "limiting messages"), "the rate-limit note")
         assert candidate.received() == []
@@ -168,3 +169,18 @@ async def test_a_send_whose_answer_was_lost_is_found_not_sent_again(make_setting
         await eventually(lambda: reacted(slack_api, thread.channel, sent), "the ✅ after looking", timeout=30)
         assert candidate.received() == ["Only once, please"]
         assert market.requests("/messages", method="POST") == 1
+
+
+async def test_a_post_whose_answer_was_lost_is_found_not_posted_again(make_settings, slack_api, sandbox_url):
+    async with conversation_opened(make_settings, slack_api, sandbox_url) as opened:
+        await write(opened.who[REQUESTER], opened.thread, "Hello!")
+        await eventually(lambda: opened.candidate.received() == ["Hello!"], "the first message at OpenTrain")
+        # Slack posts the candidate's answer, then the connection dies before Slack's answer reaches the bot.
+        slack_api.drop_connection("chat.postMessage")
+        opened.candidate.says("Posted once, I hope")
+        await eventually(lambda: replies(slack_api, opened.thread, "Posted once"), "the answer in the thread")
+        await eventually(lambda: slack_api.calls_to("conversations.replies"), "the bot looking for its post",
+                         timeout=30)
+        opened.candidate.says("And the next one")
+        await eventually(lambda: replies(slack_api, opened.thread, "the next one"), "the next answer", timeout=30)
+        assert len(replies(slack_api, opened.thread, "Posted once")) == 1
