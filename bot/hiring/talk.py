@@ -244,6 +244,10 @@ class CandidateTalks:
         head = await self._redis.zrange(queue, 0, 0)
         if talk is None or not head:
             return None
+        # A 429 holds the whole conversation until its wait is over, even if a new message rings the queue sooner.
+        hold = float(await self._redis.hget(self._talk(workspace_id, conversation_id), "out_after") or 0)
+        if self._clock() < hold:
+            return hold
         outgoing_key = str(head[0])
         record_key = self._talk(workspace_id, conversation_id, "out", outgoing_key)
         record = {str(k): str(v) for k, v in (await self._redis.hgetall(record_key)).items()}
@@ -278,6 +282,8 @@ class CandidateTalks:
             return self._clock() + verdict.retry_in
         if verdict.kind == "later":
             await self._redis.hset(record_key, "state", "queued")  # a 429: provably not sent
+            await self._redis.hset(self._talk(talk.workspace_id, talk.conversation_id), "out_after",
+                                   repr(self._clock() + verdict.retry_in))
             if not record.get("told"):
                 await self._redis.hset(record_key, "told", "1")
                 await self._tell(talk, outgoing, verdict.words)

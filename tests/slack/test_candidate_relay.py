@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import datetime
 
 import httpx
 
@@ -52,6 +53,10 @@ def conversation_thread(api: SlackApiStandIn, channel: str) -> PostedMessage | N
 
 def replies(api: SlackApiStandIn, root: PostedMessage, marker: str = "") -> list[str]:
     return [m.text for m in api.thread(root.channel, root.ts) if marker in m.text]
+
+
+def at(logged: dict) -> float:
+    return datetime.fromisoformat(logged["at"].replace("Z", "+00:00")).timestamp()
 
 
 def reacted(api: SlackApiStandIn, channel: str, ts: str) -> bool:
@@ -147,14 +152,18 @@ async def test_refusals_are_explained_and_a_rate_limited_message_goes_later(make
         later = await write(requester, thread, "Sent after the wait")
         note = await eventually(lambda: replies(slack_api, thread, "limiting messages"), "the rate-limit note")
         assert "in about 5 seconds" in note[-1]
-        await eventually(lambda: reacted(slack_api, thread.channel, later), "the ✅ once sent after the wait",
-                         timeout=30)
-        assert candidate.received() == ["Sent after the wait"]
+        await write(requester, thread, "Right behind it")  # a new message does not cut the wait short
+        await eventually(lambda: candidate.received() == ["Sent after the wait", "Right behind it"],
+                         "both sent after the wait, in order", timeout=30)
+        sends = [r for r in opened.market.request_log() if r["method"] == "POST" and r["path"].endswith("/messages")]
+        refused_at = next(at(r) for r in sends if r["status"] == 429)
+        assert at(next(r for r in sends if r["status"] == 201 and at(r) > refused_at)) - refused_at >= 4.5
+        await eventually(lambda: reacted(slack_api, thread.channel, later), "the ✅ once sent after the wait")
 
         candidate.arm("read_only")
         await write(requester, thread, "Anyone there?")
         await eventually(lambda: replies(slack_api, thread, "read-only"), "the read-only note")
-        assert candidate.received() == ["Sent after the wait"]
+        assert candidate.received() == ["Sent after the wait", "Right behind it"]
         assert all(len(replies(slack_api, thread, marker)) == 1
                    for marker in ("write to", "messaging policy", "limiting messages", "read-only"))
 

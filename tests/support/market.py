@@ -59,9 +59,12 @@ class Market:
             "conversationId": conversation_id, "direction": "newer", "limit": 100}).json()
         return [m["content"] for m in page["messages"] if m["isFromViewer"]]
 
+    def request_log(self) -> list[dict]:
+        """OpenTrain requests as the sandbox saw them: method, path, status, at (ISO, the sandbox's clock)."""
+        return self._http.get("/_sandbox/requests").json()["requests"]
+
     def requests(self, path_part: str, method: str = "GET") -> int:
-        log = self._http.get("/_sandbox/requests").json()["requests"]
-        return sum(1 for r in log if r["method"] == method and path_part in r["path"])
+        return sum(1 for r in self.request_log() if r["method"] == method and path_part in r["path"])
 
 
 async def seed_job(redis, namespace: str, *, job_id: str, job_url: str, workspace_id: str, channel: str,
