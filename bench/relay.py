@@ -23,72 +23,40 @@ import asyncio
 import random
 import statistics
 import sys
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from cryptography.fernet import Fernet
-from slack_sdk.web.async_client import AsyncWebClient
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.notify import doorbell, drain, feed_end  # noqa: E402
-from bot.hiring.accounts import Accounts  # noqa: E402
+from bench.notify import Phase, TimedSlack, drain, feed_end, worker_parts  # noqa: E402
 from bot.hiring.authz import Authorizer, Everyone  # noqa: E402
 from bot.hiring.jobs import LEDGER_KIND  # noqa: E402
 from bot.hiring.proposals import ProposalDesk  # noqa: E402
 from bot.hiring.talk import CandidateTalks, Talk  # noqa: E402
-from bot.infra.scheduler import Scheduler  # noqa: E402
-from bot.infra.secretbox import SecretBox  # noqa: E402
 from bot.infra.storage import connect  # noqa: E402
 from bot.ledger.reader import ProposalLedger  # noqa: E402
-from bot.ledger.webhooks import WebhookStore  # noqa: E402
-from bot.opentrain.client import OpenTrainClient  # noqa: E402
 from bot.sandbox.server import SandboxThread  # noqa: E402
 from bot.slack.outbox import Outbox  # noqa: E402
 from bot.slack.relay import MESSAGE_EVENT, SlackTalkFront  # noqa: E402
 from tests.support.market import READY_FIELDS, seed_job  # noqa: E402
 from tests.support.redis_server import test_redis_url  # noqa: E402
-from tests.support.slack_api import SlackApiStandIn, StandInThread  # noqa: E402
+from tests.support.slack_api import StandInThread  # noqa: E402
 
 TEAM = "TBENCH"
 CHANNELS = 20
 API = "/api/public/v1"
 
 
-class TimedSlack(SlackApiStandIn):
-    """The Slack stand-in, noting when each candidate message was posted, and how often."""
-
-    def __init__(self) -> None:
-        super().__init__(team_id=TEAM)
-        self.posted_at: dict[str, float] = {}
-        self.posts: dict[str, int] = {}
-        self._lock = threading.Lock()
-
-    def _api_chat_postMessage(self, args):
-        answer = super()._api_chat_postMessage(args)
-        metadata = args.get("metadata") or {}
-        if metadata.get("event_type") == MESSAGE_EVENT:
-            message_id = str(metadata["event_payload"]["post_id"]).split(":", 1)[1]
-            with self._lock:
-                self.posted_at.setdefault(message_id, time.time())
-                self.posts[message_id] = self.posts.get(message_id, 0) + 1
-        return answer
-
-
-@dataclass
-class Phase:
-    name: str
-    requests: int = 0
-    sent_at: dict[str, float] = field(default_factory=dict)
-
-    async def count(self, request: httpx.Request) -> None:
-        if "/_sandbox/" not in request.url.path:
-            self.requests += 1
+def candidate_messages_in(args: dict) -> set[str]:
+    """The candidate message a chat.postMessage shows: its id, from the post id in the metadata."""
+    metadata = args.get("metadata") or {}
+    if metadata.get("event_type") != MESSAGE_EVENT:
+        return set()
+    return {str(metadata["event_payload"]["post_id"]).split(":", 1)[1]}
 
 
 async def open_conversations(sandbox_url: str, token: str, count: int) -> tuple[str, str, list[tuple[str, str]]]:
@@ -116,7 +84,7 @@ async def arrive(sandbox_url: str, conversations: list[str], rate: float, durati
             conversation_id = random.choice(conversations)
             answer = await control.post(f"/_sandbox/conversations/{conversation_id}/reply",
                                         json={"content": f"Candidate message {sent}"})
-            phase.sent_at[answer.json()["message"]["id"]] = time.time()
+            phase.created_at[answer.json()["message"]["id"]] = time.time()
             sent += 1
             await asyncio.sleep(max(0.0, started + sent / rate - time.monotonic()))
 
@@ -127,20 +95,14 @@ async def run_phase(args, sandbox_url: str, slack: TimedSlack, token: str, phase
     job_id, job_url, pairs = await open_conversations(sandbox_url, token, args.conversations)
     await seed_job(redis, namespace, job_id=job_id, job_url=job_url, workspace_id=TEAM, channel="CB0",
                    root_ts="1700000000.000001")
-    http = httpx.AsyncClient(timeout=30, event_hooks={"request": [phase.count]})
-    opentrain = OpenTrainClient(sandbox_url, http=http)
-    box = SecretBox(Fernet.generate_key())
-    accounts = Accounts(redis, namespace, opentrain, box, app_token=token)
-    scheduler = Scheduler(redis, namespace)
-    store = WebhookStore(redis, namespace, box)
-    receiver_runner, subscriptions = await doorbell(store, accounts, scheduler) if webhook else (None, None)
-    slack_client = AsyncWebClient(token="xoxb-bench", base_url=slack.url, retry_handlers=[])
+    parts = await worker_parts(redis, namespace, sandbox_url, slack.url, token, phase, webhook)
+    accounts, scheduler = parts.accounts, parts.scheduler
     talks = CandidateTalks(redis, namespace, accounts, ProposalDesk(redis, namespace, accounts,
                                                                    Authorizer(Everyone())), scheduler)
-    talks.register(SlackTalkFront(slack_client, opentrain.links))
-    outbox = Outbox(redis, namespace, slack_client, scheduler)
+    talks.register(SlackTalkFront(parts.slack, parts.opentrain.links))
+    outbox = Outbox(redis, namespace, parts.slack, scheduler)
     ledger = ProposalLedger(redis, namespace, accounts, outbox, poll_seconds=args.interval,
-                            subscriptions=subscriptions, conversations=talks.ring)
+                            subscriptions=parts.subscriptions, conversations=talks.ring)
     ledger.register(scheduler)
     outbox.register(scheduler)
     for index, (proposal_id, conversation_id) in enumerate(pairs):
@@ -153,15 +115,12 @@ async def run_phase(args, sandbox_url: str, slack: TimedSlack, token: str, phase
     stop = asyncio.Event()
     worker = asyncio.create_task(scheduler.run_forever(stop, idle_sleep=0.05))
     await asyncio.sleep(3)  # the first reads of every tied conversation (nothing to post) settle before measuring
-    phase.requests = 0
+    phase.start()
     await arrive(sandbox_url, [c for _, c in pairs], args.rate, args.duration, phase)
-    await drain(lambda: set(phase.sent_at) <= set(slack.posted_at), args.interval * 2 + 30)
+    await drain(lambda: set(phase.created_at) <= set(slack.carded_at), args.interval * 2 + 30)
     stop.set()
     await worker
-    if receiver_runner is not None:
-        await receiver_runner.cleanup()
-    await opentrain.aclose()
-    await http.aclose()
+    await parts.aclose()
     keys = [k async for k in redis.scan_iter(match=f"{namespace}:*", count=1000)]
     if keys:
         await redis.delete(*keys)
@@ -173,19 +132,19 @@ def report(phases: list[Phase], slack: TimedSlack, args) -> None:
           f"{args.duration:.0f} s, poll interval {args.interval:.0f} s")
     print(f"{'mode':<9} {'relayed':>9} {'twice':>6} {'delay p50':>10} {'p99':>8} {'max':>8} {'OpenTrain req/msg':>18}")
     for phase in phases:
-        delays = sorted(slack.posted_at[m] - phase.sent_at[m] for m in phase.sent_at if m in slack.posted_at)
-        twice = sum(1 for m in phase.sent_at if slack.posts.get(m, 0) > 1)
+        delays = sorted(slack.carded_at[m] - phase.created_at[m] for m in phase.created_at if m in slack.carded_at)
+        twice = sum(1 for m in phase.created_at if slack.posts.get(m, 0) > 1)
         if delays:
             p99 = delays[min(len(delays) - 1, int(0.99 * len(delays)))]
             figures = f"{statistics.median(delays):>9.2f}s {p99:>7.2f}s {delays[-1]:>7.2f}s"
         else:
             figures = f"{'—':>10} {'—':>8} {'—':>8}"
         per_message = phase.requests / max(1, len(delays))
-        print(f"{phase.name:<9} {len(delays):>4}/{len(phase.sent_at):<4} {twice:>6} {figures} {per_message:>18.2f}")
+        print(f"{phase.name:<9} {len(delays):>4}/{len(phase.created_at):<4} {twice:>6} {figures} {per_message:>18.2f}")
 
 
 async def main(args) -> None:
-    with SandboxThread() as sandbox, StandInThread(TimedSlack()) as slack:
+    with SandboxThread() as sandbox, StandInThread(TimedSlack(candidate_messages_in)) as slack:
         async with httpx.AsyncClient(base_url=sandbox.url) as control:
             token = (await control.post("/_sandbox/tokens", json={})).json()["token"]
         phases = [Phase("poll"), Phase("webhook")]
