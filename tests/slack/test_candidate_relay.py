@@ -178,6 +178,12 @@ async def test_a_send_whose_answer_was_lost_is_found_not_sent_again(make_setting
         await eventually(lambda: reacted(slack_api, thread.channel, sent), "the ✅ after looking", timeout=30)
         assert candidate.received() == ["Only once, please"]
         assert market.requests("/messages", method="POST") == 1
+        # A 5xx that did not take effect: found missing, then sent (once) from the queue.
+        market.control("faults", {"path": f"{API}/messages", "method": "POST", "status": 503})
+        retried = await write(opened.who[REQUESTER], thread, "After a 503")
+        await eventually(lambda: reacted(slack_api, thread.channel, retried), "the ✅ after the retry", timeout=30)
+        assert candidate.received() == ["Only once, please", "After a 503"]
+        assert market.requests("/messages", method="POST") == 3
 
 
 async def test_a_post_whose_answer_was_lost_is_found_not_posted_again(make_settings, slack_api, sandbox_url):
