@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,20 +59,29 @@ NAIVE_CONCURRENCY = 20
 API = "/api/public/v1"
 
 
-class TimedSlack(SlackApiStandIn):
-    """The Slack stand-in, noting when each proposal first reached a posted message."""
+def proposals_in(args: dict) -> set[str]:
+    """The proposals a chat.postMessage shows (a card or a digest)."""
+    return set(re.findall(r"prop_[0-9a-f]+", json.dumps(args.get("blocks") or [])))
 
-    def __init__(self) -> None:
+
+class TimedSlack(SlackApiStandIn):
+    """The Slack stand-in, noting when each thing a post shows (`shown_in`: ids from its arguments) was first posted,
+    and how many times."""
+
+    def __init__(self, shown_in: Callable[[dict], set[str]] = proposals_in) -> None:
         super().__init__(team_id=TEAM)
+        self._shown_in = shown_in
         self.carded_at: dict[str, float] = {}
+        self.posts: dict[str, int] = {}
         self._lock = threading.Lock()
 
     def _api_chat_postMessage(self, args):
         answer = super()._api_chat_postMessage(args)
         now = time.time()
         with self._lock:
-            for proposal_id in set(re.findall(r"prop_[0-9a-f]+", json.dumps(args.get("blocks") or []))):
-                self.carded_at.setdefault(proposal_id, now)
+            for shown in self._shown_in(args):
+                self.carded_at.setdefault(shown, now)
+                self.posts[shown] = self.posts.get(shown, 0) + 1
         return answer
 
 
@@ -133,27 +143,11 @@ async def run_ledger(args, sandbox_url: str, slack: TimedSlack, token: str, jobs
     for index, job_id in enumerate(jobs):
         await seed_job(redis, namespace, job_id=job_id, job_url=f"https://app.opentrain.ai/jobs/{job_id}",
                        workspace_id=TEAM, channel=f"CB{index % CHANNELS}", root_ts=f"1700000000.{index:06d}")
-    http = httpx.AsyncClient(timeout=30, event_hooks={"request": [phase.count]})
-    opentrain = OpenTrainClient(sandbox_url, http=http)
-    box = SecretBox(Fernet.generate_key())
-    accounts = Accounts(redis, namespace, opentrain, box, app_token=token)
-    scheduler = Scheduler(redis, namespace)
-    store = WebhookStore(redis, namespace, box)
-    receiver_runner = None
-    subscriptions = None
-    if webhook:
-        app = web.Application()
-        WebhookReceiver(store, lambda ws: scheduler.schedule(LEDGER_KIND, ws)).mount(app)
-        receiver_runner = web.AppRunner(app, access_log=None)
-        await receiver_runner.setup()
-        site = web.TCPSite(receiver_runner, "127.0.0.1", 0)
-        await site.start()
-        public_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
-        subscriptions = WebhookSubscriptions(store, accounts, public_url)
-    slack_client = AsyncWebClient(token="xoxb-bench", base_url=slack.url, retry_handlers=[])
-    outbox = Outbox(redis, namespace, slack_client, scheduler)
-    ledger = ProposalLedger(redis, namespace, accounts, outbox, poll_seconds=args.interval,
-                            subscriptions=subscriptions)
+    parts = await worker_parts(redis, namespace, sandbox_url, slack.url, token, phase, webhook)
+    scheduler = parts.scheduler
+    outbox = Outbox(redis, namespace, parts.slack, scheduler)
+    ledger = ProposalLedger(redis, namespace, parts.accounts, outbox, poll_seconds=args.interval,
+                            subscriptions=parts.subscriptions)
     ledger.register(scheduler)
     outbox.register(scheduler)
     # Start at the current end of the feed, as a bot that has been running would be.
@@ -168,11 +162,54 @@ async def run_ledger(args, sandbox_url: str, slack: TimedSlack, token: str, jobs
     await worker
     phase.stop()
     phase.seen_at = {p: slack.carded_at[p] for p in phase.created_at if p in slack.carded_at}
-    if receiver_runner is not None:
-        await receiver_runner.cleanup()
-    await opentrain.aclose()
-    await http.aclose()
+    await parts.aclose()
     await redis.aclose()
+
+
+@dataclass
+class WorkerParts:
+    """What a benchmark's in-process worker is made of: an OpenTrain client counting the phase's requests, the
+    workspace's account, a scheduler, a Slack client, and (webhook mode) the doorbell's receiver."""
+
+    http: httpx.AsyncClient
+    opentrain: OpenTrainClient
+    accounts: Accounts
+    scheduler: Scheduler
+    slack: AsyncWebClient
+    subscriptions: WebhookSubscriptions | None
+    receiver: web.AppRunner | None
+
+    async def aclose(self) -> None:
+        if self.receiver is not None:
+            await self.receiver.cleanup()
+        await self.opentrain.aclose()
+        await self.http.aclose()
+
+
+async def worker_parts(redis, namespace: str, sandbox_url: str, slack_url: str, token: str, phase: Phase,
+                       webhook: bool) -> WorkerParts:
+    http = httpx.AsyncClient(timeout=30, event_hooks={"request": [phase.count]})
+    opentrain = OpenTrainClient(sandbox_url, http=http)
+    box = SecretBox(Fernet.generate_key())
+    accounts = Accounts(redis, namespace, opentrain, box, app_token=token)
+    scheduler = Scheduler(redis, namespace)
+    store = WebhookStore(redis, namespace, box)
+    receiver, subscriptions = await doorbell(store, accounts, scheduler) if webhook else (None, None)
+    slack = AsyncWebClient(token="xoxb-bench", base_url=slack_url, retry_handlers=[])
+    return WorkerParts(http, opentrain, accounts, scheduler, slack, subscriptions, receiver)
+
+
+async def doorbell(store: WebhookStore, accounts: Accounts,
+                   scheduler: Scheduler) -> tuple[web.AppRunner, WebhookSubscriptions]:
+    """A local webhook receiver ringing the ledger, and the subscriptions that point OpenTrain at it."""
+    app = web.Application()
+    WebhookReceiver(store, lambda ws: scheduler.schedule(LEDGER_KIND, ws)).mount(app)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    public_url = f"http://127.0.0.1:{site._server.sockets[0].getsockname()[1]}"
+    return runner, WebhookSubscriptions(store, accounts, public_url)
 
 
 async def feed_end(sandbox_url: str, token: str) -> str:

@@ -40,6 +40,7 @@ from bot.hiring.engine import HiringEngine
 from bot.hiring.job_changes import JobChanges
 from bot.hiring.limits import LimitSettings
 from bot.hiring.proposals import ProposalDesk
+from bot.hiring.talk import CandidateTalks
 from bot.infra.metrics import GaugeReader
 from bot.infra.scheduler import Scheduler
 from bot.infra.secretbox import SecretBox
@@ -49,6 +50,7 @@ from bot.ledger.money import MoneyLedger
 from bot.ledger.reader import ProposalLedger, doorbell
 from bot.ledger.webhooks import WebhookReceiver, WebhookStore, WebhookSubscriptions
 from bot.opentrain.client import OpenTrainClient
+from bot.opentrain.links import LinkPolicy
 from bot.rotation import rotate_secrets
 from bot.sandbox.server import RunningSandbox, start_sandbox
 from bot.shell.main import Shell, converse, greeting
@@ -63,6 +65,7 @@ from bot.slack.money import SlackMoney
 from bot.slack.observer import SlackClaimObserver
 from bot.slack.outbox import Outbox, outbox_web_client
 from bot.slack.registry import SlackRegistry
+from bot.slack.relay import SlackRelay, SlackTalkFront
 from bot.slack.reminders import Reminders
 from bot.slack.subscriptions import Subscriptions
 from bot.slack.work import SlowWork
@@ -120,17 +123,21 @@ async def open_core(settings: Settings, directory_for: DirectoryFor) -> AsyncIte
 
 @dataclass
 class ProposalWork:
-    """The proposal cards: the ledger reader and the Slack outbox it fills."""
+    """The proposal cards: the ledger reader and the Slack outbox it fills; candidate conversations in threads."""
 
     ledger: ProposalLedger
     outbox: Outbox
     money: SlackMoney  # contract cards and budget notices; draws each approval's state
+    talks: CandidateTalks
+    talk_front: SlackTalkFront
 
 
 def proposal_work(core: Core, session: aiohttp.ClientSession) -> ProposalWork:
     settings, namespace = core.settings, core.settings.redis_namespace
-    outbox = Outbox(core.redis, namespace, outbox_web_client(settings, session), core.scheduler,
+    slack = outbox_web_client(settings, session)
+    outbox = Outbox(core.redis, namespace, slack, core.scheduler,
                     proposals_channel=settings.proposals_channel, in_thread=settings.proposals_in_thread)
+    talks = CandidateTalks(core.redis, namespace, core.accounts, proposal_desk(core), core.scheduler)
     public_url = str(settings.public_url) if settings.public_url else None
     subscriptions = WebhookSubscriptions(WebhookStore(core.redis, namespace, core.secretbox), core.accounts,
                                          public_url)
@@ -138,8 +145,15 @@ def proposal_work(core: Core, session: aiohttp.ClientSession) -> ProposalWork:
     core.approvals.add_observer(money)
     ledger = ProposalLedger(core.redis, namespace, core.accounts, outbox,
                             poll_seconds=settings.opentrain_poll_seconds, subscriptions=subscriptions,
-                            money=MoneyLedger(core.redis, namespace, core.approvals, money))
-    return ProposalWork(ledger, outbox, money)
+                            money=MoneyLedger(core.redis, namespace, core.approvals, money),
+                            conversations=talks.ring)
+    links = LinkPolicy(settings.opentrain_url, settings.opentrain_app)
+    return ProposalWork(ledger, outbox, money, talks, SlackTalkFront(slack, links))
+
+
+def proposal_desk(core: Core) -> ProposalDesk:
+    return ProposalDesk(core.redis, core.settings.redis_namespace, core.accounts, core.authorizer,
+                        tracker=core.approvals)
 
 
 async def run_background(core: Core, work: ProposalWork) -> None:
@@ -148,6 +162,7 @@ async def run_background(core: Core, work: ProposalWork) -> None:
     work.ledger.register(core.scheduler)
     work.outbox.register(core.scheduler)
     core.approvals.register(core.scheduler)
+    work.talks.register(work.talk_front)
     await work.ledger.resume(core.scheduler)
 
 
@@ -172,7 +187,7 @@ def slack_deps(core: Core, client: AsyncWebClient, cards: ProposalWork) -> Slack
         dialogue=SlackDialogue(core.engine, registry, client, reminders),
         work=work,
         inbox=SlackInbox(core.scheduler, work),
-        proposals=ProposalDesk(core.redis, namespace, core.accounts, core.authorizer, tracker=core.approvals),
+        proposals=proposal_desk(core),
         outbox=cards.outbox,
         contracts=ContractDesk(core.redis, namespace, core.accounts, core.authorizer, core.approvals),
         money=cards.money,
@@ -182,6 +197,7 @@ def slack_deps(core: Core, client: AsyncWebClient, cards: ProposalWork) -> Slack
                         hour_utc=settings.digest_hour_utc),
         subscriptions=Subscriptions(core.redis, namespace, board, core.authorizer, client),
         changes=JobChanges(core.redis, namespace, core.accounts, core.authorizer, core.engine),
+        relay=SlackRelay(cards.talks, client),
     )
 
 

@@ -79,20 +79,19 @@ class ProposalDesk:
             return refused
         return await self.claim_needed(ask)
 
-    async def open_conversation(self, ask: ProposalAsk, candidate: str) -> Words:
+    async def conversation_for(self, ask: ProposalAsk) -> tuple[str | None, Words | None]:
+        """(the conversation's id, None) once open (get-or-create), or (None, why not); the relay
+        (bot/hiring/talk.py) ties it to a place of the front end."""
         if (refused := await self.may(ask, Action.MESSAGE_CANDIDATE)) is not None:
-            return refused
+            return None, refused
         try:
             client = await self._accounts.client_for(ask.workspace_id)
             if (foreign := await self._foreign(client, ask)) is not None:
-                return foreign
+                return None, foreign
             opened = await client.open_conversation(ask.proposal_id)
         except errors.OpenTrainError as exc:
-            return await self._failed(ask, exc, "open the conversation")
-        verb = "is open" if opened.created else "was already open"
-        return (f"The conversation with {candidate} {verb} in OpenTrain: ",
-                Link(opened.conversation_url or "", "write the first message"),
-                ". They can reply once you have.")
+            return None, await self._failed(ask, exc, "open the conversation")
+        return opened.conversation_id, None
 
     async def request_hire(self, ask: ProposalAsk, milestone: Milestone, candidate: str,
                            surface: dict | None = None) -> Words:

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from bot.hiring.accounts import Accounts
 from bot.hiring.jobs import LEDGER_KIND, JobRecord, list_workspaces_with_jobs, lookup_job
@@ -40,6 +40,7 @@ MAX_PAGES_PER_READ = 10
 IDLE_BACKOFF_FACTOR = 4  # an idle ledger is read at most this many poll intervals apart
 WEBHOOK_SAFETY_SECONDS = 600.0  # with a working doorbell, a read at least this often anyway
 RECEIVED, STATUS_CHANGED = "proposal.received", "proposal.status_changed"
+MESSAGE_RECEIVED = "message.received"
 TRANSIENT = (errors.RateLimited, errors.ServerError, errors.TransportError)
 # Keys under `{ns}:ws:{ws}:ledger:`. `cursor` lives forever: it is where the workspace's /updates feed was read to,
 # and losing it would re-read the whole feed. `idle` and `refused` count reads in a row and are deleted by the next
@@ -53,7 +54,8 @@ READ_AT_TTL_SECONDS = 90 * 24 * 3600
 class ProposalLedger:
     def __init__(self, redis: Redis, namespace: str, accounts: Accounts, sink: ProposalSink, *,
                  poll_seconds: float = 30.0, subscriptions: WebhookSubscriptions | None = None,
-                 clock: Callable[[], float] = time.time, money: MoneyLedger | None = None):
+                 clock: Callable[[], float] = time.time, money: MoneyLedger | None = None,
+                 conversations: Callable[[str, str], Awaitable[None]] | None = None):
         self._redis = redis
         self._namespace = namespace
         self._accounts = accounts
@@ -62,6 +64,9 @@ class ProposalLedger:
         self._subscriptions = subscriptions
         self._clock = clock
         self._money = money  # approvals, contracts, budgets (ledger/money.py)
+        # `message.received` rings the conversation's reader (bot/hiring/talk.py): (workspace, conversation id).
+        # Rung before the page commits, so a crash in between rings it again; a ring is idempotent.
+        self._conversations = conversations
 
     def register(self, scheduler: Scheduler) -> None:
         scheduler.register(LEDGER_KIND, lambda item: self.read(item.item_id))
@@ -159,6 +164,9 @@ class ProposalLedger:
         return (consumed, page.has_more) if committed else (0, False)
 
     async def _update(self, workspace_id: str, client: OpenTrainClient, event: Event) -> ProposalUpdate | None:
+        if event.type == MESSAGE_RECEIVED and self._conversations is not None:
+            await self._conversations(workspace_id, str(event.data.get("conversationId") or ""))
+            return None
         if self._money is not None and event.type in MONEY_EVENTS:
             await self._money.handle(workspace_id, client, event)  # before the cursor moves past it
         if event.type not in (RECEIVED, STATUS_CHANGED):

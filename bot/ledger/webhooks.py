@@ -49,7 +49,7 @@ from bot.opentrain.client import OpenTrainClient
 log = logging.getLogger(__name__)
 
 WEBHOOK_PATH = "/opentrain/webhooks"
-EVENT_TYPES = ["proposal.received", "proposal.status_changed"]
+EVENT_TYPES = ["proposal.received", "proposal.status_changed", "message.received"]  # the last rings candidate talks
 # Rung too when the token may read them (a subscription needs the read scope of every type it names).
 MONEY_EVENT_TYPES = ["approval.confirmed", "contract.created", "milestone.status_changed", "payment.pending",
                      "contract.budget_state_changed"]

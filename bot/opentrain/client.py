@@ -38,6 +38,8 @@ from bot.opentrain.models import (
     HireApproval,
     Invited,
     JobEdited,
+    MessageSent,
+    MessagesPage,
     Milestone,
     MyJob,
     Proposal,
@@ -283,6 +285,21 @@ class OpenTrainClient:
                                  or self.links.approval_page(approval.id))
         return approval
 
+    async def send_message(self, conversation_id: str, content: str) -> MessageSent:
+        """Plain text, 1-10,000 characters (contract §2.8.2). Not idempotent (§4.6): never repeated here, not even
+        after a 429, which is raised at once so the caller can queue it; after a 5xx or no answer the outcome is
+        unknown and only the caller can find out (`list_messages`) whether it was sent."""
+        return await self._public(MessageSent, "POST", "messages", idempotent=False, wait_on_rate_limit=False,
+                                  json={"conversationId": conversation_id, "content": content})
+
+    async def list_messages(self, conversation_id: str, *, direction: str = "older", cursor: str | None = None,
+                            limit: int = 20) -> MessagesPage:
+        """One page of a conversation: `older` pages back from the newest, `newer` forward (tailing), oldest first;
+        pass `next_cursor` back with the same direction."""
+        params = _without_none({"conversationId": conversation_id, "direction": direction, "cursor": cursor,
+                                "limit": limit})
+        return await self._public(MessagesPage, "GET", "messages", params=params)
+
     # --- plumbing -------------------------------------------------------------------------------------------------
 
     async def _agent(self, model: type[Model], path: str, **content: Any) -> Model:
@@ -324,12 +341,13 @@ class OpenTrainClient:
         return body
 
     async def _request(self, method: str, url: str, *, idempotent: bool, bearer: bool,
-                       **content: Any) -> httpx.Response:
+                       wait_on_rate_limit: bool = True, **content: Any) -> httpx.Response:
         headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
         if bearer and self._token:
             headers["Authorization"] = f"Bearer {self._token.get_secret_value()}"
         try:
-            return await self._transport.send(method, url, idempotent=idempotent, headers=headers, **content)
+            return await self._transport.send(method, url, idempotent=idempotent, headers=headers,
+                                              wait_on_rate_limit=wait_on_rate_limit, **content)
         except OpenTrainError as exc:
             self._trust_details(exc)
             raise

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import (
     AfterValidator,
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -673,3 +674,38 @@ class ContractEnded(ApiModel):
     status: str | None = None
     approval: Approval | None = None
     message: str | None = None
+
+
+class Message(ApiModel):
+    """One message of a conversation (contract §2.8); attachments only as a count, never as files."""
+
+    id: OpenTrainId
+    conversation_id: str | None = None
+    created_at: str | None = None
+    sender_user_id: str | None = None
+    is_from_viewer: bool = False
+    content: str = ""
+    system: bool = False
+    attachment_count: int = 0
+
+    @field_validator("content", mode="before")
+    @classmethod
+    def _text(cls, value: Any) -> Any:
+        return "" if value is None else value
+
+    @field_validator("attachment_count", mode="before")
+    @classmethod
+    def _count(cls, value: Any) -> Any:
+        return 0 if value is None else value
+
+
+class MessagesPage(ApiModel):
+    """A page of one conversation's messages; the top-level key is [inferred] (`messages`, or `data`)."""
+
+    messages: list[Message] = Field(default_factory=list, validation_alias=AliasChoices("messages", "data"))
+    next_cursor: str | None = None
+
+
+class MessageSent(ApiModel):
+    ok: bool = True
+    message: Message

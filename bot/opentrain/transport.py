@@ -84,12 +84,15 @@ class Transport:
         self.policy = policy
 
     async def send(self, method: str, url: str, *, idempotent: bool, headers: dict[str, str],
-                   **content: Any) -> httpx.Response:
-        """The 2xx response; otherwise the typed error of the last attempt."""
+                   wait_on_rate_limit: bool = True, **content: Any) -> httpx.Response:
+        """The 2xx response; otherwise the typed error of the last attempt. `wait_on_rate_limit=False` raises a 429
+        at once, for a caller that queues the work and comes back later itself."""
         attempt = 0
         while True:
             attempt += 1
             outcome = await self._attempt(method, url, idempotent, headers, attempt, content)
+            if not wait_on_rate_limit and isinstance(outcome, Failure) and isinstance(outcome.error, RateLimited):
+                raise outcome.error
             if isinstance(outcome, httpx.Response):
                 return outcome
             if outcome.retry_in is None or attempt >= self.policy.max_attempts:

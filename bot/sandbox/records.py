@@ -271,6 +271,7 @@ class Fault:
     latency_ms: int = 0
     drop: bool = False
     times: int = 1
+    drop_after: bool = False  # served (the request takes effect), then the connection dies before the answer
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method.upper():
@@ -280,4 +281,4 @@ class Fault:
     def wire(self) -> dict:
         return {"path": self.path, "method": self.method, "status": self.status,
                 "retryAfterSeconds": self.retry_after_seconds, "latencyMs": self.latency_ms,
-                "drop": self.drop, "times": self.times}
+                "drop": self.drop, "dropAfter": self.drop_after, "times": self.times}

@@ -37,6 +37,8 @@ class ControlRoutes:
         add("POST", "/_sandbox/claims/confirm", self.confirm_claim)
         add("POST", "/_sandbox/jobs/{job_id}/proposals", self.add_proposals)
         add("POST", "/_sandbox/proposals/{proposal_id}/status", self.set_proposal_status)
+        add("POST", "/_sandbox/conversations/{conversation_id}/reply", self.candidate_reply)
+        add("POST", "/_sandbox/conversations/{conversation_id}/next-send", self.arm_next_send)
         add("GET", "/_sandbox/features", self.features)
         add("POST", "/_sandbox/features", self.set_features)
         add("GET", "/_sandbox/config", self.config)
@@ -86,6 +88,18 @@ class ControlRoutes:
             raise bad_request("status is required.", field="status")
         proposal = self.world.set_proposal_status(request.match_info["proposal_id"], status)
         return web.json_response({"proposal": self.world.proposal_summary(proposal)})
+
+    async def candidate_reply(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        message = self.world.messaging.reply(request.match_info["conversation_id"], body.get("content"),
+                                             body.get("attachments", 0))
+        return web.json_response({"message": message}, status=201)
+
+    async def arm_next_send(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        armed = self.world.messaging.arm_next_send(request.match_info["conversation_id"], body.get("refusal"),
+                                                   body.get("retryAfterSeconds"))
+        return web.json_response({"armed": armed})
 
     async def features(self, request: web.Request) -> web.Response:
         return web.json_response({"features": self.world.features})
@@ -205,12 +219,13 @@ def _fault_from(body: dict) -> Fault:
         raise bad_request("path is required: an exact path or a glob such as /api/public/v1/job-drafts*.",
                           field="path")
     status, times = body.get("status"), body.get("times", 1)
-    latency_ms, drop = body.get("latencyMs") or 0, bool(body.get("drop"))
-    if status is None and not drop and not latency_ms:
-        raise bad_request("A fault needs a status, latencyMs or drop.")
+    latency_ms, drop, drop_after = body.get("latencyMs") or 0, bool(body.get("drop")), bool(body.get("dropAfter"))
+    if status is None and not drop and not drop_after and not latency_ms:
+        raise bad_request("A fault needs a status, latencyMs, drop or dropAfter.")
     if status is not None and not (isinstance(status, int) and 400 <= status <= 599):
         raise bad_request("status must be an HTTP error status (400-599).", field="status")
     if not isinstance(times, int) or times < 1:
         raise bad_request("times must be a positive integer.", field="times")
     return Fault(path=path, method=body.get("method"), status=status,
-                 retry_after_seconds=body.get("retryAfterSeconds"), latency_ms=latency_ms, drop=drop, times=times)
+                 retry_after_seconds=body.get("retryAfterSeconds"), latency_ms=latency_ms, drop=drop, times=times,
+                 drop_after=drop_after)

@@ -121,6 +121,8 @@ class PublicRoutes:
             ("GET", "/proposals/{proposal_id}", self.get_proposal),
             ("POST", "/proposals/{proposal_id}/conversation", self.open_conversation),
             ("POST", "/proposals/{proposal_id}/hire", self.hire),
+            ("GET", "/messages", self.read_messages),
+            ("POST", "/messages", self.send_message),
             ("GET", "/updates", self.updates),
             ("POST", "/webhooks", self.create_webhook),
             ("GET", "/webhooks", self.list_webhooks),
@@ -237,6 +239,23 @@ class PublicRoutes:
             "message": "Hire request recorded. A signed-in human must confirm this approval in the OpenTrain app "
                        "before the freelancer is hired and any money moves.",
         }, status=202)
+
+    # ---- messages (sandbox/messaging.py)
+
+    async def read_messages(self, request: web.Request) -> web.Response:
+        token = self._gated(request, "messages:read")
+        limit = query_limit(request, 20, 100)
+        conversation_id = request.query.get("conversationId")
+        if conversation_id is None:
+            return web.json_response(self.world.messaging.listing(token.account_id, limit))
+        return web.json_response(self.world.messaging.read(
+            token.account_id, conversation_id, request.query.get("direction", "older"),
+            request.query.get("cursor"), limit))
+
+    async def send_message(self, request: web.Request) -> web.Response:
+        token = self._gated(request, "messages:write", "public_api_messaging_writes", "send messages")
+        sent = self.world.messaging.send(token.account_id, await read_json(request))
+        return web.json_response(sent, status=201)
 
     async def updates(self, request: web.Request) -> web.Response:
         token = self._token(request)

@@ -62,6 +62,9 @@ async def _opentrain_middleware(request: web.Request, handler: Handler) -> web.S
         response: web.StreamResponse = _fault_response(request, fault.status, fault.retry_after_seconds)
     else:
         response = await _render_errors(request, handler)
+        if fault and fault.drop_after:  # it took effect; the answer never arrives
+            world.log_request(request.method, request.path, None)
+            _drop(request)
     response = _hostile(world, request, response)
     world.log_request(request.method, request.path, response.status)
     return response

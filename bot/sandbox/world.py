@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from bot.sandbox import catalog, moderation
 from bot.sandbox.contracts import Payments
 from bot.sandbox.hostile import Hostility
+from bot.sandbox.messaging import Messaging
 from bot.sandbox.parser import ParsedDraft
 from bot.sandbox.proposals import fake_proposal
 from bot.sandbox.records import (
@@ -68,6 +69,7 @@ class World:
         self.rng = random.Random(seed)
         self.generation = 0  # bumped by each reset, so requests delayed across one can tell
         self.webhooks = WebhookDispatcher(lambda: iso(self.clock.now()), self.config_value)
+        self.messaging = Messaging(self.now, self.emit)
         self.reset()
 
     def reset(self) -> None:
@@ -91,6 +93,7 @@ class World:
         self.request_log: deque[dict] = deque(maxlen=10_000)
         self.request_count = 0
         self.webhooks.reset()
+        self.messaging.reset()
 
     def config_value(self, name: str) -> Any:  # a number or a list of numbers, by name (DEFAULT_CONFIG)
         return self.config[name]
@@ -508,6 +511,9 @@ class World:
         created = proposal.conversation_id is None
         if created:
             proposal.conversation_id = new_id("conv")
+            job = self.jobs[proposal.job_id]
+            self.messaging.open(proposal.conversation_id, job.account_id, self.accounts[job.account_id].user_id,
+                                str(proposal.profile["candidate"]["id"]), proposal.id, job.id)
         return {"ok": True, "conversationId": proposal.conversation_id, "proposalId": proposal.id,
                 "jobId": proposal.job_id, "created": created}
 

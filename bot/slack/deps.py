@@ -18,6 +18,7 @@ from bot.slack.inbox import SlackInbox
 from bot.slack.money import SlackMoney
 from bot.slack.outbox import Outbox
 from bot.slack.registry import SlackRegistry
+from bot.slack.relay import SlackRelay
 from bot.slack.reminders import Reminders
 from bot.slack.subscriptions import Subscriptions
 from bot.slack.work import SlowWork
@@ -41,3 +42,4 @@ class SlackDeps:
     contracts: ContractDesk  # what the contract cards' buttons do
     money: SlackMoney  # the contract cards this workspace shows
     changes: JobChanges  # a live job's Edit and Invite a trainer
+    relay: SlackRelay  # candidate conversations in threads

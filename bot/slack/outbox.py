@@ -359,7 +359,7 @@ class Outbox:
         await self._finish_post(lane, post_id, members, str(response["ts"]))
 
     async def _post_failed(self, lane: Lane, post_id: str, members: list[str], exc: SlackApiError) -> None:
-        error, retry_after = _slack_failure(exc)
+        error, retry_after = slack_failure(exc)
         if retry_after is not None:
             if _rate_limited(exc):
                 SLACK_RATE_LIMITED.labels("outbox").inc()
@@ -389,33 +389,7 @@ class Outbox:
             await pipe.execute()
 
     async def _find_in_slack(self, lane: Lane, post_id: str, thread_ts: str) -> str | None:
-        """The ts of a message carrying `post_id` in its metadata, searched where the post was headed."""
-        cursor: str | None = None  # None (the first page) is left out of the request by the client
-        for _ in range(LOOKUP_MAX_PAGES):
-            try:
-                if thread_ts:
-                    page = await self._slack.conversations_replies(
-                        channel=lane.channel, ts=thread_ts, cursor=cursor, include_all_metadata=True,
-                        limit=LOOKUP_PAGE_SIZE)
-                else:
-                    page = await self._slack.conversations_history(
-                        channel=lane.channel, cursor=cursor, include_all_metadata=True, limit=LOOKUP_PAGE_SIZE)
-            except SlackApiError as exc:
-                if _rate_limited(exc):
-                    SLACK_RATE_LIMITED.labels("outbox").inc()
-                if _slack_failure(exc)[1] is not None:
-                    raise  # transient: the scheduler retries the lane later, still without posting
-                log.warning("cannot check %s for an unfinished post (%s); posting it again", lane.channel,
-                            _slack_failure(exc)[0])
-                return None
-            for message in page.get("messages") or []:
-                payload = (message.get("metadata") or {}).get("event_payload") or {}
-                if payload.get("post_id") == post_id:
-                    return str(message["ts"])
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor or not thread_ts:
-                return None  # a channel's newest messages are where a just-made post sits
-        return None
+        return await find_post(self._slack, lane.channel, thread_ts, post_id)
 
     async def _update(self, lane: Lane, proposal_id: str) -> None:
         # Taken off the queue before reading the card: a status change arriving meanwhile queues a fresh update.
@@ -431,7 +405,7 @@ class Outbox:
             await self._slack.chat_update(channel=lane.channel, ts=str(record["ts"]), text=message.text,
                                           blocks=message.blocks)
         except SlackApiError as exc:
-            error, retry_after = _slack_failure(exc)
+            error, retry_after = slack_failure(exc)
             if retry_after is None:
                 log.warning("card of proposal %s not updated (%s)", proposal_id, error)
                 return
@@ -457,7 +431,37 @@ class Outbox:
         return with_hire_request(proposal_card(cards[0]), ApprovalBadge.from_json(str(badge)) if badge else None)
 
 
-def _slack_failure(exc: SlackApiError) -> tuple[str, float | None]:
+async def find_post(slack: AsyncWebClient, channel: str, thread_ts: str, post_id: str) -> str | None:
+    """The ts of a message carrying `post_id` in its metadata, searched where the post was headed (a thread, or the
+    channel's newest messages). Raises SlackApiError when Slack fails transiently, so the caller retries without
+    posting; None when not found (or not searchable), and the caller posts."""
+    cursor: str | None = None  # None (the first page) is left out of the request by the client
+    for _ in range(LOOKUP_MAX_PAGES):
+        try:
+            if thread_ts:
+                page = await slack.conversations_replies(
+                    channel=channel, ts=thread_ts, cursor=cursor, include_all_metadata=True,
+                    limit=LOOKUP_PAGE_SIZE)
+            else:
+                page = await slack.conversations_history(
+                    channel=channel, cursor=cursor, include_all_metadata=True, limit=LOOKUP_PAGE_SIZE)
+        except SlackApiError as exc:
+            if slack_failure(exc)[1] is not None:
+                raise  # transient: the caller retries later, still without posting
+            log.warning("cannot check %s for an unfinished post (%s); posting it again", channel,
+                        slack_failure(exc)[0])
+            return None
+        for message in page.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("post_id") == post_id:
+                return str(message["ts"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor or not thread_ts:
+            return None  # a channel's newest messages are where a just-made post sits
+    return None
+
+
+def slack_failure(exc: SlackApiError) -> tuple[str, float | None]:
     """(error code, seconds to wait before retrying; None when retrying cannot help)."""
     response = exc.response
     error = str(response.get("error") or "unknown_error")

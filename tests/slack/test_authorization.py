@@ -140,10 +140,11 @@ async def test_proposal_and_money_actions_by_role_and_forged_or_stale_buttons(ma
         for person, allowed in ((REQUESTER, True), (MANAGER, True), (GROUPED, True), (ADMIN, False),
                                 (STRANGER, False)):
             seen = len(ephemerals_to(slack_api, person))
-            assert await who[person].click(card, "Open conversation") == 200
+            assert await who[person].click(card, "Message candidate") == 200
             await eventually(lambda p=person, s=seen: len(ephemerals_to(slack_api, p)) > s, f"{person} answered")
             said = ephemerals_to(slack_api, person)[-1]
-            assert ("is open in OpenTrain" in said or "was already open" in said) == allowed, (person, said)
+            assert ("is open: write in its thread" in said or "already has its thread" in said) == allowed, \
+                (person, said)
             if not allowed:
                 assert f"Only <@{REQUESTER}> or a hiring manager can talk to candidates" in said
         assert market.requests("/conversation", method="POST") == opened + 3

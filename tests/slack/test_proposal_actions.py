@@ -13,6 +13,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from bot.hiring.accounts import Accounts
 from bot.hiring.authz import Authorizer
 from bot.hiring.proposals import ProposalDesk
+from bot.hiring.talk import CandidateTalks
 from bot.infra.scheduler import Scheduler
 from bot.infra.secretbox import SecretBox
 from bot.infra.storage import key
@@ -21,6 +22,7 @@ from bot.opentrain.client import OpenTrainClient
 from bot.slack.blocks.proposals import HIRE_MODAL, OPEN_CONVERSATION, REQUEST_HIRE
 from bot.slack.listeners.proposal_actions import register
 from bot.slack.outbox import CardAction, Destination, Lane, Outbox
+from bot.slack.relay import SlackRelay
 from tests.support import slack_signing as signing
 from tests.support.directory import Listed
 from tests.support.market import Market, seed_job
@@ -33,9 +35,11 @@ REQUESTER, TEAMMATE = "UREQ", "UMATE"
 class Bot:
     """The proposal-action listeners in a bolt app whose Web API calls reach the Slack stand-in."""
 
-    def __init__(self, slack_api, desk: ProposalDesk, outbox: Outbox):
+    def __init__(self, slack_api, desk: ProposalDesk, outbox: Outbox, redis, namespace: str, accounts: Accounts):
         self.app = AsyncApp(signing_secret=SIGNING_SECRET, client=slack_client(slack_api))
-        register(self.app, SimpleNamespace(client=self.app.client, proposals=desk, outbox=outbox))
+        talks = CandidateTalks(redis, namespace, accounts, desk, Scheduler(redis, namespace))
+        register(self.app, SimpleNamespace(client=self.app.client, proposals=desk, outbox=outbox,
+                                           relay=SlackRelay(talks, self.app.client)))
 
     async def deliver(self, payload: dict) -> tuple[int, str]:
         raw = urlencode({"payload": json.dumps(payload)})
@@ -91,13 +95,17 @@ async def test_claimed_account_opens_a_conversation_and_requests_a_hire(redis, n
     token = market.account()
     opentrain = OpenTrainClient(sandbox_url)
     accounts = Accounts(redis, namespace, opentrain, SecretBox(Fernet.generate_key()), app_token=token)
-    bot = Bot(slack_api, desk(redis, namespace, accounts), outbox_for(redis, namespace, slack_api))
+    bot = Bot(slack_api, desk(redis, namespace, accounts), outbox_for(redis, namespace, slack_api), redis, namespace,
+              accounts)
     card_ts, values = await posted_card(redis, namespace, sandbox_url, slack_api, token, market)
 
     await bot.click(card_ts, OPEN_CONVERSATION, values[OPEN_CONVERSATION], TEAMMATE)
     [opened] = await slack_api.wait_for("chat.postEphemeral")
     assert opened.args["user"] == TEAMMATE and opened.args["thread_ts"] == ROOT_TS
-    assert "is open in OpenTrain" in opened.args["text"]
+    assert "is open: write in its thread" in opened.args["text"]
+    # The card sits in the job's thread, so the conversation gets a top-level message of its own to thread under.
+    [root] = [m for m in slack_api.messages.values() if m.channel == CHANNEL and m.thread_ts is None]
+    assert "Conversation with" in root.text
 
     await bot.click(card_ts, REQUEST_HIRE, values[REQUEST_HIRE], TEAMMATE)
     [modal] = await slack_api.wait_for("views.open")
@@ -125,7 +133,8 @@ async def test_unclaimed_account_points_to_the_claim_instead(redis, namespace, s
     # No app token: the workspace's own agent account, not claimed yet.
     await redis.hset(key(namespace, "ws", TEAM, "account"), mapping={"claimed": "0"})
     accounts = Accounts(redis, namespace, opentrain, SecretBox(Fernet.generate_key()))
-    bot = Bot(slack_api, desk(redis, namespace, accounts), outbox_for(redis, namespace, slack_api))
+    bot = Bot(slack_api, desk(redis, namespace, accounts), outbox_for(redis, namespace, slack_api), redis, namespace,
+              accounts)
     card_ts, values = await posted_card(redis, namespace, sandbox_url, slack_api, token, market)
 
     await bot.click(card_ts, REQUEST_HIRE, values[REQUEST_HIRE], TEAMMATE)

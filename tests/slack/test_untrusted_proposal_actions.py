@@ -27,12 +27,13 @@ async def test_hostile_candidate_and_links_stay_inert_through_the_actions(redis,
     arm(sandbox_url, urls="elsewhere", text=True)
     opentrain = OpenTrainClient(sandbox_url)
     accounts = Accounts(redis, namespace, opentrain, SecretBox(Fernet.generate_key()), app_token=token)
-    bot = Bot(slack_api, desk(redis, namespace, accounts), outbox_for(redis, namespace, slack_api))
+    bot = Bot(slack_api, desk(redis, namespace, accounts), outbox_for(redis, namespace, slack_api), redis, namespace,
+              accounts)
     card_ts, values = await posted_card(redis, namespace, sandbox_url, slack_api, token, market)
 
     await bot.click(card_ts, OPEN_CONVERSATION, values[OPEN_CONVERSATION], TEAMMATE)
     [opened] = await slack_api.wait_for("chat.postEphemeral")
-    assert f"<{APP}/messages?conversationId=conv_" in opened.args["text"]
+    assert "is open: write in its thread" in opened.args["text"]
     assert "&lt;!here&gt;" in opened.args["text"]  # the candidate's hostile name, as text
 
     await bot.click(card_ts, REQUEST_HIRE, values[REQUEST_HIRE], TEAMMATE)
@@ -53,7 +54,8 @@ async def test_a_conversation_id_with_markup_is_refused_plainly(redis, namespace
     token = market.account()
     opentrain = OpenTrainClient(sandbox_url)
     accounts = Accounts(redis, namespace, opentrain, SecretBox(Fernet.generate_key()), app_token=token)
-    bot = Bot(slack_api, desk(redis, namespace, accounts), outbox_for(redis, namespace, slack_api))
+    bot = Bot(slack_api, desk(redis, namespace, accounts), outbox_for(redis, namespace, slack_api), redis, namespace,
+              accounts)
     card_ts, values = await posted_card(redis, namespace, sandbox_url, slack_api, token, market)
 
     arm(sandbox_url, ids=["conversationId"], text=True, path="/api/public/v1/proposals/*/conversation")

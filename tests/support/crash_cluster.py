@@ -85,7 +85,8 @@ class Conversation:
 
 
 class Cluster:
-    def __init__(self, redis_url: str, workdir: Path, *, latency_ms: int = 400, seed: int = 7):
+    def __init__(self, redis_url: str, workdir: Path, *, latency_ms: int = 400, seed: int = 7, workers: int = 1,
+                 env: dict[str, str] | None = None):
         self.redis_url = redis_url
         self.workdir = workdir
         self.namespace = f"crash-{uuid.uuid4().hex[:8]}"
@@ -93,6 +94,8 @@ class Cluster:
         self.random = random.Random(seed)
         self.serves: list[Process] = []
         self.worker: Process | None = None
+        self.extra_workers = [Process("worker", 0, workdir / f"worker{n}.log") for n in range(1, workers)]
+        self._env_overrides = env or {}
         self.kills: list[tuple[float, int]] = []  # (when, pid)
         self._hit: dict[str, float] = {}  # lease key -> when a kill hit its conversation
         self._ids = itertools.count(1)
@@ -121,10 +124,11 @@ class Cluster:
             "PYTHONUNBUFFERED": "1",
             # One person drives every conversation here: lift the per-person limits past the test's load.
             "HIRE_STARTS_PER_HOUR": "1000", "OPEN_DRAFTS_PER_USER": "1000",
+            **self._env_overrides,
         }
         self.serves = [Process("serve", free_port(), self.workdir / f"serve{n}.log") for n in range(2)]
         self.worker = Process("worker", 0, self.workdir / "worker.log")
-        for process in [*self.serves, self.worker]:
+        for process in [*self.serves, self.worker, *self.extra_workers]:
             self._start(process)
         try:
             await asyncio.gather(*(self._until_healthy(process) for process in self.serves))
@@ -134,7 +138,7 @@ class Cluster:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
-        for process in [*self.serves, *([self.worker] if self.worker else [])]:
+        for process in [*self.serves, *([self.worker] if self.worker else []), *self.extra_workers]:
             if process.proc and process.proc.poll() is None:
                 process.proc.kill()
                 process.proc.wait(timeout=10)
@@ -203,6 +207,17 @@ class Cluster:
         self._hit.update({lease: time.monotonic() for lease in held})
         self._start(victim)
         await self._until_healthy(victim)
+        return pid
+
+    def kill_a_worker(self) -> int:
+        """SIGKILL one of the worker processes, chosen at random, and start another in its place; the killed pid."""
+        victim = self.random.choice([p for p in [self.worker, *self.extra_workers] if p and p.proc])
+        assert victim.proc is not None
+        pid = victim.proc.pid
+        victim.proc.send_signal(signal.SIGKILL)
+        victim.proc.wait(timeout=10)
+        self.kills.append((time.time(), pid))
+        self._start(victim)
         return pid
 
     # ---- Slack's side

@@ -48,9 +48,23 @@ class Market:
     def set_status(self, proposal_id: str, status: str) -> None:
         self.control(f"proposals/{proposal_id}/status", {"status": status})
 
+    def conversations(self, token: str) -> list[str]:
+        """Ids of the account's conversations, newest activity first."""
+        listed = self._http.get(f"{API}/messages", headers={"authorization": f"Bearer {token}"}).json()
+        return [c["id"] for c in listed["conversations"]]
+
+    def sent(self, token: str, conversation_id: str) -> list[str]:
+        """What the account sent in a conversation, oldest first, as OpenTrain holds it."""
+        page = self._http.get(f"{API}/messages", headers={"authorization": f"Bearer {token}"}, params={
+            "conversationId": conversation_id, "direction": "newer", "limit": 100}).json()
+        return [m["content"] for m in page["messages"] if m["isFromViewer"]]
+
+    def request_log(self) -> list[dict]:
+        """OpenTrain requests as the sandbox saw them: method, path, status, at (ISO, the sandbox's clock)."""
+        return self._http.get("/_sandbox/requests").json()["requests"]
+
     def requests(self, path_part: str, method: str = "GET") -> int:
-        log = self._http.get("/_sandbox/requests").json()["requests"]
-        return sum(1 for r in log if r["method"] == method and path_part in r["path"])
+        return sum(1 for r in self.request_log() if r["method"] == method and path_part in r["path"])
 
 
 async def seed_job(redis, namespace: str, *, job_id: str, job_url: str, workspace_id: str, channel: str,

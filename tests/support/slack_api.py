@@ -1,6 +1,6 @@
 """A local stand-in of the Slack Web API: records every call and answers the way Slack does.
 
-Covers what hirebot calls: auth.test, chat.postMessage (returns ts), chat.update, chat.postEphemeral,
+Covers what hirebot calls: auth.test, chat.postMessage (returns ts), chat.update, chat.postEphemeral, reactions.add,
 conversations.open, users.info (with profile.email), views.open / views.update / views.push (modals kept by view id),
 views.publish (Home tabs), apps.connections.open (-> a local websocket URL), conversations.info/list/join (channels a
 test declared), and uploaded files at their `url_private_download` (the bot token as Bearer; without it, a 200 HTML
@@ -85,6 +85,7 @@ class SlackApiStandIn:
         self.homes: dict[str, dict[str, Any]] = {}  # user id -> the Home tab published for them
         self.channels: dict[str, dict[str, Any]] = {}  # channels a test declared: id -> name, privacy, membership
         self.modals: dict[str, dict[str, Any]] = {}  # view id -> the modal as last opened, updated or pushed
+        self.reactions: dict[tuple[str, str], list[str]] = {}  # (channel, ts) -> reaction names
         self.socket_url: str | None = None
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
         self._closed_channels: dict[str, str] = {}
@@ -293,6 +294,17 @@ class SlackApiStandIn:
             found.blocks = args["blocks"] or []
         found.updates += 1
         return {"ok": True, "channel": found.channel, "ts": found.ts, "text": found.text}
+
+    def _api_reactions_add(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Any message may get one: people's messages reach tests as events, never through chat.postMessage."""
+        channel, ts, name = str(args.get("channel", "")), str(args.get("timestamp", "")), str(args.get("name", ""))
+        if not channel or not ts or not name:
+            return {"ok": False, "error": "invalid_arguments"}
+        on_message = self.reactions.setdefault((channel, ts), [])
+        if name in on_message:
+            return {"ok": False, "error": "already_reacted"}
+        on_message.append(name)
+        return {"ok": True}
 
     def _api_conversations_replies(self, args: dict[str, Any]) -> dict[str, Any]:
         """The thread's root and replies, oldest first, paged by `limit`/`cursor`; metadata when asked for."""

@@ -86,7 +86,7 @@ def proposal_card(card: ProposalCard) -> SlackMessage:
              f"*Interview score*\n{score(card.interview_score)}", f"*Match score*\n{score(card.match_score)}"]
     review = button("Review in OpenTrain", REVIEW_LINK, card.proposal_id)
     actions = [{**review, "url": card.review_url} if bare_url(card.review_url) else review,
-               button("Open conversation", OPEN_CONVERSATION, _action_value(card))]
+               button("Message candidate", OPEN_CONVERSATION, _action_value(card))]
     if card.status != HIRED:
         actions.append(button("Request hire", REQUEST_HIRE, _action_value(card), style="primary"))
     blocks = [
@@ -99,7 +99,7 @@ def proposal_card(card: ProposalCard) -> SlackMessage:
 
 
 def _digest_menu(card: ProposalCard) -> dict[str, Any]:
-    choices = [option("Open conversation", json.dumps({"a": "open", **json.loads(_action_value(card))}))]
+    choices = [option("Message candidate", json.dumps({"a": "open", **json.loads(_action_value(card))}))]
     if card.status != HIRED:
         choices.append(option("Request hire", json.dumps({"a": "hire", **json.loads(_action_value(card))})))
     return {"type": "overflow", "action_id": DIGEST_MENU, "options": choices}

@@ -77,6 +77,8 @@ def message_id(event: dict[str, Any]) -> str:
 async def _take_answer(deps: SlackDeps, answer: dict[str, Any], redelivered: bool) -> bool:
     """False: a retry of an event another process took first; the inbox keeps it in case that process died."""
     team_id, event = answer["team_id"], answer["event"]
+    if await _to_candidate(deps, team_id, event):
+        return True
     conversation = await _conversation_of(deps, team_id, event)
     if conversation is None:
         return True
@@ -88,6 +90,15 @@ async def _take_answer(deps: SlackDeps, answer: dict[str, Any], redelivered: boo
                                redelivered=redelivered,
                                channel=event["channel"], sent_at=slack_time(event.get("ts")))
     return True
+
+
+async def _to_candidate(deps: SlackDeps, team_id: str, event: dict[str, Any]) -> bool:
+    """A reply in a candidate conversation's thread goes to the relay (queued once per message ts)."""
+    thread_ts = event.get("thread_ts")
+    if not thread_ts or thread_ts == event.get("ts"):
+        return False
+    return await deps.relay.take(team_id, event["channel"], thread_ts, event["ts"], event["user"],
+                                 plain_text(event["text"]))
 
 
 async def _conversation_of(deps: SlackDeps, team_id: str, event: dict[str, Any]) -> SlackConversation | None:

@@ -69,7 +69,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     @app.action(OPEN_CONVERSATION)
     async def on_open(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        await _open_conversation(deps, Click.read(body, action["value"]))
+        await _open_conversation(deps, Click.read(body, action["value"]), from_digest=False)
 
     @app.action(REQUEST_HIRE)
     async def on_hire(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -84,7 +84,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         if json.loads(value).get("a") == "hire":
             await _offer_hire(deps, click, body.get("trigger_id", ""))
         else:
-            await _open_conversation(deps, click)
+            await _open_conversation(deps, click, from_digest=True)
 
     @app.view(HIRE_MODAL)
     async def on_hire_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -142,11 +142,17 @@ async def _stale(deps: SlackDeps, click: Click) -> Words | None:
     return None
 
 
-async def _open_conversation(deps: SlackDeps, click: Click) -> None:
-    if (stale := await _stale(deps, click)) is not None:
-        await _ephemeral(deps.client, click, stale)
+async def _open_conversation(deps: SlackDeps, click: Click, *, from_digest: bool) -> None:
+    """"Open conversation": the conversation with the candidate, in a thread of its own (bot/slack/relay.py)."""
+    card = await deps.outbox.stored_card(click.team_id, click.proposal_id)
+    location = await deps.outbox.location(click.team_id, click.proposal_id)
+    if (stale := await _stale(deps, click)) is not None or card is None or location is None:
+        await _ephemeral(deps.client, click, stale or (NOT_OUR_CARD,))
         return
-    words = await deps.proposals.open_conversation(click.ask, await _candidate(deps, click))
+    channel, card_ts = location
+    # A single card at the top level holds the thread; one inside the job's thread, or a digest, cannot.
+    holds_thread = not from_digest and click.thread_ts in (None, "", card_ts)
+    words = await deps.relay.open(click.ask, card, channel, card_ts, card_holds_thread=holds_thread)
     await _ephemeral(deps.client, click, words)
 
 
