@@ -177,7 +177,7 @@ def slack_deps(core: Core, client: AsyncWebClient, cards: ProposalWork) -> Slack
     registry = SlackRegistry(core.redis, namespace, ttl_seconds=settings.conversation_idle_seconds * 2)
     reminders = Reminders(registry, core.engine, client, core.scheduler,
                           question_after_seconds=settings.reminder_hours * 3600)
-    board = JobBoard(core.redis, namespace, core.accounts, core.authorizer)
+    board = JobBoard(core.redis, namespace, core.accounts, core.authorizer, core.approvals)
     work = SlowWork()
     return SlackDeps(
         settings=settings,

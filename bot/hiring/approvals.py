@@ -123,6 +123,20 @@ class ApprovalTracker:
     def _by_proposal(self, workspace_id: str, proposal_id: str) -> str:
         return key(self._namespace, "ws", workspace_id, "approval-of", proposal_id)
 
+    def _pending(self, workspace_id: str) -> str:
+        return key(self._namespace, "ws", workspace_id, "approvals", "pending")
+
+    async def pending(self, workspace_id: str, limit: int = 20) -> list[TrackedApproval]:
+        """The workspace's approvals still waiting for a human in OpenTrain, newest first."""
+        waiting: list[TrackedApproval] = []
+        for approval_id in map(str, await self._redis.zrevrange(self._pending(workspace_id), 0, limit - 1)):
+            tracked = await self.load(workspace_id, approval_id)
+            if tracked is not None and tracked.pending:
+                waiting.append(tracked)
+            else:  # ended meanwhile, or its record expired
+                await self._redis.zrem(self._pending(workspace_id), approval_id)
+        return waiting
+
     async def track(self, workspace_id: str, approval: Approval, requested_by: str,
                     surface: dict[str, Any]) -> TrackedApproval:
         """Keep a pending approval (a repeat request answered with the same approval keeps the first record) and
@@ -144,6 +158,9 @@ class ApprovalTracker:
                 if approval.proposal_id:
                     pipe.set(self._by_proposal(workspace_id, approval.proposal_id), approval.id,
                              ex=APPROVAL_TTL_SECONDS)
+                if tracked.pending:
+                    pipe.zadd(self._pending(workspace_id), {approval.id: self._clock()})
+                    pipe.expire(self._pending(workspace_id), APPROVAL_TTL_SECONDS)
                 await pipe.execute()
         if tracked.pending:
             await self._scheduler.schedule(APPROVAL_EXPIRY_KIND, f"{workspace_id}:{approval.id}",
@@ -186,6 +203,7 @@ class ApprovalTracker:
         if tracked is not None:
             await self._notify(tracked)
         await self._shown(keys=[record], args=[token])
+        await self._redis.zrem(self._pending(workspace_id), approval.id)
         await self._scheduler.cancel(APPROVAL_EXPIRY_KIND, f"{workspace_id}:{approval.id}")
         return True
 

@@ -11,21 +11,24 @@ then asks OpenTrain (idempotent). The ledger stops card-making for a closed job:
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from bot.hiring.accounts import Accounts
-from bot.hiring.authz import Action, Attempt, Authorizer, Role
+from bot.hiring.approvals import ApprovalTracker, TrackedApproval
+from bot.hiring.authz import Action, Attempt, Authorizer, Role, allowed_roles
 from bot.hiring.jobs import JobRecord, lookup_job, mark_closed
 from bot.hiring.views import Words
 from bot.hiring.wording import refusal
 from bot.infra.storage import Redis
 from bot.opentrain import errors
+from bot.opentrain.models import Credits
 
 log = logging.getLogger(__name__)
 
 JOBS_LOOKED_AT = 200  # of the account's newest jobs; older ones are in OpenTrain
 NOT_THIS_WORKSPACE = ("That job wasn't published from this workspace, so I won't act on it.",)
 CLOSED = ("Closed the job on OpenTrain: it takes no more proposals, and no new proposal cards will be posted.",)
+ALREADY_CLOSED = ("That job is already closed.",)
 OPENTRAIN_DOWN = ("OpenTrain isn't answering right now, so your jobs can't be listed; try again in a minute.",)
 
 
@@ -52,21 +55,44 @@ class JobList:
     jobs: list[JobLine]
     claimed: bool
     unavailable: Words | None = None
+    approvals: list[TrackedApproval] = field(default_factory=list)  # waiting for a human in OpenTrain
+    credits: Credits | None = None  # the prepaid balance, when the account uses credits
 
 
 class JobBoard:
-    def __init__(self, redis: Redis, namespace: str, accounts: Accounts, authorizer: Authorizer):
+    def __init__(self, redis: Redis, namespace: str, accounts: Accounts, authorizer: Authorizer,
+                 approvals: ApprovalTracker | None = None):
         self._redis = redis
         self._namespace = namespace
         self._accounts = accounts
         self._authz = authorizer
+        self._approvals = approvals
 
     async def jobs_of(self, workspace_id: str, user_id: str) -> JobList:
         claimed = await self._accounts.is_claimed(workspace_id)
         if not await self._accounts.registered(workspace_id):
             return JobList([], claimed)  # no account yet: the first /hire makes one
-        # Who may close a job may see it: its requester, or a hiring manager (every job of the workspace).
-        manager = await self._authz.holds_any(frozenset({Role.HIRING_MANAGER}), workspace_id, user_id, None)
+        # Who may close a job sees it, as the authorization table says: its requester, and whoever holds one of the
+        # table's other roles for closing (hiring managers) every job of the workspace.
+        manager = await self._authz.holds_any(allowed_roles(Action.CLOSE_JOB) - {Role.REQUESTER}, workspace_id,
+                                              user_id, None)
+        listed = await self._listed(workspace_id, user_id, manager, claimed)
+        waiting = [a for a in await self._approvals.pending(workspace_id) if manager or a.requested_by == user_id] \
+            if self._approvals else []
+        return replace(listed, approvals=waiting, credits=await self._credits(workspace_id))
+
+    async def _credits(self, workspace_id: str) -> Credits | None:
+        """The balance when the token may read it and the account has credits on; None otherwise (or unreadable)."""
+        try:
+            if await self._accounts.lacks(workspace_id, scope="payments:read", capability="credits",
+                                          unreported_ok=False):
+                return None
+            return await (await self._accounts.client_for(workspace_id)).credits()
+        except errors.OpenTrainError as exc:
+            log.info("credits of workspace %s unreadable (%s)", workspace_id, type(exc).__name__)
+            return None
+
+    async def _listed(self, workspace_id: str, user_id: str, manager: bool, claimed: bool) -> JobList:
         lines: list[JobLine] = []
         try:
             client = await self._accounts.client_for(workspace_id)
@@ -113,6 +139,8 @@ class JobBoard:
             return NOT_THIS_WORKSPACE, None
         if refused := await self._authz.refusal(Attempt(Action.CLOSE_JOB, workspace_id, user_id, record.requester)):
             return refused, None
+        if record.closed:
+            return ALREADY_CLOSED, None  # an old button: said once in its thread already
         try:
             client = await self._accounts.client_for(workspace_id)
             await client.close_job(job_id)

@@ -33,6 +33,7 @@ from bot.opentrain.models import (
     Contract,
     ContractEnded,
     ConversationOpened,
+    Credits,
     DraftReport,
     Freelancer,
     HireApproval,
@@ -126,6 +127,9 @@ class OpenTrainClient:
 
     async def me(self) -> AuthMe:
         return await self._public(AuthMe, "GET", "auth/me")
+
+    async def credits(self) -> Credits:
+        return await self._public(Credits, "GET", "credits")
 
     async def capabilities(self) -> Capabilities:
         return await self._public(Capabilities, "GET", "job-drafts/capabilities")

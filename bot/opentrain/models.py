@@ -709,3 +709,16 @@ class MessagesPage(ApiModel):
 class MessageSent(ApiModel):
     ok: bool = True
     message: Message
+
+
+class Credits(ApiModel):
+    """`GET /credits`: the prepaid balance, from `{"credits": {...}}` (or bare); cents, as OpenTrain counts them."""
+
+    available_cents: int = 0
+    reserved_cents: int = 0
+    currency: str = "usd"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unwrap(cls, value: Any) -> Any:
+        return _unwrap(value, "credits")

@@ -39,6 +39,7 @@ class ControlRoutes:
         add("POST", "/_sandbox/proposals/{proposal_id}/status", self.set_proposal_status)
         add("POST", "/_sandbox/conversations/{conversation_id}/reply", self.candidate_reply)
         add("POST", "/_sandbox/conversations/{conversation_id}/next-send", self.arm_next_send)
+        add("POST", "/_sandbox/credits", self.set_credits)
         add("GET", "/_sandbox/features", self.features)
         add("POST", "/_sandbox/features", self.set_features)
         add("GET", "/_sandbox/config", self.config)
@@ -100,6 +101,14 @@ class ControlRoutes:
         armed = self.world.messaging.arm_next_send(request.match_info["conversation_id"], body.get("refusal"),
                                                    body.get("retryAfterSeconds"))
         return web.json_response({"armed": armed})
+
+    async def set_credits(self, request: web.Request) -> web.Response:
+        body = await self._body(request)
+        values = {name: body.get(name, 0) for name in ("availableCents", "reservedCents")}
+        if not all(isinstance(v, int) and v >= 0 for v in values.values()):
+            raise bad_request("Expected availableCents and reservedCents as non-negative integers.")
+        self.world.credits = values
+        return web.json_response({"credits": values})
 
     async def features(self, request: web.Request) -> web.Response:
         return web.json_response({"features": self.world.features})

@@ -124,6 +124,7 @@ class PublicRoutes:
             ("GET", "/messages", self.read_messages),
             ("POST", "/messages", self.send_message),
             ("GET", "/updates", self.updates),
+            ("GET", "/credits", self.credits),
             ("POST", "/webhooks", self.create_webhook),
             ("GET", "/webhooks", self.list_webhooks),
             ("GET", "/webhooks/{webhook_id}", self.get_webhook),
@@ -170,6 +171,10 @@ class PublicRoutes:
         return web.json_response({"token": token.record(self.world.now())})
 
     # ---- drafts and jobs
+
+    async def credits(self, request: web.Request) -> web.Response:
+        self._gated(request, "payments:read", "public_api_credits")
+        return web.json_response({"credits": {**self.world.credits, "currency": "usd", "recentEntries": []}})
 
     async def capabilities(self, request: web.Request) -> web.Response:
         self._token(request)

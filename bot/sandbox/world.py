@@ -86,6 +86,8 @@ class World:
         self.idempotency: dict[tuple[str, str], str] = {}  # (account, key) -> job id
         self.proposals: dict[str, Proposal] = {}
         self.approvals: dict[str, dict] = {}  # every type; their rules are in contracts.py
+        # Every account's prepaid credit balance (GET /credits), set through the control API; never used: zeros.
+        self.credits: dict[str, int] = {"availableCents": 0, "reservedCents": 0}
         self.payments = Payments(self)
         self.events: list[Event] = []
         self.faults: list[Fault] = []

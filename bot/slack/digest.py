@@ -83,6 +83,9 @@ class Digests:
         except (errors.ServerError, errors.TransportError, errors.RateLimited) as exc:
             log.warning("digest for %s waits: OpenTrain unavailable (%s)", channel, type(exc).__name__)
             return self._clock() + RETRY_SECONDS
+        except errors.OpenTrainError as exc:  # refused (token, scope, account): asking again today cannot help
+            log.warning("no digest for %s today: OpenTrain refused (%s)", channel, type(exc).__name__)
+            return self.next_due()
         sent = key(self._namespace, "ws", workspace_id, "digest", "sent", channel, day)
         if jobs and await self._redis.set(sent, "1", nx=True, ex=SENT_TTL_SECONDS):
             message = digest(jobs)

@@ -95,3 +95,19 @@ async def test_an_approval_nobody_tracked_is_left_alone(redis, namespace, sandbo
     assert await tracker(redis, namespace, sandbox_url, token, observer).refresh(TEAM, approval_id) is None
     assert observer.seen == [] and market.requests(f"/approvals/{approval_id}") == 0
     market.close()
+
+
+async def test_pending_lists_what_waits_for_a_human_until_it_ends(redis, namespace, sandbox_url):
+    market = Market(sandbox_url)
+    token = market.account()
+    watching = tracker(redis, namespace, sandbox_url, token, Recording())
+    first, second = await a_hire_request(market, token), await a_hire_request(market, token)
+    async with OpenTrainClient(sandbox_url, token) as client:
+        for approval_id in (first, second):
+            await watching.track(TEAM, await client.get_approval(approval_id), "UREQ", {})
+        assert [a.approval_id for a in await watching.pending(TEAM)] == [second, first]  # newest first
+        market.control(f"approvals/{first}/resolve", {"decision": "confirm"})
+        assert await watching.end(TEAM, await client.get_approval(first))
+    assert [a.approval_id for a in await watching.pending(TEAM)] == [second]
+    assert await watching.pending("T-other") == []
+    market.close()

@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from bot.app import serve_http
+from bot.hiring.approvals import TrackedApproval
 from bot.hiring.board import JobLine, JobList
 from bot.slack.blocks.jobs import CLOSE_JOB, home_view, job_list
 from tests.slack.conftest import REQUESTER, STRANGER, TEAM, HttpSlack, Person
@@ -59,6 +60,8 @@ async def test_home_list_and_close_for_the_requester_and_a_manager_only(make_set
         slack = HttpSlack([server.url], http)
         requester, manager = Person(REQUESTER, slack, slack_api), Person(MANAGER, slack, slack_api)
         root = await publish_a_job(requester, slack_api)
+        (await http.post(f"{sandbox_url}/_sandbox/credits", json={"availableCents": 5000, "reservedCents": 2500})
+         ).raise_for_status()
 
         # Home on open: the requester's job, with its proposals and a Close button (confirm dialog on it).
         assert await slack.event(home_opened(REQUESTER)) == 200
@@ -66,6 +69,7 @@ async def test_home_list_and_close_for_the_requester_and_a_manager_only(make_set
         [job_id] = close_buttons(home)
         assert "dashcam" in home_text(slack_api, REQUESTER).lower() and "0 proposals" in home_text(slack_api,
                                                                                                    REQUESTER)
+        assert "Credit balance: *$50.00* available, $25.00 reserved" in home_text(slack_api, REQUESTER)
         confirm = job_buttons(home)[0]["confirm"]
         assert confirm["confirm"]["text"] == "Close job"
 
@@ -93,6 +97,11 @@ async def test_home_list_and_close_for_the_requester_and_a_manager_only(make_set
         note = await eventually(lambda: in_thread(slack_api, root, "Closed on OpenTrain by"), "the thread's note")
         assert f"<@{REQUESTER}>" in note.text
         assert "closed on OpenTrain" in slack_api.messages[(root.channel, root.ts)].text
+
+        # An old Close button clicked again: told it is closed already; the thread is not told twice.
+        assert await slack.action(close_from_home(REQUESTER, job_id)) == 200
+        await eventually(lambda: "already closed" in home_text(slack_api, REQUESTER), "the already-closed word")
+        assert len([m for m in slack_api.thread(root.channel, root.ts) if "Closed on OpenTrain by" in m.text]) == 1
     market.close()
 
 
@@ -106,5 +115,10 @@ def test_home_and_list_fit_slacks_block_limits_however_many_jobs():
     assert len(message.blocks) <= 50
     # OpenTrain's titles are text: no link, no broadcast.
     assert "<0>" not in json.dumps(view) and "@here" not in json.dumps(view)
+    waiting = TrackedApproval(workspace_id=TEAM, approval_id="apr_1", type="proposal_hire", status="pending",
+                              requested_by=REQUESTER, approval_url="javascript:alert(1)",
+                              expires_at="2026-12-04T10:00Z")
+    shown = json.dumps(home_view(JobList([], claimed=True, approvals=[waiting]), []))
+    assert "Waiting for approval in OpenTrain" in shown and f"<@{REQUESTER}>" in shown and "javascript" not in shown
     down = home_view(JobList([], claimed=False, unavailable=("OpenTrain isn't answering right now.",)), [])
     assert "isn't answering" in json.dumps(down) and "isn't claimed yet" in json.dumps(down)

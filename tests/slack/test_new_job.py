@@ -98,3 +98,12 @@ async def test_hire_from_a_message_starts_in_a_thread_under_it(make_settings, sl
         await eventually(lambda: in_thread(slack_api, posted, "(2 of"), "the second question")
         assert not roots(slack_api) or all(m.thread_ts == posted.ts for m in roots(slack_api))
         assert "dashcam" in text_of(root).lower()
+
+        # Used again on a reply in that thread: it holds a conversation already, which a second one would replace.
+        again = {**shortcut, "trigger_id": "trig-again", "response_url": slack_api.response_url("again"),
+                 "message": {"type": "message", "user": REQUESTER, "text": "We also need 5 reviewers",
+                             "ts": "1800000200.000001", "thread_ts": posted.ts}}
+        assert (await submit(slack, again)).status_code == 200
+        await eventually(lambda: [c for c in slack_api.calls_to("response_url")
+                                  if "already holds a hiring conversation" in c.args.get("text", "")], "the no")
+        assert len([m for m in slack_api.thread(CHANNEL, posted.ts) if "is hiring" in m.text]) == 1

@@ -33,6 +33,8 @@ def home_view(jobs: JobList, conversations: list[str]) -> dict[str, Any]:
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Your hiring"}},
                                     {"type": "actions", "elements": [button("New job", NEW_JOB, "new", "primary")]}]
     blocks.append(section(_account_line(jobs)))
+    if jobs.approvals:
+        blocks += [{"type": "divider"}, section(_approvals(jobs))]
     if conversations:
         blocks += [{"type": "divider"}, section("*In progress*\n" + "\n".join(conversations[:10]))]
     blocks.append({"type": "divider"})
@@ -54,11 +56,36 @@ def in_progress_line(title: str, channel: str, state: str) -> str:
     return f"• {escape(title, TITLE_LIMIT)}: {escape(STATE_LABELS.get(state, state))}{where}"
 
 
+APPROVAL_WORDS = {"proposal_hire": "Hire", "milestone_fund": "Fund a milestone",
+                  "milestone_approve": "Release a payment", "contract_end": "End a contract"}
+MAX_APPROVALS_SHOWN = 10
+
+
+def _approvals(jobs: JobList) -> str:
+    """Approvals waiting for a human in OpenTrain: what, who asked, the link to approve it there."""
+    lines = ["*Waiting for approval in OpenTrain*"]
+    for approval in jobs.approvals[:MAX_APPROVALS_SHOWN]:
+        what = APPROVAL_WORDS.get(approval.type, escape(approval.type.replace("_", " ")) or "An approval")
+        expires = f", expires {escape(approval.expires_at[:10])}" if approval.expires_at else ""
+        lines.append(f"• {what}, asked by {mention(approval.requested_by)}{expires}: "
+                     f"{link(approval.approval_url, 'review and approve')}")
+    if len(jobs.approvals) > MAX_APPROVALS_SHOWN:
+        lines.append(f"…and {len(jobs.approvals) - MAX_APPROVALS_SHOWN} more in OpenTrain.")
+    return "\n".join(lines)
+
+
+def _credits(jobs: JobList) -> str:
+    if jobs.credits is None:
+        return ""
+    available, reserved = jobs.credits.available_cents / 100, jobs.credits.reserved_cents / 100
+    return f"\nCredit balance: *${available:,.2f}* available, ${reserved:,.2f} reserved for hires and milestones."
+
+
 def _account_line(jobs: JobList) -> str:
     if jobs.claimed:
-        return ":white_check_mark: This workspace's OpenTrain account is claimed."
+        return ":white_check_mark: This workspace's OpenTrain account is claimed." + _credits(jobs)
     return (":warning: This workspace's OpenTrain account isn't claimed yet: nobody can talk to or hire candidates "
-            "from Slack until an account admin types `/hire claim` in a direct message with me.")
+            "from Slack until an account admin types `/hire claim` in a direct message with me." + _credits(jobs))
 
 
 def _job_blocks(jobs: JobList, *, room: int) -> list[dict[str, Any]]:
