@@ -13,10 +13,10 @@ import httpx
 from bot.app import serve_http
 from bot.hiring.approvals import TrackedApproval
 from bot.hiring.board import JobLine, JobList
-from bot.slack.blocks.jobs import CLOSE_JOB, home_view, job_list
+from bot.slack.blocks.jobs import CLOSE_JOB, HOME_JOBS_PER_PAGE, JOBS_PAGE, home_view, job_list
 from tests.slack.conftest import REQUESTER, STRANGER, TEAM, HttpSlack, Person
 from tests.slack.story import eventually, in_thread, publish_a_job
-from tests.support.market import Market
+from tests.support.market import Market, seed_job
 
 MANAGER = "UMGR"
 
@@ -110,9 +110,9 @@ def test_home_and_list_fit_slacks_block_limits_however_many_jobs():
                             unreviewed=0, requester=REQUESTER, may_close=True) for n in range(300)], claimed=True)
     view = home_view(jobs, conversations=["• a draft: collecting details"])
     assert len(view["blocks"]) <= 100
-    assert "older jobs, all listed on OpenTrain" in json.dumps(view["blocks"][-1])
+    assert "Older jobs" in json.dumps(view["blocks"][-1])  # the tab pages; /hire list says how many more
     message = job_list(jobs)
-    assert len(message.blocks) <= 50
+    assert len(message.blocks) <= 50 and "older jobs, all listed on OpenTrain" in json.dumps(message.blocks[-1])
     # OpenTrain's titles are text: no link, no broadcast.
     assert "<0>" not in json.dumps(view) and "@here" not in json.dumps(view)
     waiting = TrackedApproval(workspace_id=TEAM, approval_id="apr_1", type="proposal_hire", status="pending",
@@ -122,3 +122,42 @@ def test_home_and_list_fit_slacks_block_limits_however_many_jobs():
     assert "Waiting for approval in OpenTrain" in shown and f"<@{REQUESTER}>" in shown and "javascript" not in shown
     down = home_view(JobList([], claimed=False, unavailable=("OpenTrain isn't answering right now.",)), [])
     assert "isn't answering" in json.dumps(down) and "isn't claimed yet" in json.dumps(down)
+
+
+def page_click(user: str, page: str) -> dict[str, Any]:
+    click = close_from_home(user, page)
+    click["actions"][0].update(action_id=JOBS_PAGE, text={"type": "plain_text", "text": "Older jobs →"})
+    return click
+
+
+async def test_home_pages_through_more_jobs_than_one_tab_holds(make_settings, slack_api, sandbox_url, redis,
+                                                                namespace):
+    market = Market(sandbox_url)
+    token = market.account()
+    market.control("config", {"publishLimitClaimed": 100})
+    jobs = [market.publish_job(token) for _ in range(60)]  # 120 blocks' worth: more than one Home tab holds
+    for n, (job_id, job_url) in enumerate(jobs):
+        await seed_job(redis, namespace, job_id=job_id, job_url=job_url, workspace_id=TEAM, channel="CJOBS",
+                       root_ts=f"1700000000.{n:06d}")
+    async with (serve_http(make_settings(opentrain_api_token=token), port=0) as server,
+                httpx.AsyncClient(timeout=10) as http):
+        slack = HttpSlack([server.url], http)
+        assert await slack.event(home_opened(REQUESTER)) == 200
+        first = await eventually(lambda: slack_api.homes.get(REQUESTER), "the Home tab")
+        newest = [job_id for job_id, _ in reversed(jobs)]
+        assert close_buttons(first) == newest[:HOME_JOBS_PER_PAGE] and len(first["blocks"]) <= 100
+
+        seen = list(close_buttons(first))
+        for page in ("1", "2"):
+            before = slack_api.homes[REQUESTER]
+            assert await slack.action(page_click(REQUESTER, page)) == 200
+            await eventually(lambda b=before: slack_api.homes[REQUESTER] is not b, f"page {page}")
+            seen += close_buttons(slack_api.homes[REQUESTER])
+            assert len(slack_api.homes[REQUESTER]["blocks"]) <= 100
+        assert seen == newest  # every job once, newest first, over three pages
+        assert "Older jobs" not in home_text(slack_api, REQUESTER)  # the last page
+        # A forged page number draws the last page there is.
+        assert await slack.action(page_click(REQUESTER, "999")) == 200
+        await eventually(lambda: close_buttons(slack_api.homes[REQUESTER]) == newest[2 * HOME_JOBS_PER_PAGE:],
+                         "the last page again")
+    market.close()

@@ -1,7 +1,8 @@
 """A person's jobs in Block Kit: the Home tab and the `/hire list` answer.
 
-Both fit Slack's limits however many jobs there are: a Home view holds at most 100 blocks, a message 50, so each shows
-the newest jobs that fit and says how many more there are (all of them are on OpenTrain). Every value from OpenTrain
+Both fit Slack's limits however many jobs there are: a Home view holds at most 100 blocks, so it shows the jobs a
+page at a time with buttons to the others; a message holds 50, so `/hire list` shows the newest jobs that fit and says
+how many more there are (all of them are on OpenTrain). Every value from OpenTrain
 (title, status, link) goes through the escaping helper; the "Edit", "Invite a trainer" and "Close" buttons (Close
 with a confirm dialog) carry only the job id, which the server checks again when one is clicked.
 """
@@ -9,6 +10,7 @@ with a confirm dialog) carry only the job id, which the server checks again when
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from bot.hiring.board import JobLine, JobList
@@ -20,6 +22,8 @@ CLOSE_JOB = "job:close"
 EDIT_JOB = "job:edit"
 INVITE_TRAINER = "job:invite"
 NEW_JOB = "job:new"
+JOBS_PAGE = "job:page"
+HOME_JOBS_PER_PAGE = 25  # 2 blocks each: with the rest of the tab, well within Slack's 100
 MAX_HOME_BLOCKS = 100
 BLOCKS_PER_JOB = 2  # the job's section, then its buttons (an open job the viewer may change) or its context line
 TITLE_LIMIT = 150
@@ -28,8 +32,9 @@ CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{2,20}")  # a channel id Slack gave: link
 NO_JOBS = "No jobs yet. Type `/hire` followed by a plain-English description to start one."
 
 
-def home_view(jobs: JobList, conversations: list[str]) -> dict[str, Any]:
-    """The Home tab of one person: their conversations in progress, the account, their jobs."""
+def home_view(jobs: JobList, conversations: list[str], page: int = 0) -> dict[str, Any]:
+    """The Home tab of one person: their conversations in progress, the account, their jobs (`page` of them,
+    HOME_JOBS_PER_PAGE a page, newest first, with buttons to the pages beside it)."""
     blocks: list[dict[str, Any]] = [{"type": "header", "text": {"type": "plain_text", "text": "Your hiring"}},
                                     {"type": "actions", "elements": [button("New job", NEW_JOB, "new", "primary")]}]
     blocks.append(section(_account_line(jobs)))
@@ -38,8 +43,28 @@ def home_view(jobs: JobList, conversations: list[str]) -> dict[str, Any]:
     if conversations:
         blocks += [{"type": "divider"}, section("*In progress*\n" + "\n".join(conversations[:10]))]
     blocks.append({"type": "divider"})
-    blocks += _job_blocks(jobs, room=MAX_HOME_BLOCKS - len(blocks))
+    page = min(max(page, 0), last_page(jobs))
+    shown = replace(jobs, jobs=jobs.jobs[page * HOME_JOBS_PER_PAGE:(page + 1) * HOME_JOBS_PER_PAGE])
+    blocks += _job_blocks(shown, room=MAX_HOME_BLOCKS - len(blocks) - 1)
+    if (pager := _pager(page, last_page(jobs))) is not None:
+        blocks.append(pager)
     return {"type": "home", "blocks": blocks}
+
+
+def last_page(jobs: JobList) -> int:
+    return max((len(jobs.jobs) - 1) // HOME_JOBS_PER_PAGE, 0)
+
+
+def _pager(page: int, last: int) -> dict[str, Any] | None:
+    """Buttons to the newer and older pages of jobs; their value is only which page to draw."""
+    buttons = []
+    if page > 0:
+        buttons.append(button("← Newer jobs", JOBS_PAGE, str(page - 1)))
+    if page < last:
+        buttons.append(button("Older jobs →", JOBS_PAGE, str(page + 1)))
+    if not buttons:
+        return None
+    return {"type": "actions", "elements": buttons}
 
 
 def job_list(jobs: JobList) -> SlackMessage:

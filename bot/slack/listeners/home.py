@@ -14,7 +14,7 @@ from slack_bolt.async_app import AsyncAck, AsyncApp, AsyncRespond
 
 from bot.hiring.views import Words
 from bot.slack.blocks.conversation import SlackMessage, section
-from bot.slack.blocks.jobs import CLOSE_JOB, MAX_HOME_BLOCKS, NEW_JOB, home_view, in_progress_line
+from bot.slack.blocks.jobs import CLOSE_JOB, JOBS_PAGE, MAX_HOME_BLOCKS, NEW_JOB, home_view, in_progress_line
 from bot.slack.blocks.new_job import new_job_modal
 from bot.slack.blocks.proposals import mrkdwn
 from bot.slack.clicks import click_origin
@@ -39,17 +39,26 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         except SLACK_CALL_ERRORS as exc:
             log.warning("cannot open the new-job modal from Home (%s)", failure_code(exc))
 
+    @app.action(JOBS_PAGE)
+    async def on_page(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        value = str(action.get("value", ""))
+        page = int(value) if value.isdigit() else 0  # a hint: home_view keeps it within the pages there are
+        origin = click_origin(body)
+        await deps.work.run(partial(publish_home, deps, origin.team_id, origin.user_id, page=page))
+
     @app.action(CLOSE_JOB)
     async def on_close(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any], respond: AsyncRespond) -> None:
         await ack()
         await deps.work.run(partial(_close, deps, body, str(action.get("value", "")), respond))
 
 
-async def publish_home(deps: SlackDeps, team_id: str, user_id: str, notice: Words | None = None) -> None:
+async def publish_home(deps: SlackDeps, team_id: str, user_id: str, notice: Words | None = None,
+                       page: int = 0) -> None:
     jobs = await deps.board.jobs_of(team_id, user_id)
     conversations = [in_progress_line(c.title, c.channel, c.root_state)
                      for c in await deps.dialogue.in_progress(team_id, user_id)]
-    view = home_view(jobs, conversations)
+    view = home_view(jobs, conversations, page)
     if notice is not None:
         view["blocks"].insert(1, section(mrkdwn(notice)))
         view["blocks"] = view["blocks"][:MAX_HOME_BLOCKS]
