@@ -30,7 +30,7 @@ from bot.hiring.record import Conversation, ConversationRef, PendingCall
 from bot.hiring.states import ACTIVE, Event, IllegalTransition, State
 from bot.hiring.store import ConversationStore
 from bot.hiring.table import move
-from bot.hiring.views import Notice, Reply, View
+from bot.hiring.views import Notice, Question, Reply, ReviewCard, View
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +115,8 @@ class Steps:
                     return Reply(recovered + decision.views, conversation.state if conversation else None,
                                  taken=decision.save and decision.taken)
                 conversation.updated_at = self._clock()
-                conversation.shown_by = message_id
+                if decision.call is not None or any(isinstance(v, (Question, ReviewCard)) for v in decision.views):
+                    conversation.shown_by = message_id  # this message's handling shows the step it leads to
                 if decision.call is None:
                     conversation.mark_processed(message_id)
                     self._note_question(conversation)

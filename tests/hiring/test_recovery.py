@@ -124,3 +124,21 @@ async def test_a_message_told_to_wait_too_long_is_asked_to_send_again(make_harne
     reply = await bot.say("Bounding box")
     assert not reply.taken and notices(reply) == wording.STILL_WORKING
     assert isinstance(reply.views[0], Notice)
+
+
+async def test_a_retyped_answer_after_a_step_nobody_showed_leaves_its_showing_to_the_redelivery(make_harness, clock):
+    bot = make_harness()
+    await bot.hire()
+    clock.advance(5)
+    await bot.engine.handle(bot.ref, REQUESTER, "m-labels", "Bounding box", sent_at=clock.now)
+    clock.advance(5)
+    # The level answer is applied (the review card is next), then its process dies before showing anything.
+    applied = await bot.engine.handle(bot.ref, REQUESTER, "m-level", "2", sent_at=clock.now)
+    assert only(applied, ReviewCard)
+    clock.advance(4)
+    # The requester, seeing no card, types it again: that message is not the card's to show ...
+    again = await bot.engine.handle(bot.ref, REQUESTER, "m-again", "2", sent_at=clock.now)
+    shown_again = [v for v in again.views if isinstance(v, ReviewCard)]
+    # ... so exactly one of the two shows it: the retype, or the dead process's message when it is redelivered.
+    redelivered = (await bot.engine.open_view(bot.ref, "m-level")).views
+    assert len(shown_again) + len(redelivered) == 1, (again.views, redelivered)
