@@ -192,6 +192,10 @@ class SlackApiStandIn:
         (Slack answers 200 with HTML, not 401)."""
         bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         self.calls.append(RecordedCall("files.download", {"file": request.match_info["file_id"]}, bearer))
+        if failures := self._failures.get("files.download"):  # e.g. rate_limit("files.download", retry_after=30)
+            failure = failures.popleft()
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else None
+            return web.Response(status=failure.status, text=failure.error, headers=headers)
         found = self.files.get(request.match_info["file_id"])
         if found is None:
             return web.Response(status=404, text="file not found")
