@@ -326,3 +326,33 @@ async def test_a_blocked_edit_while_a_claim_waits_points_to_the_draft_instead(ma
         note = await eventually(lambda: in_thread(slack_api, root, "moderation blocked it"), "the thread's note")
         assert "the draft on OpenTrain" in text_of_message(note)
         assert not in_thread(slack_api, root, "sent this job back to draft")  # no review card: the claim waits
+
+
+async def test_an_unusable_account_is_said_in_the_modal_never_left_working(make_settings, slack_api, sandbox_url,
+                                                                          redis, namespace):
+    """The workspace's stored OpenTrain token can no longer be decrypted (ENCRYPTION_KEY changed): a save and an
+    invite each say so in their modal instead of leaving it on "Saving…" or "Sending…"."""
+    market = Market(sandbox_url)
+    market.control("freelancers", {"slug": "maria-g", "firstName": "Maria", "lastInitial": "G"})
+    settings = make_settings()  # the bot registers its own account: its token is sealed in Redis
+    async with serve_http(settings, port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        slack = HttpSlack([server.url], http)
+        await publish_a_job(Person(REQUESTER, slack, slack_api), slack_api)
+        assert await slack.event(home_opened(REQUESTER)) == 200
+        home = await eventually(lambda: slack_api.homes.get(REQUESTER), "the requester's Home tab")
+        job_id = job_buttons(home, EDIT_JOB)[0]["value"]
+        form = await opened_modal(slack_api, slack, REQUESTER, EDIT_JOB, job_id, "empty fields stay")
+        invite = await opened_modal(slack_api, slack, REQUESTER, INVITE_TRAINER, job_id, "profile")
+        await submit(slack, submitted(REQUESTER, invite, {TRAINER: "maria-g"}))
+        confirm = await modal_saying(slack_api, invite["id"], "Maria G.")
+
+        await redis.hset(f"{namespace}:ws:{TEAM}:account", "access_token", "sealed-with-a-key-long-gone")
+        await submit(slack, submitted(REQUESTER, form, {"headcount": "3"}))
+        saved = await modal_saying(slack_api, form["id"], "can't be decrypted")
+        assert "The edit didn't go through" in text_of(saved)
+        await submit(slack, submitted(REQUESTER, confirm, {}))
+        sent = await modal_saying(slack_api, invite["id"], "can't be decrypted")
+        assert "The invite wasn't sent" in text_of(sent)
+        assert market.requests(f"/jobs/{job_id}", "PATCH") == 0
+        assert market.requests(f"/jobs/{job_id}/invites", "POST") == 0
+    market.close()

@@ -10,6 +10,7 @@ replaces the modal (`views.update`). An edit that moderation unpublished is also
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -45,6 +46,11 @@ log = logging.getLogger(__name__)
 
 EDIT_TITLE = "Edit job"
 INVITE_TITLE = "Invite a trainer"
+CHECK_FAILED = "Something went wrong on my side; please close this and try again."
+EDIT_FAILED = ("Something went wrong on my side, and your changes may not have been saved: open Edit again to see "
+               "what the job says now.")
+INVITE_FAILED = ("Something went wrong on my side, and the invite may not have been sent: invite the trainer again "
+                 "(OpenTrain never sends one twice).")
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
@@ -53,14 +59,16 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         await ack()
         view_id = await _open(deps, body, EDIT_TITLE)
         if view_id:
-            await deps.work.run(partial(_show_edit_form, deps, click_origin(body), _job(action), view_id))
+            await deps.work.run(partial(_in_modal, deps, view_id, EDIT_TITLE, CHECK_FAILED,
+                                        partial(_show_edit_form, deps, click_origin(body), _job(action), view_id)))
 
     @app.action(INVITE_TRAINER)
     async def on_invite(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         view_id = await _open(deps, body, INVITE_TITLE)
         if view_id:
-            await deps.work.run(partial(_show_invite_form, deps, click_origin(body), _job(action), view_id))
+            await deps.work.run(partial(_in_modal, deps, view_id, INVITE_TITLE, CHECK_FAILED,
+                                        partial(_show_invite_form, deps, click_origin(body), _job(action), view_id)))
 
     @app.view(EDIT_VIEW)
     async def on_edit_saved(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -74,7 +82,9 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await ack(response_action="errors", errors=reading.problems)
             return
         await ack(response_action="update", view=working(EDIT_TITLE, "Saving your changes on OpenTrain…"))
-        await deps.work.run(partial(_save_edit, deps, origin, job_id, reading.changes, str(view.get("id", ""))))
+        view_id = str(view.get("id", ""))
+        await deps.work.run(partial(_in_modal, deps, view_id, EDIT_TITLE, EDIT_FAILED,
+                                    partial(_save_edit, deps, origin, job_id, reading.changes, view_id)))
 
     @app.view(INVITE_VIEW)
     async def on_trainer_given(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -88,13 +98,26 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
             await ack(response_action="errors", errors={TRAINER: NOT_A_PROFILE})
             return
         await ack(response_action="update", view=working(INVITE_TITLE, "Looking the trainer up on OpenTrain…"))
-        await deps.work.run(partial(_show_trainer, deps, origin, job_id, given, str(view.get("id", ""))))
+        view_id = str(view.get("id", ""))
+        await deps.work.run(partial(_in_modal, deps, view_id, INVITE_TITLE, CHECK_FAILED,
+                                    partial(_show_trainer, deps, origin, job_id, given, view_id)))
 
     @app.view(CONFIRM_INVITE_VIEW)
     async def on_invite_confirmed(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         hints = metadata(view)
         await ack(response_action="update", view=working(INVITE_TITLE, "Sending the invite…"))
-        await deps.work.run(partial(_invite, deps, click_origin(body), hints, str(view.get("id", ""))))
+        view_id = str(view.get("id", ""))
+        await deps.work.run(partial(_in_modal, deps, view_id, INVITE_TITLE, INVITE_FAILED,
+                                    partial(_invite, deps, click_origin(body), hints, view_id)))
+
+
+async def _in_modal(deps: SlackDeps, view_id: str, title: str, sorry: str, step: Callable[[], Awaitable[None]]) -> None:
+    """Run a step whose outcome replaces the modal; if it fails, a sentence does, so no modal is left "working"."""
+    try:
+        await step()
+    except Exception:
+        log.exception("%s: a step after the ack failed", title)
+        await _update(deps, view_id, said(title, (sorry,)))
 
 
 async def _open(deps: SlackDeps, body: dict[str, Any], title: str) -> str | None:
