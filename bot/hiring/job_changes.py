@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.hiring import wording
-from bot.hiring.accounts import Accounts
+from bot.hiring.accounts import AccountProblem, Accounts
 from bot.hiring.authz import Action, Attempt, Authorizer
 from bot.hiring.board import NOT_THIS_WORKSPACE
 from bot.hiring.engine import HiringEngine
@@ -184,7 +184,7 @@ class JobChanges:
         enums = dict(DOCUMENTED_ENUMS)
         try:  # cached for an hour; bounded, since a modal submission must be answered within 3 s
             enums.update((await asyncio.wait_for(self._accounts.capabilities(workspace_id), PROBE_WAIT_SECONDS)).enums)
-        except (errors.OpenTrainError, TimeoutError) as exc:  # the documented values will do
+        except (AccountProblem, errors.OpenTrainError, TimeoutError) as exc:  # the documented values will do
             log.info("no capabilities for the edit form (%s)", type(exc).__name__)
         fields = tuple(EditableField(key, label, DOCUMENTED_KEY_TYPES[key], record.fields.get(key),
                                      tuple(enums.get(key, ())))
@@ -198,7 +198,10 @@ class JobChanges:
         if not changes:
             return EditOutcome(("Nothing to change: every field is as it was.",), applied=False)
         title = str(changes.get("jobTitle") or _title(record))
-        client = await self._accounts.client_for(workspace_id)
+        try:
+            client = await self._accounts.client_for(workspace_id)
+        except (AccountProblem, errors.OpenTrainError) as exc:  # no account to edit with: nothing was sent
+            return EditOutcome((f"The edit didn't go through. {wording.refusal(exc)}",), applied=False)
         try:
             await client.edit_job(job_id, changes)
         except errors.Conflict as exc:
@@ -250,7 +253,7 @@ class JobChanges:
             found = await client.get_freelancer(slug)
         except errors.NotFound:
             return BadInput(wording.NO_SUCH_TRAINER)
-        except errors.OpenTrainError as exc:
+        except (AccountProblem, errors.OpenTrainError) as exc:
             return (f"I couldn't look that trainer up. {wording.refusal(exc)}",)
         return TrainerCard(freelancer_id=found.id, name=found.name, title=found.title, country=found.country,
                            hourly_rate_usd=found.hourly_rate_usd, job_success_score=found.stats.job_success_score,
@@ -269,6 +272,8 @@ class JobChanges:
             client = await self._accounts.client_for(workspace_id)
             name = (await client.get_freelancer(freelancer_id)).name
             invited = await client.invite(job_id, freelancer_id)
+        except AccountProblem as exc:
+            return (f"The invite wasn't sent. {wording.refusal(exc)}",)
         except errors.OpenTrainError as exc:
             return (wording.invite_refusal(exc, name),)
         if invited.already_invited:

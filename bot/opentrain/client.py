@@ -185,8 +185,9 @@ class OpenTrainClient:
     async def get_freelancer(self, id_or_slug: str) -> Freelancer:
         """A trainer's masked public profile, by user id or profile slug."""
         freelancer = await self._public(Freelancer, "GET", f"freelancers/{_segment(id_or_slug)}")
-        if is_opentrain_id(freelancer.profile_slug):
-            freelancer.profile_url = self.links.profile_page(str(freelancer.profile_slug))
+        # Built by the link policy from a well-formed slug, never read from the answer (a `profileUrl` there is data).
+        slug = freelancer.profile_slug
+        freelancer.profile_url = self.links.profile_page(str(slug)) if is_opentrain_id(slug) else None
         return freelancer
 
     async def invite(self, job_id: str, freelancer_id: str) -> Invited:

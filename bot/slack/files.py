@@ -77,9 +77,9 @@ class FileDownloader:
                 try:
                     return await self._download(http, file)
                 except _Retry as retry:
-                    if attempt == MAX_ATTEMPTS:
-                        break
-                    await asyncio.sleep(min(retry.after, MAX_RETRY_AFTER_SECONDS))
+                    if attempt == MAX_ATTEMPTS or retry.after > MAX_RETRY_AFTER_SECONDS:
+                        break  # a retry before Slack's Retry-After would only be refused again: ask for later
+                    await asyncio.sleep(retry.after)
         raise Unreadable(f"Slack didn't hand me {_named(file)}; please share it again in a minute.")
 
     async def _download(self, http: httpx.AsyncClient, file: SlackFile) -> bytes:

@@ -1,14 +1,16 @@
 """A hostile OpenTrain (the sandbox's `/_sandbox/hostile`) through the client, over real HTTP: every URL it answers
 passes the link policy or is dropped (falling back to a page built from ids), ids that are not id-shaped make the
-answer unreadable, and a claim start with a foreign link or a code that is not 6 digits fails plainly."""
+answer unreadable, and a claim start with a foreign link or a code that is not 6 digits fails plainly. A trainer's
+profile link comes from the link policy alone, whatever a crafted answer's `profileUrl` says."""
 
 from __future__ import annotations
 
 import logging
 
+import httpx
 import pytest
 
-from bot.opentrain import errors
+from bot.opentrain import OpenTrainClient, errors
 from tests.support.market import READY_FIELDS
 
 URL_MODES = ["elsewhere", "javascript", "lookalike", "userinfo"]
@@ -56,8 +58,6 @@ async def test_trusted_links_pass_unchanged(client, sandbox):
 
 
 async def test_an_app_url_setting_moves_the_trusted_host(sandbox_url, sandbox):
-    from bot.opentrain import OpenTrainClient
-
     async with OpenTrainClient(sandbox_url, await sandbox.token(), app_url="https://opentrain.example.org") as agent:
         draft = await agent.create_draft("We need 10 annotators for 50,000 dashcam images, $18/hour, English")
         assert draft.review_url is None  # the sandbox links to app.opentrain.ai, not the configured app host
@@ -114,3 +114,16 @@ async def test_links_in_error_details_pass_the_policy(client, sandbox):
     with pytest.raises(errors.ClaimRequired) as refused:
         await agent.open_conversation("prop_1")
     assert refused.value.claim_url is None and "claimUrl" not in refused.value.details
+
+
+@pytest.mark.parametrize("answer, page", [
+    ({"id": "u1", "profileUrl": "https://evil.example/phish"}, None),
+    ({"id": "u1", "profileSlug": "maria-g", "profileUrl": "https://evil.example/phish"}, f"{APP}/profile/maria-g"),
+    ({"id": "u1", "profileSlug": "maria|<!here>", "profileUrl": f"{APP}/profile/maria-g"}, None),
+])
+async def test_a_trainers_profile_link_comes_from_the_link_policy_only(answer, page):
+    """A `profileUrl` in the answer is never the link shown: the page is built from a well-formed slug, or none."""
+    crafted = httpx.MockTransport(lambda request: httpx.Response(200, json={"freelancer": answer}))
+    async with httpx.AsyncClient(transport=crafted) as http:
+        agent = OpenTrainClient("https://api.opentrain.example", "token", http=http)
+        assert (await agent.get_freelancer("u1")).profile_url == page

@@ -1,11 +1,16 @@
-"""Where the bot token may go for a shared file: only Slack's file host and the Web API's own origin."""
+"""Where the bot token may go for a shared file: only Slack's file host and the Web API's own origin; a download
+Slack rate-limits waits as long as it asks, or gives up with a sentence when that is too long."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
+from bot.hiring.intake import Unreadable
 from bot.slack.file_share import is_dm_file_share
-from bot.slack.files import SlackFile, is_trusted, trusted_origins
+from bot.slack.files import FileDownloader, SlackFile, is_trusted, trusted_origins
+from tests.slack.conftest import BOT_TOKEN
 
 ORIGINS = trusted_origins("http://127.0.0.1:4567/api/")
 
@@ -57,3 +62,20 @@ def dm(**event: object) -> dict[str, object]:
 ])
 def test_which_messages_start_a_job_from_a_file(event: dict, starts: bool) -> None:
     assert is_dm_file_share(event) is starts
+
+
+async def test_a_rate_limited_download_waits_as_long_as_slack_asks(slack_api) -> None:
+    shared = SlackFile(slack_api.upload("job.txt", b"We need 10 annotators.", "text/plain", token=BOT_TOKEN))
+    downloader = FileDownloader(BOT_TOKEN, slack_api.url, max_bytes=1000)
+
+    slack_api.rate_limit("files.download", retry_after=1)
+    started = time.monotonic()
+    assert await downloader.fetch(shared) == b"We need 10 annotators."
+    assert time.monotonic() - started >= 1.0 and len(slack_api.calls_to("files.download")) == 2
+
+    # Longer than the bot will wait: no early retry Slack would refuse again, but "later" in one sentence.
+    slack_api.rate_limit("files.download", retry_after=30)
+    started = time.monotonic()
+    with pytest.raises(Unreadable, match="please share it again in a minute"):
+        await downloader.fetch(shared)
+    assert time.monotonic() - started < 1.0 and len(slack_api.calls_to("files.download")) == 3

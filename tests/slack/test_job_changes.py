@@ -31,6 +31,7 @@ from tests.support.slack_api import PostedMessage
 from tests.support.untrusted import assert_nothing_from_outside
 
 OTHER_TEAM = "T2"
+GROUPED = "UGRP"  # a hiring manager by user group
 
 
 def click(user: str, action_id: str, job_id: str) -> dict[str, Any]:
@@ -326,3 +327,67 @@ async def test_a_blocked_edit_while_a_claim_waits_points_to_the_draft_instead(ma
         note = await eventually(lambda: in_thread(slack_api, root, "moderation blocked it"), "the thread's note")
         assert "the draft on OpenTrain" in text_of_message(note)
         assert not in_thread(slack_api, root, "sent this job back to draft")  # no review card: the claim waits
+
+
+async def test_an_unusable_account_is_said_in_the_modal_never_left_working(make_settings, slack_api, sandbox_url,
+                                                                          redis, namespace):
+    """The workspace's stored OpenTrain token can no longer be decrypted (ENCRYPTION_KEY changed): a save and an
+    invite each say so in their modal instead of leaving it on "Saving…" or "Sending…"."""
+    market = Market(sandbox_url)
+    market.control("freelancers", {"slug": "maria-g", "firstName": "Maria", "lastInitial": "G"})
+    settings = make_settings()  # the bot registers its own account: its token is sealed in Redis
+    async with serve_http(settings, port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        slack = HttpSlack([server.url], http)
+        await publish_a_job(Person(REQUESTER, slack, slack_api), slack_api)
+        assert await slack.event(home_opened(REQUESTER)) == 200
+        home = await eventually(lambda: slack_api.homes.get(REQUESTER), "the requester's Home tab")
+        job_id = job_buttons(home, EDIT_JOB)[0]["value"]
+        form = await opened_modal(slack_api, slack, REQUESTER, EDIT_JOB, job_id, "empty fields stay")
+        invite = await opened_modal(slack_api, slack, REQUESTER, INVITE_TRAINER, job_id, "profile")
+        await submit(slack, submitted(REQUESTER, invite, {TRAINER: "maria-g"}))
+        confirm = await modal_saying(slack_api, invite["id"], "Maria G.")
+
+        await redis.hset(f"{namespace}:ws:{TEAM}:account", "access_token", "sealed-with-a-key-long-gone")
+        await submit(slack, submitted(REQUESTER, form, {"headcount": "3"}))
+        saved = await modal_saying(slack_api, form["id"], "can't be decrypted")
+        assert "The edit didn't go through" in text_of(saved)
+        await submit(slack, submitted(REQUESTER, confirm, {}))
+        sent = await modal_saying(slack_api, invite["id"], "can't be decrypted")
+        assert "The invite wasn't sent" in text_of(sent)
+        assert market.requests(f"/jobs/{job_id}", "PATCH") == 0
+        assert market.requests(f"/jobs/{job_id}/invites", "POST") == 0
+    market.close()
+
+
+async def test_a_slow_directory_never_delays_the_ack_of_a_submission(make_settings, slack_api, sandbox_url, redis,
+                                                                     namespace):
+    """A hiring manager by user group submits after the directory's cache lapsed, and Slack takes 4 s to list the
+    group: each submission is acked within Slack's 3 s as working, checked again after, and its outcome shown (a bad
+    input too, in words, since errors next to the inputs can only come with the ack)."""
+    market = Market(sandbox_url)
+    market.control("freelancers", {"slug": "maria-g", "firstName": "Maria", "lastInitial": "G"})
+    slack_api.add_user(GROUPED, "gus@example.com", "Gus Grouped")
+    slack_api.add_group("S0HIRING", [GROUPED])
+    settings = make_settings(opentrain_api_token=market.account(), hiring_managers="S0HIRING")
+    lapsed = f"{namespace}:ws:{TEAM}:slack:directory:group:S0HIRING"
+    async with serve_http(settings, port=0) as server, httpx.AsyncClient(timeout=10) as http:
+        slack = HttpSlack([server.url], http)
+        await publish_a_job(Person(REQUESTER, slack, slack_api), slack_api)
+        assert await slack.event(home_opened(REQUESTER)) == 200
+        home = await eventually(lambda: slack_api.homes.get(REQUESTER), "the requester's Home tab")
+        job_id = job_buttons(home, EDIT_JOB)[0]["value"]
+        form = await opened_modal(slack_api, slack, GROUPED, EDIT_JOB, job_id, "empty fields stay")
+        invite = await opened_modal(slack_api, slack, GROUPED, INVITE_TRAINER, job_id, "profile")
+
+        for modal, values, outcome in ((form, {"headcount": "2.5"}, "Nothing was saved"),  # too late for errors
+                                       (form, {"headcount": "4"}, "Saved your changes"),
+                                       (invite, {TRAINER: "maria-g"}, "Maria G.")):
+            assert await redis.delete(lapsed) == 1
+            slack_api.slow("usergroups.users.list", 4, times=2)
+            started = time.monotonic()
+            answer = await submit(slack, submitted(GROUPED, modal, values))
+            assert time.monotonic() - started < 3
+            assert answer["response_action"] == "update" and "hourglass" in text_of(answer["view"])
+            await modal_saying(slack_api, modal["id"], outcome)
+        assert market.requests(f"/jobs/{job_id}", "PATCH") == 1
+    market.close()

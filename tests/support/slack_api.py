@@ -7,7 +7,7 @@ test declared), and uploaded files at their `url_private_download` (the bot toke
 sign-in page, as Slack answers).
 Failures are scriptable: an error code for the next N calls of a method, a channel the bot cannot post in
 (`not_in_channel`, `channel_not_found`), or HTTP 429 with Retry-After. A failure can also follow the call taking
-effect (a post is posted, then the answer is an error or never comes).
+effect (a post is posted, then the answer is an error or never comes). A method can also be made slow.
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ class SlackApiStandIn:
         self.reactions: dict[tuple[str, str], list[str]] = {}  # (channel, ts) -> reaction names
         self.socket_url: str | None = None
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._delays: dict[str, deque[float]] = defaultdict(deque)
         self._closed_channels: dict[str, str] = {}
         self._ts = itertools.count(1)
         self.files: dict[str, UploadedFile] = {}
@@ -113,6 +114,10 @@ class SlackApiStandIn:
     def rate_limit(self, method: str, *, retry_after: int = 0, times: int = 1) -> None:
         """The next `times` calls of `method` answer HTTP 429 with a Retry-After header."""
         self._failures[method].extend(_Failure("ratelimited", 429, retry_after) for _ in range(times))
+
+    def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next `times` calls of `method` answer only after `seconds`."""
+        self._delays[method].extend(seconds for _ in range(times))
 
     def fail_after_effect(self, method: str, error: str, *, status: int = 200, times: int = 1) -> None:
         """The next `times` calls of `method` take effect (a post is posted), then answer `error` with HTTP `status`,
@@ -192,6 +197,10 @@ class SlackApiStandIn:
         (Slack answers 200 with HTML, not 401)."""
         bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         self.calls.append(RecordedCall("files.download", {"file": request.match_info["file_id"]}, bearer))
+        if failures := self._failures.get("files.download"):  # e.g. rate_limit("files.download", retry_after=30)
+            failure = failures.popleft()
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else None
+            return web.Response(status=failure.status, text=failure.error, headers=headers)
         found = self.files.get(request.match_info["file_id"])
         if found is None:
             return web.Response(status=404, text="file not found")
@@ -234,6 +243,8 @@ class SlackApiStandIn:
         args = await _read_args(request)
         bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         self.calls.append(RecordedCall(method, args, bearer or str(args.get("token", ""))))
+        if delays := self._delays.get(method):
+            await asyncio.sleep(delays.popleft())
         failures = self._failures.get(method)
         if failures:
             failure = failures.popleft()

@@ -3,13 +3,17 @@
 A click opens a modal at once (its trigger_id lives about 3 s) saying it is checking, then fills it in: the form, or
 the refusal. Every submission asks the core again (`bot.hiring.job_changes.JobChanges`): the job must be this
 workspace's and the person its requester or a hiring manager, whatever the modal's private_metadata says. A bad input
-goes back next to its field (`response_action: errors`); slow work (OpenTrain) runs after the ack, and its outcome
-replaces the modal (`views.update`). An edit that moderation unpublished is also said in the job's thread.
+goes back next to its field (`response_action: errors`) when that check answers within PRE_ACK_SECONDS; a slower one
+(the directory may ask Slack) is acked as working and checked again after. Slow work (OpenTrain) runs after the ack,
+and its outcome, or a sentence when it fails, replaces the modal (`views.update`). An edit that moderation
+unpublished is also said in the job's thread.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -45,6 +49,12 @@ log = logging.getLogger(__name__)
 
 EDIT_TITLE = "Edit job"
 INVITE_TITLE = "Invite a trainer"
+PRE_ACK_SECONDS = 2.0  # what a submission may spend deciding before its ack: Slack drops it after 3 s
+CHECK_FAILED = "Something went wrong on my side; please close this and try again."
+EDIT_FAILED = ("Something went wrong on my side, and your changes may not have been saved: open Edit again to see "
+               "what the job says now.")
+INVITE_FAILED = ("Something went wrong on my side, and the invite may not have been sent: invite the trainer again "
+                 "(OpenTrain never sends one twice).")
 
 
 def register(app: AsyncApp, deps: SlackDeps) -> None:
@@ -53,48 +63,89 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         await ack()
         view_id = await _open(deps, body, EDIT_TITLE)
         if view_id:
-            await deps.work.run(partial(_show_edit_form, deps, click_origin(body), _job(action), view_id))
+            await deps.work.run(partial(_in_modal, deps, view_id, EDIT_TITLE, CHECK_FAILED,
+                                        partial(_show_edit_form, deps, click_origin(body), _job(action), view_id)))
 
     @app.action(INVITE_TRAINER)
     async def on_invite(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         view_id = await _open(deps, body, INVITE_TITLE)
         if view_id:
-            await deps.work.run(partial(_show_invite_form, deps, click_origin(body), _job(action), view_id))
+            await deps.work.run(partial(_in_modal, deps, view_id, INVITE_TITLE, CHECK_FAILED,
+                                        partial(_show_invite_form, deps, click_origin(body), _job(action), view_id)))
 
     @app.view(EDIT_VIEW)
     async def on_edit_saved(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        origin, job_id = click_origin(body), metadata(view).get("job", "")
-        form = await deps.changes.edit_form(origin.team_id, origin.user_id, job_id)
-        if not isinstance(form, EditForm):
-            await ack(response_action="update", view=said(EDIT_TITLE, form))
-            return
-        reading = read_edit(form, read_inputs(view))
-        if reading.problems:
-            await ack(response_action="errors", errors=reading.problems)
+        origin, job_id, view_id = click_origin(body), metadata(view).get("job", ""), str(view.get("id", ""))
+        inputs = read_inputs(view)
+        refused = await _before_ack(_edit_refused(deps, origin, job_id, inputs))
+        if isinstance(refused, dict):
+            await ack(**refused)
             return
         await ack(response_action="update", view=working(EDIT_TITLE, "Saving your changes on OpenTrain…"))
-        await deps.work.run(partial(_save_edit, deps, origin, job_id, reading.changes, str(view.get("id", ""))))
+        await deps.work.run(partial(_in_modal, deps, view_id, EDIT_TITLE, EDIT_FAILED,
+                                    partial(_check_and_save_edit, deps, origin, job_id, inputs, view_id)))
 
     @app.view(INVITE_VIEW)
     async def on_trainer_given(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
-        origin, job_id = click_origin(body), metadata(view).get("job", "")
-        allowed = await deps.changes.job_for(Action.INVITE_TRAINER, origin.team_id, origin.user_id, job_id)
-        if not isinstance(allowed, JobRecord):
-            await ack(response_action="update", view=said(INVITE_TITLE, allowed))
-            return
+        origin, job_id, view_id = click_origin(body), metadata(view).get("job", ""), str(view.get("id", ""))
         given = read_inputs(view).get(TRAINER) or ""
-        if await deps.changes.profile_slug(origin.team_id, given) is None:
-            await ack(response_action="errors", errors={TRAINER: NOT_A_PROFILE})
+        refused = await _before_ack(_trainer_refused(deps, origin, job_id, given))
+        if isinstance(refused, dict):
+            await ack(**refused)
             return
         await ack(response_action="update", view=working(INVITE_TITLE, "Looking the trainer up on OpenTrain…"))
-        await deps.work.run(partial(_show_trainer, deps, origin, job_id, given, str(view.get("id", ""))))
+        await deps.work.run(partial(_in_modal, deps, view_id, INVITE_TITLE, CHECK_FAILED,
+                                    partial(_show_trainer, deps, origin, job_id, given, view_id)))
 
     @app.view(CONFIRM_INVITE_VIEW)
     async def on_invite_confirmed(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
         hints = metadata(view)
         await ack(response_action="update", view=working(INVITE_TITLE, "Sending the invite…"))
-        await deps.work.run(partial(_invite, deps, click_origin(body), hints, str(view.get("id", ""))))
+        view_id = str(view.get("id", ""))
+        await deps.work.run(partial(_in_modal, deps, view_id, INVITE_TITLE, INVITE_FAILED,
+                                    partial(_invite, deps, click_origin(body), hints, view_id)))
+
+
+async def _before_ack(check: Awaitable[dict[str, Any] | None]) -> dict[str, Any] | None:
+    """A submission's refusing ack (a refusal, or errors next to inputs) when its check answers within
+    PRE_ACK_SECONDS; None to go ahead, and also when the check is slower (a directory lookup may call Slack) or fails:
+    then the work after the ack checks again and says the outcome in the modal."""
+    try:
+        return await asyncio.wait_for(check, PRE_ACK_SECONDS)
+    except TimeoutError:
+        log.info("a submission's check took over %.1f s: it is checked again after the ack", PRE_ACK_SECONDS)
+    except Exception:
+        log.exception("a submission's check failed: it is checked again after the ack")
+    return None
+
+
+async def _edit_refused(deps: SlackDeps, origin: ClickOrigin, job_id: str,
+                        inputs: dict[str, str | None]) -> dict[str, Any] | None:
+    form = await deps.changes.edit_form(origin.team_id, origin.user_id, job_id)
+    if not isinstance(form, EditForm):
+        return {"response_action": "update", "view": said(EDIT_TITLE, form)}
+    if problems := read_edit(form, inputs).problems:
+        return {"response_action": "errors", "errors": problems}
+    return None
+
+
+async def _trainer_refused(deps: SlackDeps, origin: ClickOrigin, job_id: str, given: str) -> dict[str, Any] | None:
+    allowed = await deps.changes.job_for(Action.INVITE_TRAINER, origin.team_id, origin.user_id, job_id)
+    if not isinstance(allowed, JobRecord):
+        return {"response_action": "update", "view": said(INVITE_TITLE, allowed)}
+    if await deps.changes.profile_slug(origin.team_id, given) is None:
+        return {"response_action": "errors", "errors": {TRAINER: NOT_A_PROFILE}}
+    return None
+
+
+async def _in_modal(deps: SlackDeps, view_id: str, title: str, sorry: str, step: Callable[[], Awaitable[None]]) -> None:
+    """Run a step whose outcome replaces the modal; if it fails, a sentence does, so no modal is left "working"."""
+    try:
+        await step()
+    except Exception:
+        log.exception("%s: a step after the ack failed", title)
+        await _update(deps, view_id, said(title, (sorry,)))
 
 
 async def _open(deps: SlackDeps, body: dict[str, Any], title: str) -> str | None:
@@ -111,6 +162,22 @@ async def _open(deps: SlackDeps, body: dict[str, Any], title: str) -> str | None
 async def _show_edit_form(deps: SlackDeps, origin: ClickOrigin, job_id: str, view_id: str) -> None:
     form = await deps.changes.edit_form(origin.team_id, origin.user_id, job_id)
     await _update(deps, view_id, edit_modal(form) if isinstance(form, EditForm) else said(EDIT_TITLE, form))
+
+
+async def _check_and_save_edit(deps: SlackDeps, origin: ClickOrigin, job_id: str, inputs: dict[str, str | None],
+                               view_id: str) -> None:
+    """The form checked again after the ack (its check may not have finished before it), then saved."""
+    form = await deps.changes.edit_form(origin.team_id, origin.user_id, job_id)
+    if not isinstance(form, EditForm):
+        await _update(deps, view_id, said(EDIT_TITLE, form))
+        return
+    reading = read_edit(form, inputs)
+    if reading.problems:  # too late for errors next to the inputs
+        labels = {spec.key: spec.label for spec in form.fields}
+        wrong = "".join(f"\n• {labels.get(key, key)}: {problem}" for key, problem in reading.problems.items())
+        await _update(deps, view_id, said(EDIT_TITLE, (f"Nothing was saved; open Edit again to fix:{wrong}",)))
+        return
+    await _save_edit(deps, origin, job_id, reading.changes, view_id)
 
 
 async def _save_edit(deps: SlackDeps, origin: ClickOrigin, job_id: str, changes: dict[str, Any],
