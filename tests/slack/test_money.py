@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 
 import httpx
@@ -373,3 +374,38 @@ async def test_a_contract_with_nothing_funded_ends_at_once(make_settings, slack_
         await eventually(lambda: any("has ended" in t for t in ephemerals_to(slack_api, REQUESTER)), "ended")
         await eventually(lambda: "Ended" in text_of(card) and not labels(card), "the card ended, no buttons")
         assert "Ending the contract requested" not in text_of(card)  # no approval was needed
+
+
+def contract_unreadable_after_one_read(market: Market, contract_id: str) -> None:
+    """The action's own check reads the contract; every read after it fails (OpenTrain erring mid-action)."""
+    path = f"/api/public/v1/contracts/{contract_id}"
+    market.control("faults", {"path": path, "method": "GET", "latencyMs": 1, "times": 1})
+    market.control("faults", {"path": path, "method": "GET", "status": 404, "times": 5})
+
+
+async def test_a_money_action_is_told_even_when_the_card_cannot_be_redrawn(make_settings, slack_api, sandbox_url):
+    token = Market(sandbox_url).account()
+    async with serve_http(make_settings(opentrain_api_token=token, **FAST), port=0) as server, \
+            httpx.AsyncClient(timeout=10) as http:
+        who = people(slack_api, HttpSlack([server.url], http))
+        market = Market(sandbox_url)
+        root, job_id = await a_published_job(who, slack_api)
+        contract_id, card = await a_contract(who, slack_api, sandbox_url, root, job_id)
+        await settled()
+
+        # Requesting the release succeeds; redrawing the card with the request on it cannot read the contract.
+        contract_unreadable_after_one_read(market, contract_id)
+        assert await who[REQUESTER].click(card, "Release payment") == 200
+        told = await eventually(lambda: [t for t in ephemerals_to(slack_api, REQUESTER)
+                                         if "Payment release" in t and "requested" in t], "the release request told")
+        await http.delete(f"{sandbox_url}/_sandbox/faults")
+        resolve(sandbox_url, re.search(r"/approvals/([\w-]+)", told[-1])[1], "confirm")
+        await eventually(lambda: "Paid" in text_of(card), "the milestone paid")
+        await settled()
+
+        # Ending it at once succeeds; the redraw after it fails: the person is told all the same.
+        contract_unreadable_after_one_read(market, contract_id)
+        assert await who[REQUESTER].click(card, "End contract") == 200
+        await eventually(lambda: any("has ended" in t for t in ephemerals_to(slack_api, REQUESTER)), "the end told")
+        await http.delete(f"{sandbox_url}/_sandbox/faults")
+        market.close()

@@ -11,6 +11,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -71,20 +72,21 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def on_fund(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         click = ContractClick.read(body, action["value"])
-        await _act(deps, click, lambda: deps.contracts.fund(click.ask, click.surface))
+        await deps.work.run(partial(_act, deps, click, lambda: deps.contracts.fund(click.ask, click.surface)))
 
     @app.action(RELEASE_PAYMENT)
     async def on_release(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         click = ContractClick.read(body, action["value"])
-        await _act(deps, click, lambda: deps.contracts.release(click.ask, click.surface))
+        await deps.work.run(partial(_act, deps, click, lambda: deps.contracts.release(click.ask, click.surface)))
 
     @app.action(END_CONTRACT)
     async def on_end(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         click = ContractClick.read(body, action["value"])
         # A contract with nothing funded ends at once, and no event says so.
-        await _act(deps, click, lambda: deps.contracts.end(click.ask, click.surface), redraw=True)
+        await deps.work.run(partial(_act, deps, click, lambda: deps.contracts.end(click.ask, click.surface),
+                                    redraw=True))
 
     @app.action(ADD_MILESTONE)
     async def on_add(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -103,7 +105,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         origin = click_origin(body)
         click = ContractClick(origin.team_id, origin.user_id, str(hints.get("channel") or ""),
                               hints.get("thread_ts"), str(hints.get("contract_id") or ""), None)
-        await _act(deps, click, lambda: deps.contracts.add_milestone(click.ask, terms))
+        await deps.work.run(partial(_act, deps, click, lambda: deps.contracts.add_milestone(click.ask, terms)))
 
 
 def read_terms(view: dict[str, Any], payment_type: str, rate: float | None) -> tuple[MilestoneTerms,
