@@ -88,6 +88,7 @@ class SlackApiStandIn:
         self.reactions: dict[tuple[str, str], list[str]] = {}  # (channel, ts) -> reaction names
         self.socket_url: str | None = None
         self._failures: dict[str, deque[_Failure]] = defaultdict(deque)
+        self._delays: dict[str, deque[float]] = defaultdict(deque)
         self._closed_channels: dict[str, str] = {}
         self._ts = itertools.count(1)
         self.files: dict[str, UploadedFile] = {}
@@ -122,6 +123,10 @@ class SlackApiStandIn:
     def drop_connection(self, method: str, *, times: int = 1) -> None:
         """The next `times` calls of `method` take effect (a post is posted), then the connection drops unanswered."""
         self._failures[method].extend(_Failure("", drop=True) for _ in range(times))
+
+    def delay(self, method: str, seconds: float, *, times: int = 1) -> None:
+        """The next `times` calls of `method` are answered after `seconds` (and only then take effect)."""
+        self._delays[method].extend(seconds for _ in range(times))
 
     def upload(self, name: str, data: bytes, mimetype: str, *, token: str, size: int | None = None) -> dict[str, Any]:
         """Host a file as Slack does; returns the file object a `file_share` message event carries. `size`: what
@@ -234,6 +239,8 @@ class SlackApiStandIn:
         args = await _read_args(request)
         bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         self.calls.append(RecordedCall(method, args, bearer or str(args.get("token", ""))))
+        if self._delays.get(method):
+            await asyncio.sleep(self._delays[method].popleft())
         failures = self._failures.get(method)
         if failures:
             failure = failures.popleft()
