@@ -10,8 +10,9 @@ past `expiresAt` that no event ended, scheduled work (kind `approval-expiry`, du
 
 Exactly once across processes: the end is recorded with a compare-and-set that also takes a short lease on showing
 it; observers run under that lease and `shown` is written after them. A process that dies in between leaves the end
-unshown with a lapsed lease, so the next notice of it (a re-read event, the expiry check) shows it; a notice while
-the lease lives, or after `shown`, does nothing.
+unshown with a lapsed lease, so the next notice of it (a re-read event, the expiry check) shows it; an observer that
+fails gives the lease back at once. A notice while the lease lives schedules the expiry check just after the lease
+(shown by then, it finds nothing to do); a notice after `shown` does nothing.
 """
 
 from __future__ import annotations
@@ -40,15 +41,24 @@ SHOW_LEASE_MS = 30_000
 EXPIRY_RECHECK_SECONDS = 300.0  # OpenTrain's clock may lag ours: read again a little later
 TRANSIENT = (errors.RateLimited, errors.ServerError, errors.TransportError)
 
-# KEYS: record | ARGV: status, resolved_at, result (JSON), token, now_ms, lease_ms -> 1 when this caller shows the end
+# KEYS: record | ARGV: status, resolved_at, result (JSON), token, now_ms, lease_ms
+# -> {1, 0} when this caller shows the end, {2, lease end ms} while another shows it, {0, 0} when nothing is to show
 _END = """
-if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 'shown') == '1' then return 0 end
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HGET', KEYS[1], 'shown') == '1' then return {0, 0} end
 local until_ms = tonumber(redis.call('HGET', KEYS[1], 'showing_until') or '0')
-if until_ms > tonumber(ARGV[5]) then return 0 end
+if until_ms > tonumber(ARGV[5]) then return {2, until_ms} end
 if redis.call('HGET', KEYS[1], 'status') == 'pending' then
   redis.call('HSET', KEYS[1], 'status', ARGV[1], 'resolved_at', ARGV[2], 'result', ARGV[3])
 end
 redis.call('HSET', KEYS[1], 'showing', ARGV[4], 'showing_until', tonumber(ARGV[5]) + tonumber(ARGV[6]))
+return {1, 0}
+"""
+SHOWS, SHOWN_ELSEWHERE = 1, 2
+
+# KEYS: record | ARGV: token
+_RELEASE = """
+if redis.call('HGET', KEYS[1], 'showing') ~= ARGV[1] then return 0 end
+redis.call('HDEL', KEYS[1], 'showing', 'showing_until')
 return 1
 """
 
@@ -110,6 +120,7 @@ class ApprovalTracker:
         self._observers: list[ApprovalObserver] = []
         self._end = redis.register_script(_END)
         self._shown = redis.register_script(_SHOWN)
+        self._release = redis.register_script(_RELEASE)
 
     def add_observer(self, observer: ApprovalObserver) -> None:
         self._observers.append(observer)
@@ -194,14 +205,24 @@ class ApprovalTracker:
             return False
         token = uuid.uuid4().hex
         record = self._record(workspace_id, approval.id)
-        won = await self._end(keys=[record], args=[
+        outcome, lease_end_ms = await self._end(keys=[record], args=[
             (approval.status or "").lower(), approval.resolved_at or "", json.dumps(approval.result or {}), token,
             int(self._clock() * 1000), SHOW_LEASE_MS])
-        if not won:
+        if outcome == SHOWN_ELSEWHERE:
+            # Another process is showing it; should it die doing so, this notice must not be lost: look again
+            # just after its lease (the expiry check reads the approval and shows its end).
+            await self._scheduler.schedule(APPROVAL_EXPIRY_KIND, f"{workspace_id}:{approval.id}",
+                                           due_at=int(lease_end_ms) / 1000 + 1)
             return False
-        tracked = await self.load(workspace_id, approval.id)
-        if tracked is not None:
-            await self._notify(tracked)
+        if outcome != SHOWS:
+            return False
+        try:
+            tracked = await self.load(workspace_id, approval.id)
+            if tracked is not None:
+                await self._notify(tracked)
+        except BaseException:
+            await self._release(keys=[record], args=[token])  # the next notice shows it, not one after the lease
+            raise
         await self._shown(keys=[record], args=[token])
         await self._redis.zrem(self._pending(workspace_id), approval.id)
         await self._scheduler.cancel(APPROVAL_EXPIRY_KIND, f"{workspace_id}:{approval.id}")

@@ -81,6 +81,11 @@ class MoneyLedger:
         if job is None or job.workspace_id != workspace_id or not self._sink.shows(job):
             return
         contract = await client.get_contract(str(event.data.get("contractId") or event.resource_id))
+        if contract.job_id != job.job_id:
+            # The event's ids are only hints: a card goes in a job's thread only for that job's own contract.
+            log.warning("%s event %s: contract %s is not job %s's; not shown", event.type, event.id, contract.id,
+                        job.job_id)
+            return
         if event.type == CONTRACT_CREATED:
             await self._sink.contract_created(workspace_id, job, contract)
         elif event.type == BUDGET_CHANGED:

@@ -38,7 +38,11 @@ ENDPOINTS = tuple(path.split("/")[1:] for path in (
     "/api/public/v1/job-drafts/{id}", "/api/public/v1/jobs/mine", "/api/public/v1/jobs/{id}/publish",
     "/api/public/v1/jobs/{id}/close", "/api/public/v1/jobs/{id}/proposals", "/api/public/v1/proposals/{id}",
     "/api/public/v1/proposals/{id}/conversation", "/api/public/v1/proposals/{id}/hire", "/api/public/v1/updates",
-    "/api/public/v1/webhooks", "/api/public/v1/webhooks/{id}",
+    "/api/public/v1/webhooks", "/api/public/v1/webhooks/{id}", "/api/public/v1/jobs/{id}",
+    "/api/public/v1/freelancers/{id}", "/api/public/v1/jobs/{id}/invites", "/api/public/v1/approvals/{id}",
+    "/api/public/v1/contracts", "/api/public/v1/contracts/{id}", "/api/public/v1/contracts/{id}/milestones",
+    "/api/public/v1/contracts/{id}/end", "/api/public/v1/milestones/{id}/fund",
+    "/api/public/v1/milestones/{id}/approve", "/api/public/v1/messages", "/api/public/v1/credits",
 ))
 OTHER_ENDPOINT = "other"
 

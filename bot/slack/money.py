@@ -22,6 +22,7 @@ from bot.hiring.approvals import TrackedApproval
 from bot.hiring.jobs import JobRecord
 from bot.infra.storage import Redis, key
 from bot.ledger.money import BudgetChange
+from bot.opentrain import errors
 from bot.opentrain.models import Contract
 from bot.slack.blocks.contracts import ApprovalBadge, budget_notice, contract_card
 from bot.slack.once import SlackOnce
@@ -113,8 +114,14 @@ class SlackMoney:
         """Redraw the card from a fresh read of the contract (after an action that emits no event, say)."""
         if await self.location(workspace_id, contract_id) is None:
             return
-        client = await self._accounts.client_for(workspace_id)
-        await self._redraw(workspace_id, await client.get_contract(contract_id))
+        try:
+            client = await self._accounts.client_for(workspace_id)
+            contract = await client.get_contract(contract_id)
+        except errors.OpenTrainError as exc:
+            # The action it follows is done and must still be told; the next event on the contract redraws the card.
+            log.warning("contract card %s not redrawn: contract unreadable (%s)", contract_id, type(exc).__name__)
+            return
+        await self._redraw(workspace_id, contract)
 
     async def _badges(self, workspace_id: str, contract_id: str) -> list[ApprovalBadge]:
         stored = await self._redis.hgetall(self._record(workspace_id, contract_id))

@@ -4,11 +4,13 @@ The record (a Redis hash the caller names) keeps a post id before the message is
 id in the message `metadata`, and the Slack ts is written back after. A later run that finds a post id without a ts
 does not know whether Slack posted it (a crash, no answer, an error after the effect): it looks for a message
 carrying that id where the post was headed and posts only when there is none. A short lock keeps two processes from
-posting the same record at the same moment; the loser leaves it to the holder.
+posting the same record at the same moment (renewed while the holder sends); the loser leaves it to the holder.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import uuid
 
@@ -33,17 +35,25 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 """
 
+# KEYS: lock | ARGV: token, lock_ms
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
 
 class PostUnsure(Exception):
     """Slack may or may not have posted it (no answer, a retryable error): try the whole step again later."""
 
 
 class SlackOnce:
-    def __init__(self, redis: Redis, slack: AsyncWebClient, ttl_seconds: int):
+    def __init__(self, redis: Redis, slack: AsyncWebClient, ttl_seconds: int, *, lock_ms: int = LOCK_MS):
         self._redis = redis
         self._slack = slack
         self._ttl = ttl_seconds
+        self._lock_ms = lock_ms
         self._unlock = redis.register_script(_UNLOCK)
+        self._renew = redis.register_script(_RENEW)
 
     async def posted(self, record: str) -> str | None:
         ts = await self._redis.hget(record, "ts")
@@ -55,12 +65,24 @@ class SlackOnce:
         if ts := await self.posted(record):
             return ts
         lock, token = f"{record}:lock", uuid.uuid4().hex
-        if not await self._redis.set(lock, token, nx=True, px=LOCK_MS):
+        if not await self._redis.set(lock, token, nx=True, px=self._lock_ms):
             return None
+        # One send may outlast the lock (Slack's timeout plus Retry-After waits): renewed while this process lives.
+        heartbeat = asyncio.create_task(self._keep(lock, token))
         try:
             return await self._post_locked(record, channel, thread_ts, message)
         finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
             await self._unlock(keys=[lock], args=[token])
+
+    async def _keep(self, lock: str, token: str) -> None:
+        while True:
+            await asyncio.sleep(self._lock_ms / 3000)
+            if not await self._renew(keys=[lock], args=[token, self._lock_ms]):
+                log.warning("lost the lock %s while posting", lock)
+                return
 
     async def _post_locked(self, record: str, channel: str, thread_ts: str | None,
                            message: SlackMessage) -> str | None:

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
 from cryptography.fernet import Fernet
 
 from bot.hiring.accounts import Accounts
-from bot.hiring.approvals import ApprovalTracker, TrackedApproval
+from bot.hiring.approvals import APPROVAL_EXPIRY_KIND, SHOW_LEASE_MS, ApprovalTracker, TrackedApproval
 from bot.infra.scheduler import Scheduler
 from bot.infra.secretbox import SecretBox
 from bot.opentrain.client import OpenTrainClient
+from tests.support.clock import HandClock
 from tests.support.market import Market
 
 TEAM = "T1"
@@ -64,26 +66,64 @@ async def test_an_end_noticed_by_several_processes_at_once_is_shown_once(redis, 
     market.close()
 
 
-async def test_an_end_a_dead_process_took_is_shown_by_the_next_notice(redis, namespace, sandbox_url):
+async def test_an_end_whose_showing_failed_is_shown_by_the_next_notice_at_once(redis, namespace, sandbox_url):
     market = Market(sandbox_url)
     token = market.account()
     now = [1000.0]
-    dying, taking_over = Recording(fail_first=True), Recording()
-    first = tracker(redis, namespace, sandbox_url, token, dying, clock=lambda: now[0])
-    second = tracker(redis, namespace, sandbox_url, token, taking_over, clock=lambda: now[0])
+    failing, next_notice = Recording(fail_first=True), Recording()
+    first = tracker(redis, namespace, sandbox_url, token, failing, clock=lambda: now[0])
+    second = tracker(redis, namespace, sandbox_url, token, next_notice, clock=lambda: now[0])
     approval_id = await a_hire_request(market, token)
     async with OpenTrainClient(sandbox_url, token) as client:
         await first.track(TEAM, await client.get_approval(approval_id), "UREQ", {})
     market.control(f"approvals/{approval_id}/resolve", {"decision": "confirm"})
-    try:
-        await first.refresh(TEAM, approval_id)
-    except RuntimeError:
-        pass
-    assert await second.refresh(TEAM, approval_id) is not None and taking_over.ends() == []  # its lease still lives
-    now[0] += 31  # the dead process's lease lapses
+    with pytest.raises(RuntimeError):
+        await first.refresh(TEAM, approval_id)  # an observer failed while showing it: the event is read again
+    await second.refresh(TEAM, approval_id)  # within the 30 s the show lease would have lasted
     await second.refresh(TEAM, approval_id)
-    await second.refresh(TEAM, approval_id)
-    assert taking_over.ends() == ["confirmed"] and dying.ends() == []
+    assert next_notice.ends() == ["confirmed"] and failing.ends() == []
+    market.close()
+
+
+class Stuck(Recording):
+    """An observer whose process stops while showing an end (it never returns, never fails)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.showing = asyncio.Event()
+
+    async def approval_changed(self, approval: TrackedApproval) -> None:
+        if not approval.pending:
+            self.showing.set()
+            await asyncio.Event().wait()
+        self.seen.append(approval)
+
+
+async def test_a_notice_during_anothers_show_is_checked_again_after_its_lease(redis, namespace, sandbox_url):
+    market = Market(sandbox_url)
+    token = market.account()
+    clock = HandClock(1000.0)
+    stuck, watching = Stuck(), Recording()
+    first = tracker(redis, namespace, sandbox_url, token, stuck, clock=clock)
+    second = tracker(redis, namespace, sandbox_url, token, watching, clock=clock)
+    scheduler = Scheduler(redis, namespace, clock=clock)
+    second.register(scheduler)
+    approval_id = await a_hire_request(market, token)
+    async with OpenTrainClient(sandbox_url, token) as client:
+        await first.track(TEAM, await client.get_approval(approval_id), "UREQ", {})
+    market.control(f"approvals/{approval_id}/resolve", {"decision": "confirm"})
+    dying = asyncio.create_task(first.refresh(TEAM, approval_id))
+    await stuck.showing.wait()
+    await second.refresh(TEAM, approval_id)  # the ledger's re-read: the cursor moves past it
+    assert watching.ends() == []
+    item = f"{TEAM}:{approval_id}"
+    assert await scheduler.due_at(APPROVAL_EXPIRY_KIND, item) <= clock() + SHOW_LEASE_MS / 1000 + 1  # not 72 h
+    clock.advance(SHOW_LEASE_MS / 1000 + 1)
+    await scheduler.run_once()
+    assert watching.ends() == ["confirmed"]
+    dying.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await dying
     market.close()
 
 

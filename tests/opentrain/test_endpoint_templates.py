@@ -22,6 +22,18 @@ BASE = "https://app.opentrain.ai"
     ("/api/public/v1/proposals/prop_9", "/api/public/v1/proposals/{id}"),
     ("/api/public/v1/updates", "/api/public/v1/updates"),
     ("/api/public/v1/webhooks/wh_1", "/api/public/v1/webhooks/{id}"),
+    ("/api/public/v1/jobs/job_1", "/api/public/v1/jobs/{id}"),
+    ("/api/public/v1/freelancers/ada-l", "/api/public/v1/freelancers/{id}"),
+    ("/api/public/v1/jobs/job_1/invites", "/api/public/v1/jobs/{id}/invites"),
+    ("/api/public/v1/approvals/apr_1", "/api/public/v1/approvals/{id}"),
+    ("/api/public/v1/contracts", "/api/public/v1/contracts"),
+    ("/api/public/v1/contracts/ctr_1", "/api/public/v1/contracts/{id}"),
+    ("/api/public/v1/contracts/ctr_1/milestones", "/api/public/v1/contracts/{id}/milestones"),
+    ("/api/public/v1/contracts/ctr_1/end", "/api/public/v1/contracts/{id}/end"),
+    ("/api/public/v1/milestones/ms_1/fund", "/api/public/v1/milestones/{id}/fund"),
+    ("/api/public/v1/milestones/ms_1/approve", "/api/public/v1/milestones/{id}/approve"),
+    ("/api/public/v1/messages", "/api/public/v1/messages"),
+    ("/api/public/v1/credits", "/api/public/v1/credits"),
 ])
 def test_every_path_the_client_calls_has_its_template(path, template):
     assert endpoint_template(BASE + path + "?cursor=abc&limit=100") == template

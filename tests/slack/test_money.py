@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 
 import httpx
@@ -162,9 +163,7 @@ async def test_milestones_are_added_funded_and_released_and_the_contract_ended(m
 
         # Add a milestone: a volume (hours) on this hourly contract; a wrong amount is refused in the modal.
         assert await who[MANAGER].click(card, "Add milestone") == 200
-        modal = await eventually(lambda: [c for c in slack_api.calls_to("views.open")
-                                          if c.args["view"]["callback_id"] == ADD_MILESTONE_MODAL], "the modal")
-        view = modal[-1].args["view"]
+        view = await milestone_form(slack_api)
         assert {b.get("block_id") for b in view["blocks"]} >= {"name", "description", "volume", "amount", "due"}
         wrong = milestone_submission(view["private_metadata"], MANAGER, volume="10", amount="1")
         response = await who[MANAGER].slack.deliver(form(wrong), "application/x-www-form-urlencoded")
@@ -286,14 +285,16 @@ async def test_every_money_button_and_modal_refuses_someone_not_allowed_and_forg
         root, job_id = await a_published_job(who, slack_api)
         contract_id, card = await a_contract(who, slack_api, sandbox_url, root, job_id)
         assert await who[REQUESTER].click(card, "Add milestone") == 200
-        modal = await eventually(lambda: [c for c in slack_api.calls_to("views.open")
-                                          if c.args["view"]["callback_id"] == ADD_MILESTONE_MODAL], "the modal")
-        metadata = modal[-1].args["view"]["private_metadata"]
+        metadata = (await milestone_form(slack_api))["private_metadata"]
         assert await who[REQUESTER].slack.action(milestone_submission(metadata, REQUESTER, volume="5")) == 200
         await eventually(lambda: "Fund milestone" in labels(card), "an unfunded milestone to fund")
         money_calls = money_requests(market)
 
-        for label in ("Add milestone", "Fund milestone", "Release payment", "End contract"):
+        updates = len(slack_api.calls_to("views.update"))
+        assert await who[STRANGER].click(card, "Add milestone") == 200  # refused in the modal it opened
+        refusal = await eventually(lambda: slack_api.calls_to("views.update")[updates:], "Add milestone refused")
+        assert f"Only <@{REQUESTER}> or a hiring manager can" in json.dumps(refusal[-1].args["view"])
+        for label in ("Fund milestone", "Release payment", "End contract"):
             seen = len(ephemerals_to(slack_api, STRANGER))
             assert await who[STRANGER].click(card, label) == 200
             await eventually(lambda s=seen: len(ephemerals_to(slack_api, STRANGER)) > s, f"{label} refused")
@@ -320,6 +321,13 @@ async def test_every_money_button_and_modal_refuses_someone_not_allowed_and_forg
         assert money_requests(market) == money_calls
         assert parse_contract_value(json.dumps({"c": contract_id, "m": None})) == (contract_id, None)
         market.close()
+
+
+async def milestone_form(api: SlackApiStandIn) -> dict:
+    """The add-milestone form, as it replaced the "checking" modal the click opened."""
+    updated = await eventually(lambda: [c for c in api.calls_to("views.update")
+                                        if c.args["view"].get("callback_id") == ADD_MILESTONE_MODAL], "the form")
+    return updated[-1].args["view"]
 
 
 def money_requests(market: Market) -> int:
@@ -373,3 +381,61 @@ async def test_a_contract_with_nothing_funded_ends_at_once(make_settings, slack_
         await eventually(lambda: any("has ended" in t for t in ephemerals_to(slack_api, REQUESTER)), "ended")
         await eventually(lambda: "Ended" in text_of(card) and not labels(card), "the card ended, no buttons")
         assert "Ending the contract requested" not in text_of(card)  # no approval was needed
+
+
+def contract_unreadable_after_one_read(market: Market, contract_id: str) -> None:
+    """The action's own check reads the contract; every read after it fails (OpenTrain erring mid-action)."""
+    path = f"/api/public/v1/contracts/{contract_id}"
+    market.control("faults", {"path": path, "method": "GET", "latencyMs": 1, "times": 1})
+    market.control("faults", {"path": path, "method": "GET", "status": 404, "times": 5})
+
+
+async def test_a_money_action_is_told_even_when_the_card_cannot_be_redrawn(make_settings, slack_api, sandbox_url):
+    token = Market(sandbox_url).account()
+    async with serve_http(make_settings(opentrain_api_token=token, **FAST), port=0) as server, \
+            httpx.AsyncClient(timeout=10) as http:
+        who = people(slack_api, HttpSlack([server.url], http))
+        market = Market(sandbox_url)
+        root, job_id = await a_published_job(who, slack_api)
+        contract_id, card = await a_contract(who, slack_api, sandbox_url, root, job_id)
+        await settled()
+
+        # Requesting the release succeeds; redrawing the card with the request on it cannot read the contract.
+        contract_unreadable_after_one_read(market, contract_id)
+        assert await who[REQUESTER].click(card, "Release payment") == 200
+        told = await eventually(lambda: [t for t in ephemerals_to(slack_api, REQUESTER)
+                                         if "Payment release" in t and "requested" in t], "the release request told")
+        await http.delete(f"{sandbox_url}/_sandbox/faults")
+        resolve(sandbox_url, re.search(r"/approvals/([\w-]+)", told[-1])[1], "confirm")
+        await eventually(lambda: "Paid" in text_of(card), "the milestone paid")
+        await settled()
+
+        # Ending it at once succeeds; the redraw after it fails: the person is told all the same.
+        contract_unreadable_after_one_read(market, contract_id)
+        assert await who[REQUESTER].click(card, "End contract") == 200
+        await eventually(lambda: any("has ended" in t for t in ephemerals_to(slack_api, REQUESTER)), "the end told")
+        await http.delete(f"{sandbox_url}/_sandbox/faults")
+        market.close()
+
+
+async def test_add_milestone_opens_its_modal_at_once_however_slow_opentrain_is(make_settings, slack_api,
+                                                                             sandbox_url):
+    token = Market(sandbox_url).account()
+    async with serve_http(make_settings(opentrain_api_token=token, **FAST), port=0) as server, \
+            httpx.AsyncClient(timeout=10) as http:
+        who = people(slack_api, HttpSlack([server.url], http))
+        market = Market(sandbox_url)
+        root, job_id = await a_published_job(who, slack_api)
+        contract_id, card = await a_contract(who, slack_api, sandbox_url, root, job_id)
+        await settled()
+        market.control("faults", {"path": f"/api/public/v1/contracts/{contract_id}", "method": "GET",
+                                  "latencyMs": 3500})
+        opens, clicked = len(slack_api.calls_to("views.open")), time.monotonic()
+        assert await who[REQUESTER].click(card, "Add milestone") == 200
+        [opened] = await eventually(lambda: slack_api.calls_to("views.open")[opens:], "a modal opened")
+        assert time.monotonic() - clicked < 2.5  # within the trigger's 3 s, before OpenTrain answered
+        assert "Checking the contract" in json.dumps(opened.args["view"])
+        form = await milestone_form(slack_api)
+        [update] = slack_api.calls_to("views.update")
+        assert update.args["view_id"] in slack_api.modals and "volume" in json.dumps(form["blocks"])
+        market.close()

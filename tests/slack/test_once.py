@@ -46,3 +46,15 @@ async def test_a_refused_post_is_given_up_without_holding_anything(redis, namesp
     once = SlackOnce(redis, slack_client(slack_api), 60)
     assert await once.post(key(namespace, "ws", "T1", "x"), "CCLOSED", None, MESSAGE) is None
     assert posts(slack_api) == []
+
+
+async def test_a_send_slower_than_the_lock_is_not_repeated_by_another_process(redis, namespace, slack_api):
+    record = key(namespace, "ws", "T1", "contract", "ctr_3")
+    slack_api.slow("chat.postMessage", 1.2)  # Slack slow to answer (a timeout, Retry-After waits)
+    slow, other = (SlackOnce(redis, slack_client(slack_api), 60, lock_ms=300) for _ in range(2))
+    sending = asyncio.create_task(slow.post(record, CHANNEL, ROOT_TS, MESSAGE))
+    await asyncio.sleep(0.7)  # past the lock's first 300 ms
+    assert await other.post(record, CHANNEL, ROOT_TS, MESSAGE) is None  # the sender still holds it
+    ts = await sending
+    assert [m.ts for m in posts(slack_api)] == [ts]
+    assert await other.post(record, CHANNEL, ROOT_TS, MESSAGE) == ts

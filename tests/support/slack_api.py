@@ -116,7 +116,7 @@ class SlackApiStandIn:
         self._failures[method].extend(_Failure("ratelimited", 429, retry_after) for _ in range(times))
 
     def slow(self, method: str, seconds: float, *, times: int = 1) -> None:
-        """The next `times` calls of `method` answer only after `seconds`."""
+        """The next `times` calls of `method` are answered after `seconds` (and only then take effect)."""
         self._delays[method].extend(seconds for _ in range(times))
 
     def fail_after_effect(self, method: str, error: str, *, status: int = 200, times: int = 1) -> None:

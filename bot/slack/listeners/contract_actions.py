@@ -1,8 +1,9 @@
 """The contract card's actions: "Add milestone" (a modal), "Fund milestone", "Release payment", "End contract".
 
 What they do is `bot.hiring.contracts.ContractDesk`'s, checked again as they run; this reads the click, refuses a
-button whose contract has no card in this workspace before anything else, shows the modal, answers beside the card
-(ephemerally), and redraws the card after an action (ending a contract at once emits no event).
+button whose contract has no card in this workspace before anything else, opens the modal at once (its trigger lives
+~3 s) and fills it in once the contract is checked, answers beside the card (ephemerally), and redraws the card
+after an action (ending a contract at once emits no event).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import json
 import logging
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from slack_bolt.async_app import AsyncAck, AsyncApp
@@ -29,12 +31,15 @@ from bot.slack.blocks.contracts import (
     add_milestone_modal,
     parse_contract_value,
 )
+from bot.slack.blocks.job_changes import said, working
 from bot.slack.blocks.proposals import mrkdwn
 from bot.slack.clicks import click_origin
 from bot.slack.deps import SlackDeps
+from bot.slack.dialogue import SLACK_CALL_ERRORS, failure_code
 
 log = logging.getLogger(__name__)
 
+ADD_MILESTONE_TITLE = "Add milestone"
 NOT_OUR_CARD = ("This button doesn't match a contract card I posted in this workspace.",)
 
 
@@ -71,25 +76,29 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
     async def on_fund(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         click = ContractClick.read(body, action["value"])
-        await _act(deps, click, lambda: deps.contracts.fund(click.ask, click.surface))
+        await deps.work.run(partial(_act, deps, click, lambda: deps.contracts.fund(click.ask, click.surface)))
 
     @app.action(RELEASE_PAYMENT)
     async def on_release(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         click = ContractClick.read(body, action["value"])
-        await _act(deps, click, lambda: deps.contracts.release(click.ask, click.surface))
+        await deps.work.run(partial(_act, deps, click, lambda: deps.contracts.release(click.ask, click.surface)))
 
     @app.action(END_CONTRACT)
     async def on_end(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         click = ContractClick.read(body, action["value"])
         # A contract with nothing funded ends at once, and no event says so.
-        await _act(deps, click, lambda: deps.contracts.end(click.ask, click.surface), redraw=True)
+        await deps.work.run(partial(_act, deps, click, lambda: deps.contracts.end(click.ask, click.surface),
+                                    redraw=True))
 
     @app.action(ADD_MILESTONE)
     async def on_add(ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
-        await _offer_milestone(deps, ContractClick.read(body, action["value"]), body.get("trigger_id", ""))
+        # The trigger lives ~3 s and reading the contract may take longer: open the modal first, fill it in after.
+        view_id = await _open_checking(deps, body.get("trigger_id", ""))
+        if view_id:
+            await deps.work.run(partial(_offer_milestone, deps, ContractClick.read(body, action["value"]), view_id))
 
     @app.view(ADD_MILESTONE_MODAL)
     async def on_milestone_submitted(ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -103,7 +112,7 @@ def register(app: AsyncApp, deps: SlackDeps) -> None:
         origin = click_origin(body)
         click = ContractClick(origin.team_id, origin.user_id, str(hints.get("channel") or ""),
                               hints.get("thread_ts"), str(hints.get("contract_id") or ""), None)
-        await _act(deps, click, lambda: deps.contracts.add_milestone(click.ask, terms))
+        await deps.work.run(partial(_act, deps, click, lambda: deps.contracts.add_milestone(click.ask, terms)))
 
 
 def read_terms(view: dict[str, Any], payment_type: str, rate: float | None) -> tuple[MilestoneTerms,
@@ -145,22 +154,34 @@ async def _act(deps: SlackDeps, click: ContractClick, action: Any, *, redraw: bo
     await _ephemeral(deps, click, words)
 
 
-async def _offer_milestone(deps: SlackDeps, click: ContractClick, trigger_id: str) -> None:
-    if not await deps.money.knows(click.team_id, click.contract_id):
-        await _ephemeral(deps, click, NOT_OUR_CARD)
-        return
-    checked = await deps.contracts.check(click.ask, Action.ADD_MILESTONE)
-    if not isinstance(checked, Checked):
-        await _ephemeral(deps, click, checked)
-        return
-    contract = checked.contract
-    hints = {"channel": click.channel, "thread_ts": click.thread_ts,
-             "contract_id": contract.id, "payment_type": contract.payment_type, "rate": contract.rate_usd}
+async def _open_checking(deps: SlackDeps, trigger_id: str) -> str | None:
+    """The add-milestone modal, opened at once saying it is checking the contract; its view id."""
     try:
-        await deps.client.views_open(trigger_id=trigger_id,
-                                     view=add_milestone_modal(json.dumps(hints, separators=(",", ":")), contract))
-    except SlackApiError as exc:
-        log.warning("add-milestone modal not opened: %s", exc.response.get("error"))
+        opened = await deps.client.views_open(trigger_id=trigger_id,
+                                              view=working(ADD_MILESTONE_TITLE, "Checking the contract…"))
+    except SLACK_CALL_ERRORS as exc:
+        log.warning("add-milestone modal not opened: %s", failure_code(exc))
+        return None
+    return str((opened.get("view") or {}).get("id") or "") or None
+
+
+async def _offer_milestone(deps: SlackDeps, click: ContractClick, view_id: str) -> None:
+    """The form in the open modal, or why not."""
+    if not await deps.money.knows(click.team_id, click.contract_id):
+        view = said(ADD_MILESTONE_TITLE, NOT_OUR_CARD)
+    else:
+        checked = await deps.contracts.check(click.ask, Action.ADD_MILESTONE)
+        if isinstance(checked, Checked):
+            contract = checked.contract
+            hints = {"channel": click.channel, "thread_ts": click.thread_ts, "contract_id": contract.id,
+                     "payment_type": contract.payment_type, "rate": contract.rate_usd}
+            view = add_milestone_modal(json.dumps(hints, separators=(",", ":")), contract)
+        else:
+            view = said(ADD_MILESTONE_TITLE, checked)
+    try:
+        await deps.client.views_update(view_id=view_id, view=view)
+    except SLACK_CALL_ERRORS as exc:  # the person closed the modal meanwhile
+        log.warning("add-milestone modal not updated: %s", failure_code(exc))
 
 
 async def _ephemeral(deps: SlackDeps, click: ContractClick, words: Words) -> None:
