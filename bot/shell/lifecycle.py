@@ -497,6 +497,9 @@ class Lifecycle:
             await self._settle()
 
     async def _grant_payments(self) -> None:
+        if self._sandbox_url is None:
+            self._emit("! Outside the sandbox, give the bot a token with payments:write as OPENTRAIN_API_TOKEN.")
+            return
         owner = (await self._accounts.me(self._ws, refresh=True)).email
         if not owner:
             self._emit("! Claim the account first: only its owner can mint a token in OpenTrain.")
