@@ -26,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 
+from bot.hiring import wording
 from bot.hiring.accounts import Accounts
 from bot.hiring.approvals import ApprovalTracker, TrackedApproval
 from bot.hiring.authz import Authorizer
@@ -40,6 +41,7 @@ from bot.infra.storage import Redis, key
 from bot.ledger.cards import ProposalCard, ProposalUpdate
 from bot.ledger.money import BudgetChange, MoneyLedger
 from bot.ledger.reader import ProposalLedger
+from bot.opentrain import errors
 from bot.opentrain.models import Contract, Message, Milestone
 from bot.shell.render import indent, plain_words
 
@@ -69,6 +71,11 @@ LIFECYCLE_HELP = """After the claim, once a proposal arrives:
                                   (payments:write, which the claim's token lacks) and give it to the bot
   :approve / :decline             (sandbox) play the human in OpenTrain: resolve the latest pending approval"""
 
+NUMBER = r"\d[\d,]*(?:\.\d+)?"
+USAGE = {"message": "message <n> <text>", "hire": "hire <n> <amount> [name]",
+         "milestone": "milestone <amount> <description>", "fund": "fund <m>", "release": "release <m>",
+         ":reply": ":reply <n> <text>"}
+
 _COMMIT = """
 if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return {0} end
 redis.call('SET', KEYS[1], ARGV[2])
@@ -78,7 +85,9 @@ for i = 4, #ARGV, 3 do
   if number then
     local before = redis.call('HGET', KEYS[2], 'n:' .. number)
     redis.call('HSET', KEYS[2], 'n:' .. number, ARGV[i + 1])
-    if before ~= ARGV[i + 1] then table.insert(shown, number); table.insert(shown, 'changed') end
+    if not before or cjson.decode(before).status ~= cjson.decode(ARGV[i + 1]).status then
+      table.insert(shown, number); table.insert(shown, 'changed')
+    end
   elseif ARGV[i + 2] == '1' then
     number = tostring(redis.call('HINCRBY', KEYS[2], 'count', 1))
     redis.call('HSET', KEYS[2], 'p:' .. ARGV[i], number, 'n:' .. number, ARGV[i + 1])
@@ -351,8 +360,8 @@ class Lifecycle:
         patterns: list[tuple[str, Callable[..., object]]] = [
             (r"proposals", self._list),
             (r"message (\d+) (.+)", self._message),
-            (r"hire (\d+) \$?([\d.,]+)(?: (.+))?", self._hire),
-            (r"milestone \$?([\d.,]+) (.+)", self._add_milestone),
+            (rf"hire (\d+) \$?({NUMBER})(?: (.+))?", self._hire),
+            (rf"milestone \$?({NUMBER}) (.+)", self._add_milestone),
             (r"fund (\d+)", self._fund),
             (r"release (\d+)", self._release),
             (r":propose", self._propose),
@@ -362,8 +371,15 @@ class Lifecycle:
         ]
         for pattern, action in patterns:
             if match := re.fullmatch(pattern, text, flags=re.DOTALL):
-                await action(*match.groups())  # type: ignore[misc]
+                try:
+                    await action(*match.groups())  # type: ignore[misc]
+                except errors.OpenTrainError as exc:
+                    self._emit(f"! {wording.refusal(exc)}")
                 return True
+        # A command word alone or before a number is a command typed wrong; before other words, an answer.
+        if (wrong := re.fullmatch(r"(\S+)(?: \d.*)?", text, flags=re.DOTALL)) and wrong.group(1) in USAGE:
+            self._emit(f"! Type `{USAGE[wrong.group(1)]}` (`help` lists every command).")
+            return True
         return False
 
     # ---- proposals and candidates

@@ -8,6 +8,7 @@ import re
 from tests.shell.test_shell import SCRIPT, run_shell
 
 STORY = SCRIPT + """\
+hire 1 lots
 :propose
 message 1 Hello! Could you start on Monday?
 :reply 1 Yes, Monday works for me.
@@ -37,6 +38,7 @@ def test_piped_story_from_proposal_to_paid_milestone(redis_url, namespace, tmp_p
     out = result.stdout
     assert result.returncode == 0, result.stderr
     assert "message <n> <text>" in out and ":approve" in out  # help lists the lifecycle commands
+    assert "you> hire 1 lots\n! Type `hire <n> <amount> [name]`" in out  # a command typed wrong says how
     name = re.search(r"^Proposal 1 on \"[^\"]+\": (.+)$", out, flags=re.MULTILINE)
     assert name is not None, out
     who = re.escape(name.group(1))
