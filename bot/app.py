@@ -53,7 +53,8 @@ from bot.opentrain.client import OpenTrainClient
 from bot.opentrain.links import LinkPolicy
 from bot.rotation import rotate_secrets
 from bot.sandbox.server import RunningSandbox, start_sandbox
-from bot.shell.main import Shell, converse, greeting
+from bot.shell.lifecycle import build_lifecycle
+from bot.shell.main import SHELL_USER, Shell, converse, greeting
 from bot.slack.app import build_app, build_web_client, secret, socket_mode
 from bot.slack.dedupe import EventDeduper
 from bot.slack.deps import SlackDeps
@@ -373,8 +374,17 @@ async def run_shell(settings: Settings) -> None:
 async def _converse_in_shell(core: Core, sandbox: RunningSandbox | None) -> None:
     namespace = core.settings.redis_namespace
     core.engine.register_workers(core.scheduler)
-    shell = Shell(core.engine, core.redis, namespace, SHELL_WORKSPACE, sandbox_url=sandbox.url if sandbox else None,
-                  emit=lambda text: print(text, flush=True))
+    sandbox_url = sandbox.url if sandbox else None
+
+    def emit(text: str) -> None:
+        print(text, flush=True)
+
+    # After the claim: proposals, candidate conversations, hires and contracts, worked by this process's scheduler.
+    lifecycle = build_lifecycle(core.redis, namespace, SHELL_WORKSPACE, accounts=core.accounts,
+                                authorizer=core.authorizer, scheduler=core.scheduler, tracker=core.approvals,
+                                user_id=SHELL_USER, emit=emit, sandbox_url=sandbox_url)
+    shell = Shell(core.engine, core.redis, namespace, SHELL_WORKSPACE, sandbox_url=sandbox_url, emit=emit,
+                  lifecycle=lifecycle)
     stop = asyncio.Event()
     polling = asyncio.create_task(core.scheduler.run_forever(stop, idle_sleep=0.2))
     try:

@@ -105,6 +105,12 @@ class ProposalLedger:
             await self._redis.set(self._key(workspace_id, "read-at"), repr(started), ex=READ_AT_TTL_SECONDS)
         return await self._next_read(workspace_id, handled, doorbell, more_waiting=more)
 
+    async def read_to_end_at(self, workspace_id: str) -> float | None:
+        """When the latest read that reached the end of the workspace's feed began (None: none yet). A value at or
+        after a moment means every event OpenTrain had then was handed on (the shell waits on it)."""
+        started = await self._redis.get(self._key(workspace_id, "read-at"))
+        return float(started) if started is not None else None
+
     async def _after_refused_token(self, workspace_id: str) -> float:
         """A claim revokes every pre-claim token, so a read racing the token swap is refused once: read again soon
         with the stored (new) token. A token that stays refused backs off to the idle cadence."""

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from aiohttp import web
 
 from bot.sandbox.hostile import Hostility
-from bot.sandbox.records import Fault, PublicError, bad_request, iso, not_found
+from bot.sandbox.records import ALL_SCOPES, Fault, PublicError, bad_request, iso, not_found
 from bot.sandbox.routes_public import read_json
 from bot.sandbox.world import World
 
@@ -48,6 +48,7 @@ class ControlRoutes:
         add("POST", "/_sandbox/clock", self.advance_clock)
         add("POST", "/_sandbox/users", self.add_user)
         add("POST", "/_sandbox/tokens", self.app_token)
+        add("POST", "/_sandbox/accounts/tokens", self.owner_token)
         add("GET", "/_sandbox/faults", self.faults)
         add("POST", "/_sandbox/faults", self.add_fault)
         add("DELETE", "/_sandbox/faults", self.clear_faults)
@@ -149,6 +150,21 @@ class ControlRoutes:
         body = await self._body(request)
         claimed = body.get("claimed", True) is not False
         account, token = self.world.app_token(body.get("scopes"), body.get("email"), claimed)
+        return web.json_response({"token": token.value, "accountId": account.id, "email": account.email,
+                                  "scopes": token.scopes}, status=201)
+
+    async def owner_token(self, request: web.Request) -> web.Response:
+        """The owner of a claimed account, signed in to the app, mints a token for it (the post-claim token lacks
+        `payments:write`; contract §1.3): `{"email", "scopes"?}` (default every scope)."""
+        body = await self._body(request)
+        email, scopes = str(body.get("email") or "").strip().lower(), body.get("scopes") or ALL_SCOPES
+        if not isinstance(scopes, list) or set(map(str, scopes)) - set(ALL_SCOPES):
+            raise bad_request("scopes must be an array of known scopes.", field="scopes", supportedScopes=ALL_SCOPES)
+        account = next((a for a in self.world.accounts.values()
+                        if a.claimed and (a.email or "").lower() == email and email), None)
+        if account is None:
+            raise not_found("No claimed account is owned by that email.", email=email)
+        token = self.world.mint_token(account, [str(scope) for scope in scopes], "App token")
         return web.json_response({"token": token.value, "accountId": account.id, "email": account.email,
                                   "scopes": token.scopes}, status=201)
 

@@ -16,8 +16,9 @@ from collections.abc import AsyncIterator, Callable
 import httpx
 
 from bot.hiring.engine import ConversationRef, HiringEngine
-from bot.hiring.views import ClaimInstructions, Reply
+from bot.hiring.views import ClaimInstructions, Published, Reply
 from bot.infra.storage import Redis, key
+from bot.shell.lifecycle import LIFECYCLE_HELP, Lifecycle
 from bot.shell.render import render
 
 END_OF_INPUT_WAIT_SECONDS = 30.0
@@ -29,7 +30,8 @@ $18/hour, English
   :confirm-claim        (sandbox) play the human: confirm the claim code shown in the DM
   :quit                 leave
 Anything else is your answer in the current conversation (help, status, back, cancel, publish, edit <field>,
-confirm <field>, retry, restart)."""
+confirm <field>, retry, restart).
+""" + LIFECYCLE_HELP
 
 
 class ShellObserver:
@@ -46,7 +48,8 @@ class ShellObserver:
 
 class Shell:
     def __init__(self, engine: HiringEngine, redis: Redis, namespace: str, workspace_id: str, *,
-                 sandbox_url: str | None = None, emit: Callable[[str], None] = print):
+                 sandbox_url: str | None = None, emit: Callable[[str], None] = print,
+                 lifecycle: Lifecycle | None = None):
         self._engine = engine
         self._redis = redis
         self._namespace = namespace
@@ -54,6 +57,7 @@ class Shell:
         self._sandbox_url = sandbox_url
         self._emit = emit
         self._ref: ConversationRef | None = None
+        self._lifecycle = lifecycle  # proposals, candidates, hires, contracts: after the claim
         self.observer = ShellObserver(emit)
         engine.add_claim_observer(self.observer)
 
@@ -66,6 +70,8 @@ class Shell:
             return False
         if text in ("help", ":help"):
             self._emit(SHELL_HELP)
+        if self._lifecycle is not None and await self._lifecycle.handle(text):
+            return True
         if text.startswith("/hire"):
             await self._hire(text[len("/hire"):].strip())
         elif text == ":confirm-claim":
@@ -95,11 +101,16 @@ class Shell:
             async with httpx.AsyncClient(timeout=10) as http:
                 answer = await http.post(f"{self._sandbox_url}/_sandbox/claims/confirm",
                                          json={"user_code": claim.user_code, "email": claim.email})
-            self._emit(f"(sandbox) {claim.email} confirmed code {claim.user_code}" if answer.is_success
-                       else f"! The sandbox refused: {answer.json().get('error')}")
+            if not answer.is_success:
+                self._emit(f"! The sandbox refused: {answer.json().get('error')}")
+                return
+            self._emit(f"(sandbox) {claim.email} confirmed code {claim.user_code}")
+            await self.wait_for_claim()  # the claimed account's answer shows before the next line is read
 
     def _show(self, reply: Reply) -> None:
         for view in reply.views:
+            if isinstance(view, Published) and self._lifecycle is not None:
+                self._lifecycle.latest_job = view.job_id
             self._emit(render(view))
 
     async def wait_for_claim(self, timeout: float = END_OF_INPUT_WAIT_SECONDS) -> None:

@@ -140,3 +140,21 @@ def test_an_unfunded_contract_ends_at_once(http):
             "confirm")
     ended = http.post(f"{PUBLIC}/contracts/{contract_id}/end", headers=bearer(token))
     assert ended.status_code == 200 and ended.json() == {"ok": True, "contractId": contract_id, "status": "ended"}
+
+
+def test_the_owner_mints_a_token_that_may_move_money_on_the_same_account(http):
+    post_claim = ["jobs:read", "jobs:write", "proposals:read", "proposals:write", "payments:read"]
+    created = http.post("/_sandbox/tokens", json={"scopes": post_claim, "email": "boss@example.com"}).json()
+    _, approval = hire(http, created["token"])
+    contract_id = resolve(http, approval["id"], "confirm")["result"]["contractId"]
+
+    minted = http.post("/_sandbox/accounts/tokens", json={"email": "Boss@example.com"})
+    assert minted.status_code == 201, minted.text
+    assert minted.json()["accountId"] == created["accountId"] and "payments:write" in minted.json()["scopes"]
+    added = http.post(f"{PUBLIC}/contracts/{contract_id}/milestones", headers=bearer(minted.json()["token"]),
+                      json={"description": "Week 2", "volume": 10})
+    assert added.status_code == 201, added.text
+
+    assert http.post("/_sandbox/accounts/tokens", json={"email": "nobody@example.com"}).status_code == 404
+    unknown_scope = http.post("/_sandbox/accounts/tokens", json={"email": "boss@example.com", "scopes": ["root"]})
+    assert unknown_scope.status_code == 400
