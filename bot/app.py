@@ -56,12 +56,14 @@ from bot.sandbox.server import RunningSandbox, start_sandbox
 from bot.shell.lifecycle import build_lifecycle
 from bot.shell.main import SHELL_USER, Shell, converse, greeting
 from bot.slack.app import build_app, build_web_client, secret, socket_mode
+from bot.slack.clients import SlackClients, WorkspaceScheduler
 from bot.slack.dedupe import EventDeduper
 from bot.slack.deps import SlackDeps
 from bot.slack.dialogue import SlackDialogue
 from bot.slack.digest import Digests
 from bot.slack.directory import SlackDirectory
 from bot.slack.inbox import SlackInbox
+from bot.slack.installations import RedisInstallationStore, RedisOAuthStateStore
 from bot.slack.money import SlackMoney
 from bot.slack.observer import SlackClaimObserver
 from bot.slack.outbox import Outbox, outbox_web_client
@@ -69,6 +71,7 @@ from bot.slack.registry import SlackRegistry
 from bot.slack.relay import SlackRelay, SlackTalkFront
 from bot.slack.reminders import Reminders
 from bot.slack.subscriptions import Subscriptions
+from bot.slack.uninstall import Uninstalls
 from bot.slack.work import SlowWork
 from bot.telemetry import redis_gauges
 from bot.web import listening, metrics_application, web_application
@@ -108,7 +111,8 @@ async def open_core(settings: Settings, directory_for: DirectoryFor) -> AsyncIte
         app_token = settings.opentrain_api_token.get_secret_value() if settings.opentrain_api_token else None
         secretbox = SecretBox.from_settings(settings)
         accounts = Accounts(redis, namespace, opentrain, secretbox, app_token=app_token)
-        scheduler = Scheduler(redis, namespace)
+        # Installable (OAuth): each scheduled item acts for its workspace, and an uninstalled one's items end
+        scheduler = (WorkspaceScheduler if settings.slack_oauth else Scheduler)(redis, namespace)
         authorizer = Authorizer(directory_for(redis), anyone_may_answer=settings.allow_anyone_to_answer)
         limits = LimitSettings(starts_per_hour=settings.hire_starts_per_hour,
                                open_drafts_per_user=settings.open_drafts_per_user,
@@ -133,16 +137,18 @@ class ProposalWork:
     talk_front: SlackTalkFront
 
 
-def proposal_work(core: Core, session: aiohttp.ClientSession) -> ProposalWork:
+def proposal_work(core: Core, session: aiohttp.ClientSession, clients: SlackClients | None = None) -> ProposalWork:
     settings, namespace = core.settings, core.settings.redis_namespace
-    slack = outbox_web_client(settings, session)
+    clients = clients or SlackClients(build_web_client(settings, session=session))
+    slack = clients.routed(outbox_web_client(settings, session))
     outbox = Outbox(core.redis, namespace, slack, core.scheduler,
                     proposals_channel=settings.proposals_channel, in_thread=settings.proposals_in_thread)
     talks = CandidateTalks(core.redis, namespace, core.accounts, proposal_desk(core), core.scheduler)
     public_url = str(settings.public_url) if settings.public_url else None
     subscriptions = WebhookSubscriptions(WebhookStore(core.redis, namespace, core.secretbox), core.accounts,
                                          public_url)
-    money = SlackMoney(core.redis, namespace, outbox_web_client(settings, session), core.accounts, outbox)
+    money = SlackMoney(core.redis, namespace, clients.routed(outbox_web_client(settings, session)), core.accounts,
+                       outbox)
     core.approvals.add_observer(money)
     ledger = ProposalLedger(core.redis, namespace, core.accounts, outbox,
                             poll_seconds=settings.opentrain_poll_seconds, subscriptions=subscriptions,
@@ -171,6 +177,30 @@ def slack_directory(settings: Settings, client: AsyncWebClient) -> DirectoryFor:
     return lambda redis: SlackDirectory(client, redis, settings.redis_namespace,
                                         hiring_managers=settings.hiring_manager_ids,
                                         account_admins=settings.account_admin_ids)
+
+
+def slack_clients(settings: Settings, session: aiohttp.ClientSession) -> SlackClients:
+    """The one place a Slack token is chosen: SLACK_BOT_TOKEN's, or (OAuth) each installed workspace's."""
+    return SlackClients(build_web_client(settings, session=session), per_workspace=settings.slack_oauth,
+                        client_id=settings.slack_client_id or "", client_secret=secret(settings.slack_client_secret))
+
+
+def attach_installations(core: Core, clients: SlackClients) -> RedisInstallationStore | None:
+    """OAuth mode: the Redis installation store, read by `clients` for every workspace's token."""
+    if not clients.per_workspace:
+        return None
+    installations = RedisInstallationStore(core.redis, core.settings.redis_namespace, core.secretbox)
+    clients.attach(installations)
+    return installations
+
+
+def uninstalls_of(core: Core, installations: RedisInstallationStore | None) -> Uninstalls | None:
+    if installations is None or not isinstance(core.scheduler, WorkspaceScheduler):
+        return None
+    uninstalls = Uninstalls(core.redis, core.settings.redis_namespace, installations, core.accounts,
+                            core.scheduler, grace_seconds=core.settings.slack_uninstall_grace_seconds)
+    uninstalls.register()
+    return uninstalls
 
 
 def slack_deps(core: Core, client: AsyncWebClient, cards: ProposalWork) -> SlackDeps:
@@ -226,13 +256,18 @@ class SlackRuntime:
     async def _start(self) -> None:
         # One pool for every Slack Web API call of this process.
         self.session = await self._resources.enter_async_context(aiohttp.ClientSession())
-        client = build_web_client(self.settings, session=self.session)
+        self.clients = slack_clients(self.settings, self.session)
+        client = self.clients.routed()
         self.core = await self._resources.enter_async_context(
             open_core(self.settings, slack_directory(self.settings, client)))
+        installations = attach_installations(self.core, self.clients)
         self.core.engine.add_claim_observer(SlackClaimObserver(client))
-        self.work = proposal_work(self.core, self.session)
+        self.work = proposal_work(self.core, self.session, self.clients)
         self.deps = slack_deps(self.core, client, self.work)
-        self.app: AsyncApp = build_app(self.deps)
+        self.deps.clients = self.clients
+        self.deps.uninstalls = uninstalls_of(self.core, installations)
+        states = RedisOAuthStateStore(self.core.redis, self.settings.redis_namespace) if installations else None
+        self.app: AsyncApp = build_app(self.deps, installations=installations, states=states)
         self.deps.inbox.register(self.core.scheduler)
         self.deps.reminders.register(self.core.scheduler)
         self.deps.digests.register(self.core.scheduler)
@@ -306,9 +341,11 @@ async def run_worker(settings: Settings) -> None:
     """Background work only, with no Slack listener in the process; runs until SIGINT/SIGTERM."""
     stop = stop_on_signals()
     async with aiohttp.ClientSession() as session:
-        client = build_web_client(settings, session=session)
+        clients = slack_clients(settings, session)
+        client = clients.routed()
         async with open_core(settings, slack_directory(settings, client)) as core:
-            work = proposal_work(core, session)
+            uninstalls_of(core, attach_installations(core, clients))  # its clean-ups run in workers too
+            work = proposal_work(core, session, clients)
             async with serving_metrics(core, work.outbox):
                 await _work_in_background(core, client, work, stop)
 

@@ -24,7 +24,7 @@ from slack_bolt.async_app import AsyncApp
 from bot.infra.metrics import GaugeReader
 from bot.infra.storage import Redis
 from bot.ledger.webhooks import WebhookReceiver
-from bot.slack.app import events_endpoint
+from bot.slack.app import events_endpoint, install_endpoints
 from bot.telemetry import metrics_handler
 
 HEALTH_TIMEOUT_SECONDS = 3.0
@@ -44,6 +44,8 @@ def web_application(slack: AsyncApp, receiver: WebhookReceiver, redis: Redis, ht
 
     app = web.Application()
     app.router.add_post("/slack/events", events_endpoint(slack, signing_secret))
+    for path, handler in install_endpoints(slack).items():  # OAuth mode: "Add to Slack"
+        app.router.add_get(path, handler)
     app.router.add_get("/healthz", liveness(redis))
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/metrics", metrics_handler(gauges))

@@ -145,6 +145,17 @@ class Accounts:
         """Drop an account whose claim window closed: the next use registers a fresh one."""
         await self._redis.delete(*(self._key(workspace_id, p) for p in ("account", "me", "capabilities")))
 
+    async def let_go(self, workspace_id: str) -> bool:
+        """The workspace removed the bot: an unclaimed account's token is revoked and the account forgotten; a
+        claimed one belongs to its human and is left as it is (returns True when it is kept)."""
+        if self._app_token or await self.is_claimed(workspace_id):
+            return True
+        sealed = await self._redis.hget(self._key(workspace_id, "account"), "access_token")
+        if sealed:
+            await self._revoke_quietly(SecretStr(self._open(str(sealed))))
+        await self.forget(workspace_id)
+        return False
+
     async def forget_capabilities(self, workspace_id: str) -> None:
         await self._redis.delete(self._key(workspace_id, "capabilities"))
 

@@ -40,6 +40,16 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_api_url: AnyHttpUrl = Field(default=AnyHttpUrl("https://slack.com/api/"))
+    # "Add to Slack" (docs/slack-install.md): with both set, and no SLACK_BOT_TOKEN, any workspace may install the
+    # app through GET /slack/install; each one's token is kept (encrypted) in Redis
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
+    # The bot scopes an install asks for: manifest.yml's (tests/test_manifest.py keeps the two equal)
+    slack_scopes: str = ("commands,chat:write,channels:history,groups:history,im:history,im:write,files:read,"
+                         "users:read,users:read.email,usergroups:read,channels:read,groups:read,channels:join,"
+                         "reactions:write")
+    # After `app_uninstalled` / `tokens_revoked`: the workspace's conversations and cursors stay this long, then go
+    slack_uninstall_grace_seconds: int = Field(default=3 * 24 * 3600, ge=0)
     port: int = Field(default=3000, ge=1, le=65535)
     # GET /metrics and /healthz of `worker` and `socket`, which have no web server of their own; `serve` uses PORT
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
@@ -140,6 +150,11 @@ class Settings(BaseSettings):
         return str(self.opentrain_app_url).rstrip("/")
 
     @property
+    def slack_oauth(self) -> bool:
+        """Installable into any workspace (OAuth v2) rather than today's single workspace of SLACK_BOT_TOKEN."""
+        return bool(self.slack_client_id) and bool(secret_text(self.slack_client_secret))
+
+    @property
     def slack_url(self) -> str:
         url = str(self.slack_api_url)
         return url if url.endswith("/") else url + "/"
@@ -162,12 +177,33 @@ class SettingsError(SystemExit):
 
 def load_settings(**overrides: Any) -> Settings:
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         name = str(first["loc"][0]).upper() if first["loc"] else "settings"
         # `msg` describes the problem without echoing the (possibly secret) input value.
         raise SettingsError(f"hirebot: invalid setting {name}: {first['msg']}") from None
+    if problem := slack_mode_conflict(settings):
+        raise SettingsError(f"hirebot: {problem}")
+    return settings
+
+
+def secret_text(value: SecretStr | None) -> str:
+    return value.get_secret_value().strip() if value is not None else ""
+
+
+def slack_mode_conflict(settings: Settings) -> str | None:
+    """Slack settings that contradict each other: one workspace's token and "install anywhere" at once, half of the
+    OAuth credentials, or OAuth without the signing secret that proves a request came from Slack."""
+    client_id, client_secret = bool(settings.slack_client_id), bool(secret_text(settings.slack_client_secret))
+    if client_id != client_secret:
+        return "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET go together: set both (OAuth install) or neither"
+    if settings.slack_oauth and secret_text(settings.slack_bot_token):
+        return ("SLACK_BOT_TOKEN contradicts SLACK_CLIENT_ID and SLACK_CLIENT_SECRET: set the bot token for one "
+                "workspace, or the client credentials for installs into any workspace, not both")
+    if settings.slack_oauth and not secret_text(settings.slack_signing_secret):
+        return "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET need SLACK_SIGNING_SECRET: set it in the environment"
+    return None
 
 
 # What each command cannot start without (worker posts proposal cards and claim DMs, so it needs the bot token).
@@ -182,6 +218,8 @@ def missing_for(command: str, settings: Settings) -> list[str]:
     """The variables `command` needs that are unset or empty, by their environment names."""
     missing = []
     for field in REQUIRED_FOR_COMMAND.get(command, ()):
+        if field == "slack_bot_token" and settings.slack_oauth:
+            continue  # each installed workspace's token comes from Redis
         value = getattr(settings, field)
         if value is None or not value.get_secret_value().strip():
             missing.append(field.upper())

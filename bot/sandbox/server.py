@@ -53,7 +53,7 @@ async def _opentrain_middleware(request: web.Request, handler: Handler) -> web.S
     _drop_if_reset(request, generation)
     fault = world.take_fault(request.method, request.path)
     if fault and fault.drop:
-        world.log_request(request.method, request.path, None)
+        world.log_request(request.method, request.path, None, _bearer(request))
         _drop(request)
     if fault and fault.latency_ms:
         await asyncio.sleep(fault.latency_ms / 1000)
@@ -63,11 +63,16 @@ async def _opentrain_middleware(request: web.Request, handler: Handler) -> web.S
     else:
         response = await _render_errors(request, handler)
         if fault and fault.drop_after:  # it took effect; the answer never arrives
-            world.log_request(request.method, request.path, None)
+            world.log_request(request.method, request.path, None, _bearer(request))
             _drop(request)
     response = _hostile(world, request, response)
-    world.log_request(request.method, request.path, response.status)
+    world.log_request(request.method, request.path, response.status, _bearer(request))
     return response
+
+
+def _bearer(request: web.Request) -> str | None:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else None
 
 
 def _hostile(world: World, request: web.Request, response: web.StreamResponse) -> web.StreamResponse:

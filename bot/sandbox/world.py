@@ -610,9 +610,12 @@ class World:
             return None
         return self.hostile.rewrite(body)
 
-    def log_request(self, method: str, path: str, status: int | None) -> None:  # None: dropped
+    def log_request(self, method: str, path: str, status: int | None,  # None: dropped
+                    bearer: str | None = None) -> None:
         self.request_count += 1
-        self.request_log.append({"method": method, "path": path, "status": status, "at": iso(self.now())})
+        token = self.tokens.get(bearer) if bearer else None  # whose request it was (never the token itself)
+        self.request_log.append({"method": method, "path": path, "status": status, "at": iso(self.now()),
+                                 "account": token.account_id if token else None})
 
 
 def _non_negative_number(value: Json) -> bool:

@@ -14,7 +14,10 @@ from pydantic import SecretStr
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization.async_authorize import AsyncInstallationStoreAuthorize
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
+from slack_bolt.oauth.async_oauth_flow import AsyncOAuthFlow
+from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry import HttpRequest, HttpResponse, RetryState
@@ -32,8 +35,10 @@ from bot.infra.metrics import (
     SLACK_REQUESTS,
 )
 from bot.infra.settings import Settings
+from bot.slack.clients import copy_with_token, set_workspace
 from bot.slack.deps import SlackDeps
 from bot.slack.gate import ParsedRequest, Refusal, SlackGate
+from bot.slack.installations import RedisInstallationStore, RedisOAuthStateStore
 from bot.slack.listeners import register_all
 
 log = logging.getLogger(__name__)
@@ -127,17 +132,67 @@ def build_web_client(settings: Settings, *, token: str | None = None,
     )
 
 
-def build_app(deps: SlackDeps) -> AsyncApp:
-    """An AsyncApp with every listener module registered; it acks first and works after (no FaaS mode)."""
+INSTALL_PATH = "/slack/install"
+REDIRECT_PATH = "/slack/oauth_redirect"
+
+
+def build_app(deps: SlackDeps, *, installations: RedisInstallationStore | None = None,
+              states: RedisOAuthStateStore | None = None) -> AsyncApp:
+    """An AsyncApp with every listener module registered; it acks first and works after (no FaaS mode). Given an
+    installation store (OAuth mode), it also runs bolt's install flow and authorizes each request by its workspace's
+    installation, and everything a request starts acts for that workspace (`bot.slack.clients`)."""
+    oauth: dict[str, Any] = {}
+    if installations is not None and states is not None:
+        oauth = oauth_options(deps, installations, states)
     app = AsyncApp(
         signing_secret=secret(deps.settings.slack_signing_secret),
         client=deps.client,
         process_before_response=False,
         logger=bolt_log,
+        **oauth,
     )
+    if oauth:
+        app.use(set_workspace)
     app.error(_log_error)
     register_all(app, deps)
     return app
+
+
+def oauth_options(deps: SlackDeps, installations: RedisInstallationStore,
+                  states: RedisOAuthStateStore) -> dict[str, Any]:
+    """bolt's own OAuth v2 flow and authorize step over our Redis stores. Both call Slack (oauth.v2.access, a token
+    refresh) through a tokenless client of ours, so they reach SLACK_API_URL like every other call."""
+    settings = deps.settings
+    plain = copy_with_token(deps.client, None)
+    client_id, client_secret = settings.slack_client_id or "", secret(settings.slack_client_secret)
+    public = str(settings.public_url).rstrip("/") if settings.public_url else None
+    flow = AsyncOAuthFlow(client=plain, logger=bolt_log, settings=AsyncOAuthSettings(
+        client_id=client_id, client_secret=client_secret, scopes=settings.slack_scopes.split(","),
+        installation_store=installations, state_store=states, install_path=INSTALL_PATH,
+        redirect_uri_path=REDIRECT_PATH, redirect_uri=f"{public}{REDIRECT_PATH}" if public else None))
+    authorize = AsyncInstallationStoreAuthorize(logger=bolt_log, installation_store=installations,
+                                                client_id=client_id, client_secret=client_secret, client=plain)
+    return {"oauth_flow": flow, "authorize": authorize}
+
+
+Handler = Callable[[web.Request], Awaitable[web.Response]]
+
+
+def install_endpoints(app: AsyncApp) -> dict[str, Handler]:
+    """GET /slack/install (the "Add to Slack" page) and GET /slack/oauth_redirect, run by bolt's flow; none without
+    OAuth."""
+    flow = app.oauth_flow
+    if flow is None:
+        return {}
+
+    def endpoint(handle: Callable[[AsyncBoltRequest], Awaitable[Any]]) -> Handler:
+        async def run(request: web.Request) -> web.Response:
+            bolt = AsyncBoltRequest(body="", query=request.query_string, headers=dict(request.headers))
+            return await to_aiohttp_response(await handle(bolt))
+
+        return run
+
+    return {INSTALL_PATH: endpoint(flow.handle_installation), REDIRECT_PATH: endpoint(flow.handle_callback)}
 
 
 def events_endpoint(app: AsyncApp, signing_secret: str) -> Callable[[web.Request], Awaitable[web.Response]]:

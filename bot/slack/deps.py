@@ -11,6 +11,7 @@ from bot.hiring.contracts import ContractDesk
 from bot.hiring.job_changes import JobChanges
 from bot.hiring.proposals import ProposalDesk
 from bot.infra.settings import Settings
+from bot.slack.clients import SlackClients
 from bot.slack.dedupe import EventDeduper
 from bot.slack.dialogue import SlackDialogue
 from bot.slack.digest import Digests
@@ -21,6 +22,7 @@ from bot.slack.registry import SlackRegistry
 from bot.slack.relay import SlackRelay
 from bot.slack.reminders import Reminders
 from bot.slack.subscriptions import Subscriptions
+from bot.slack.uninstall import Uninstalls
 from bot.slack.work import SlowWork
 
 
@@ -43,3 +45,5 @@ class SlackDeps:
     money: SlackMoney  # the contract cards this workspace shows
     changes: JobChanges  # a live job's Edit and Invite a trainer
     relay: SlackRelay  # candidate conversations in threads
+    uninstalls: Uninstalls | None = None  # installable (OAuth) mode: a workspace removing the app
+    clients: SlackClients | None = None  # which token a call carries (one workspace, or each installed one)

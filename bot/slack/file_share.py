@@ -68,6 +68,8 @@ async def read_shared_file(deps: SlackDeps, shared: dict[str, Any]) -> JobSource
     job source; `Unreadable` (with its one sentence) when it can't be used."""
     settings = deps.settings
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    if deps.clients is not None:  # installable mode: the token of the workspace that shared it
+        token = await deps.clients.current_token(token)
     file = SlackFile(shared)
     data = await FileDownloader(token, settings.slack_url, settings.max_file_bytes).fetch(file)
     return await describe_from_file(file.name, file.mimetype, data,

@@ -5,6 +5,10 @@ conversations.open, users.info (with profile.email), views.open / views.update /
 views.publish (Home tabs), apps.connections.open (-> a local websocket URL), conversations.info/list/join (channels a
 test declared), and uploaded files at their `url_private_download` (the bot token as Bearer; without it, a 200 HTML
 sign-in page, as Slack answers).
+Installs (OAuth v2): `offer_install(team)` hands out a code that `oauth.v2.access` exchanges for that team's own bot
+token (and, with `rotation` on, a refresh token and `expires_in`; `grant_type=refresh_token` exchanges it). Once a
+token was issued, calls carrying no live token answer `invalid_auth` (`token_expired` for one that `expire` ended).
+Every call records the bearer it carried.
 Failures are scriptable: an error code for the next N calls of a method, a channel the bot cannot post in
 (`not_in_channel`, `channel_not_found`), or HTTP 429 with Retry-After. A failure can also follow the call taking
 effect (a post is posted, then the answer is an error or never comes). A method can also be made slow.
@@ -13,6 +17,7 @@ effect (a post is posted, then the answer is an error or never comes). A method 
 from __future__ import annotations
 
 import asyncio
+import base64
 import itertools
 import json
 import sys
@@ -55,6 +60,14 @@ class UploadedFile:
 
 
 @dataclass
+class OfferedInstall:
+    team_id: str
+    enterprise_id: str | None
+    org_wide: bool
+    installer: str
+
+
+@dataclass
 class SlackUser:
     user_id: str
     email: str | None
@@ -94,6 +107,15 @@ class SlackApiStandIn:
         self.files: dict[str, UploadedFile] = {}
         self._runner: web.AppRunner | None = None
         self.url = ""
+        # Installs: codes offered, live bot tokens by team, refresh tokens, tokens `expire` ended
+        self.client_id, self.client_secret = "", ""
+        self.rotation = False
+        self.token_lifetime_seconds = 12 * 3600
+        self.bot_tokens: dict[str, str] = {}  # live bot token -> team (or org) it acts for
+        self.refresh_tokens: dict[str, str] = {}  # refresh token -> team
+        self.expired: set[str] = set()
+        self._offered: dict[str, OfferedInstall] = {}
+        self._installs = itertools.count(1)
 
     # --- scripting -------------------------------------------------------------------------------------------
     def add_user(self, user_id: str, email: str | None, name: str = "", *, admin: bool = False) -> None:
@@ -138,6 +160,21 @@ class SlackApiStandIn:
                 "filetype": name.rsplit(".", 1)[-1], "size": len(data) if size is None else size, "mode": "hosted",
                 "url_private": f"{base}files-pri/{self.team_id}-{file_id}/{name}",
                 "url_private_download": f"{base}files-pri/{self.team_id}-{file_id}/download/{name}"}
+
+    def offer_install(self, team_id: str, *, enterprise_id: str | None = None, org_wide: bool = False,
+                      installer: str = "UINSTALLER") -> str:
+        """The code Slack sends back to the redirect URL once someone of `team_id` approved the install."""
+        code = f"code-{team_id}-{next(self._installs)}"
+        self._offered[code] = OfferedInstall(team_id, enterprise_id, org_wide, installer)
+        return code
+
+    def expire(self, token: str) -> None:
+        """A rotating token's 12 hours are up: calls carrying it answer `token_expired`."""
+        self.bot_tokens.pop(token, None)
+        self.expired.add(token)
+
+    def team_of(self, token: str) -> str | None:
+        return self.bot_tokens.get(token)
 
     def bot_cannot_post_in(self, channel: str, error: str = "not_in_channel") -> None:
         """Every post to `channel` fails, as when the bot is not a member or it is a DM between people."""
@@ -243,6 +280,13 @@ class SlackApiStandIn:
         args = await _read_args(request)
         bearer = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         self.calls.append(RecordedCall(method, args, bearer or str(args.get("token", ""))))
+        if method == "oauth.v2.access":
+            return web.json_response(self._oauth_v2_access(request, args))
+        if self.bot_tokens or self.expired:  # installs: every call needs a live token of some team
+            token = bearer or str(args.get("token", ""))
+            if token not in self.bot_tokens:
+                return web.json_response({"ok": False, "error": "token_expired" if token in self.expired
+                                          else "invalid_auth"})
         if delays := self._delays.get(method):
             await asyncio.sleep(delays.popleft())
         failures = self._failures.get(method)
@@ -262,6 +306,44 @@ class SlackApiStandIn:
         getattr(self, "_api_" + method.replace(".", "_"))(args)
         request.transport.abort()  # the client sees the connection die without a response
         raise asyncio.CancelledError
+
+    def _oauth_v2_access(self, request: web.Request, args: dict[str, Any]) -> dict[str, Any]:
+        """A code (or, with rotation, a refresh token) for a bot token, given the app's client id and secret (HTTP
+        Basic, as slack-sdk sends them, or form fields)."""
+        basic = request.headers.get("Authorization", "")
+        if basic.startswith("Basic "):
+            client_id, _, client_secret = base64.b64decode(basic[6:]).decode().partition(":")
+        else:
+            client_id, client_secret = str(args.get("client_id", "")), str(args.get("client_secret", ""))
+        if (client_id, client_secret) != (self.client_id, self.client_secret):
+            return {"ok": False, "error": "invalid_client_id" if client_id != self.client_id else "bad_client_secret"}
+        if args.get("grant_type") == "refresh_token":
+            team = self.refresh_tokens.pop(str(args.get("refresh_token", "")), None)
+            if team is None:
+                return {"ok": False, "error": "invalid_refresh_token"}
+            for old in [t for t, owner in self.bot_tokens.items() if owner == team]:
+                self.expire(old)
+            offered = OfferedInstall(team, None, False, "")
+        else:
+            found = self._offered.pop(str(args.get("code", "")), None)
+            if found is None:
+                return {"ok": False, "error": "invalid_code"}
+            offered = found
+        owner = offered.enterprise_id if offered.org_wide and offered.enterprise_id else offered.team_id
+        token = f"xoxb-{owner}-{next(self._installs)}"
+        self.bot_tokens[token] = owner
+        answer: dict[str, Any] = {
+            "ok": True, "app_id": "A1", "token_type": "bot", "access_token": token, "scope": "chat:write,commands",
+            "bot_user_id": self.bot_user_id, "authed_user": {"id": offered.installer},
+            "team": None if offered.org_wide else {"id": offered.team_id, "name": f"Team {offered.team_id}"},
+            "enterprise": {"id": offered.enterprise_id, "name": "Org"} if offered.enterprise_id else None,
+            "is_enterprise_install": offered.org_wide,
+        }
+        if self.rotation:
+            refresh = f"xoxe-1-{owner}-{next(self._installs)}"
+            self.refresh_tokens[refresh] = owner
+            answer.update(refresh_token=refresh, expires_in=self.token_lifetime_seconds)
+        return answer
 
     # --- methods ---------------------------------------------------------------------------------------------
     def _api_auth_test(self, args: dict[str, Any]) -> dict[str, Any]:

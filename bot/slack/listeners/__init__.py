@@ -19,10 +19,12 @@ from bot.slack.listeners import (
     messages,
     new_job,
     proposal_actions,
+    uninstall,
 )
 
 # fallback last: it matches anything
-LISTENERS = (actions, commands, home, job_changes, messages, new_job, proposal_actions, contract_actions, fallback)
+LISTENERS = (actions, commands, home, job_changes, messages, new_job, proposal_actions, contract_actions, uninstall,
+             fallback)
 
 
 def register_all(app: AsyncApp, deps: SlackDeps) -> None:
