@@ -73,6 +73,10 @@ class SlackClients:
         self._installations = installations
 
     @property
+    def installations(self) -> RedisInstallationStore | None:
+        return self._installations
+
+    @property
     def per_workspace(self) -> bool:
         return self._per_workspace
 

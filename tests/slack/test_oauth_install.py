@@ -180,3 +180,49 @@ async def no_nudge_items(runtime: Any, team: str) -> bool:
 async def only_the_mark_left(runtime: Any, namespace: str, team: str) -> bool:
     left = [k async for k in runtime.redis.scan_iter(match=key(namespace, "ws", team, "*"))]
     return left == [uninstalled_key(namespace, team)]
+
+
+async def expire_soon(runtime: Any, api: SlackApiStandIn, team: str) -> tuple[str, int]:
+    """12 hours later: the workspace's token has a minute left by the installation's clock and Slack no longer takes
+    it (the stand-in refuses it outright, so a call made with it would show). Returns the token and how many calls
+    were made before it expired."""
+    store = runtime.clients.installations
+    found = await store.async_find_installation(enterprise_id=None, team_id=team)
+    found.bot_token_expires_at = int(time.time()) + 60
+    await store.async_save(found)
+    api.expire(found.bot_token)
+    return str(found.bot_token), len(api.calls)
+
+
+def used_after(api: SlackApiStandIn, expired: tuple[str, int]) -> list[RecordedCall]:
+    token, since = expired
+    return [c for c in api.calls[since:] if c.token == token]
+
+
+def refreshes(api: SlackApiStandIn) -> list[RecordedCall]:
+    return api.calls_to("oauth.v2.access", lambda a: a.get("grant_type") == "refresh_token")
+
+
+async def test_a_rotating_token_is_refreshed_before_a_call(oauth_settings, slack_api, sandbox_url):
+    slack_api.rotation = True
+    async with serve_http(oauth_settings, port=0) as server, httpx.AsyncClient(timeout=15) as http:
+        runtime = server.runtime
+        await install(server.url, slack_api, "T1")
+        assert not refreshes(slack_api)
+
+        # A request: bolt's authorize refreshes the token before the listener's calls
+        first = await expire_soon(runtime, slack_api, "T1")
+        assert await hire(http, server.url, slack_api, "T1", 1) == 200
+        await eventually(lambda: first_question(slack_api, "CONE"), "the first question")
+        assert len(refreshes(slack_api)) == 1
+
+        # Background work: the reminder refreshes the token itself before posting
+        second = await expire_soon(runtime, slack_api, "T1")
+        await eventually(lambda: nudged(slack_api, "CONE"), "the reminder")
+        assert len(refreshes(slack_api)) == 2
+
+        assert not used_after(slack_api, first) and not used_after(slack_api, second)  # never a dead token
+        assert all(c.token.startswith("xoxb-T1-") for c in slack_api.calls if c.method not in NOT_CARRYING_A_BOT_TOKEN)
+        stored = await runtime.redis.hgetall(key(oauth_settings.redis_namespace, "ws", "T1", "slack-install"))
+        live = next(iter(slack_api.bot_tokens))
+        assert live not in json.dumps(stored) and stored["bot_refresh_token"]  # sealed at rest
