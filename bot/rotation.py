@@ -7,6 +7,8 @@ key, so the old key can be dropped. The places (all per workspace):
 - `{ns}:ws:{ws}:account`  hash: `access_token`, `claim_token` (OpenTrain tokens)
 - `{ns}:ws:{ws}:claim`    JSON string: `sealed_verification_uri` (the claim link embeds an attempt token)
 - `{ns}:ws:{ws}:webhook`  hash: `secret` (the webhook signing secret)
+- `{ns}:ws:{ws}:slack-install`  hash: `bot_token`, `bot_refresh_token`, `user_token`, `user_refresh_token` (an
+  OAuth install's Slack tokens; `{ws}` is the org for an org-wide install)
 
 Keys are found with SCAN (never KEYS). Each value is replaced only if it is still the one read (compare-and-set in
 Lua), keeping the key's TTL, so a bot running meanwhile loses nothing. A value already sealed under the newest key is
@@ -35,7 +37,8 @@ redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 return 1
 """
 
-HASH_FIELDS = {"account": ("access_token", "claim_token"), "webhook": ("secret",)}
+HASH_FIELDS = {"account": ("access_token", "claim_token"), "webhook": ("secret",),
+               "slack-install": ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")}
 CLAIM_FIELD = "sealed_verification_uri"
 
 
@@ -58,12 +61,12 @@ class RotationReport:
 
 
 def _kind(namespace: str, redis_key: str) -> str | None:
-    """"account" / "claim" / "webhook" for `{ns}:ws:{one segment}:{kind}`, else None."""
+    """"account" / "claim" / "webhook" / "slack-install" for `{ns}:ws:{one segment}:{kind}`, else None."""
     prefix = f"{namespace}:ws:"
     if not redis_key.startswith(prefix):
         return None
     rest = redis_key[len(prefix):].split(":")
-    if len(rest) != 2 or rest[1] not in ("account", "claim", "webhook"):
+    if len(rest) != 2 or rest[1] not in ("account", "claim", "webhook", "slack-install"):
         return None
     return rest[1]
 

@@ -20,6 +20,7 @@ from bot.infra.scheduler import ScheduledItem
 from bot.infra.secretbox import SecretBox
 from bot.infra.settings import Settings, SettingsError, load_settings, missing_for
 from bot.infra.storage import key
+from bot.rotation import rotate_secrets
 from bot.slack.clients import SlackClients, workspace_of
 from bot.slack.installations import RedisInstallationStore, RedisOAuthStateStore, uninstalled_key
 
@@ -137,3 +138,13 @@ def test_both_modes_at_once_stop_start_up_with_one_line(tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "SLACK_BOT_TOKEN" in lines[0] and "SLACK_CLIENT_ID" in lines[0], result.stderr
     assert "very-secret" not in result.stderr and not (tmp_path / "data").exists()
+
+
+async def test_rotate_keys_reseals_installed_slack_tokens(redis, namespace):
+    old, new = Fernet.generate_key(), Fernet.generate_key()
+    await RedisInstallationStore(redis, namespace, SecretBox(old)).async_save(installed("T1"))
+    report = await rotate_secrets(redis, namespace, SecretBox([new, old]))
+    assert report.rotated == 2  # the bot token and its refresh token
+    found = await RedisInstallationStore(redis, namespace, SecretBox(new)).async_find_installation(
+        enterprise_id=None, team_id="T1")
+    assert found is not None and (found.bot_token, found.bot_refresh_token) == ("xoxb-secret-1", "xoxe-1-refresh")
