@@ -56,6 +56,11 @@ async def record_job(redis: Redis, namespace: str, record: JobRecord) -> None:
         await pipe.execute()
 
 
+async def forget_workspace(redis: Redis, namespace: str, workspace_id: str) -> None:
+    """A workspace that removed the app: no ledger of it is resumed after a restart."""
+    await redis.srem(_workspaces_key(namespace), workspace_id)
+
+
 async def lookup_job(redis: Redis, namespace: str, job_id: str) -> JobRecord | None:
     raw = await redis.getex(_job_key(namespace, job_id), ex=JOB_TTL_SECONDS)  # touched: another 90 days
     if raw is None:

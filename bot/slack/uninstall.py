@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from bot.hiring.accounts import Accounts
+from bot.hiring.jobs import forget_workspace
 from bot.infra.scheduler import ScheduledItem
 from bot.infra.storage import Redis, key
 from bot.slack.clients import WorkspaceScheduler
@@ -58,6 +59,7 @@ class Uninstalls:
         if not await self._redis.exists(uninstalled_key(self._namespace, owner)):
             return  # installed again during the grace period: everything stays
         kept_account = await self._accounts.let_go(owner)
+        await forget_workspace(self._redis, self._namespace, owner)
         keep = {uninstalled_key(self._namespace, owner)}
         if kept_account:
             keep.add(key(self._namespace, "ws", owner, "account"))

@@ -10,19 +10,23 @@ import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from cryptography.fernet import Fernet
 from slack_sdk.oauth.installation_store.models.installation import Installation
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.hiring.accounts import Accounts
 from bot.infra.scheduler import ScheduledItem
 from bot.infra.secretbox import SecretBox
 from bot.infra.settings import Settings, SettingsError, load_settings, missing_for
 from bot.infra.storage import key
+from bot.opentrain.client import OpenTrainClient
 from bot.rotation import rotate_secrets
-from bot.slack.clients import SlackClients, workspace_of
+from bot.slack.clients import SlackClients, WorkspaceScheduler, workspace_of
 from bot.slack.installations import RedisInstallationStore, RedisOAuthStateStore, uninstalled_key
+from bot.slack.uninstall import Uninstalls
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -148,3 +152,37 @@ async def test_rotate_keys_reseals_installed_slack_tokens(redis, namespace):
     found = await RedisInstallationStore(redis, namespace, SecretBox(new)).async_find_installation(
         enterprise_id=None, team_id="T1")
     assert found is not None and (found.bot_token, found.bot_refresh_token) == ("xoxb-secret-1", "xoxe-1-refresh")
+
+
+@pytest.mark.parametrize("claimed", [True, False])
+async def test_after_the_grace_period_a_claimed_account_is_kept_and_an_unclaimed_one_revoked(
+        redis, namespace, sandbox_url, claimed):
+    box = SecretBox(Fernet.generate_key())
+    opentrain = OpenTrainClient(sandbox_url, max_attempts=1)
+    accounts = Accounts(redis, namespace, opentrain, box)
+    installations = RedisInstallationStore(redis, namespace, box)
+    scheduler = WorkspaceScheduler(redis, namespace)
+    uninstalls = Uninstalls(redis, namespace, installations, accounts, scheduler, grace_seconds=0)
+    uninstalls.register()
+    await installations.async_save(installed("T3"))
+    await accounts.client_for("T3")  # registers the workspace's agent account
+    if claimed:
+        await accounts.replace_token("T3", "token-after-the-claim", ["jobs:write"])
+    await redis.set(key(namespace, "ws", "T3", "conv", "C1:1"), "{}")
+    async with httpx.AsyncClient(base_url=sandbox_url, timeout=5) as control:
+        await control.delete("/_sandbox/requests")
+
+    await uninstalls.uninstalled("T3", None, org_wide=False)
+    assert await installations.async_find_installation(enterprise_id=None, team_id="T3") is None
+    assert await scheduler.run_once() == 1
+
+    left = {k async for k in redis.scan_iter(match=key(namespace, "ws", "T3", "*"))}
+    async with httpx.AsyncClient(base_url=sandbox_url, timeout=5) as control:
+        log = (await control.get("/_sandbox/requests")).json()["requests"]
+    revoked = [r for r in log if r["path"].endswith("/oauth/revoke")]
+    mark, account = uninstalled_key(namespace, "T3"), key(namespace, "ws", "T3", "account")
+    if claimed:
+        assert left == {mark, account} and not revoked  # the human's account: never revoked for them
+    else:
+        assert left == {mark} and len(revoked) == 1
+    await opentrain.aclose()
