@@ -35,7 +35,7 @@ from bot.infra.metrics import (
     SLACK_REQUESTS,
 )
 from bot.infra.settings import Settings
-from bot.slack.clients import copy_with_token, set_workspace
+from bot.slack.clients import copy_with_token
 from bot.slack.deps import SlackDeps
 from bot.slack.gate import ParsedRequest, Refusal, SlackGate
 from bot.slack.installations import RedisInstallationStore, RedisOAuthStateStore
@@ -143,6 +143,8 @@ def build_app(deps: SlackDeps, *, installations: RedisInstallationStore | None =
     installation, and everything a request starts acts for that workspace (`bot.slack.clients`)."""
     oauth: dict[str, Any] = {}
     if installations is not None and states is not None:
+        if deps.clients is None or not deps.clients.per_workspace:
+            raise ValueError("an installable app needs per-workspace SlackClients in its deps")
         oauth = oauth_options(deps, installations, states)
     app = AsyncApp(
         signing_secret=secret(deps.settings.slack_signing_secret),
@@ -151,8 +153,8 @@ def build_app(deps: SlackDeps, *, installations: RedisInstallationStore | None =
         logger=bolt_log,
         **oauth,
     )
-    if oauth:
-        app.use(set_workspace)
+    if deps.clients is not None and deps.clients.per_workspace:
+        app.use(deps.clients.set_workspace)
     app.error(_log_error)
     register_all(app, deps)
     return app

@@ -108,6 +108,16 @@ class SlackClients:
             return single_workspace_token
         return await self.bot_token(*workspace)
 
+    async def set_workspace(self, context: AsyncBoltContext, req: AsyncBoltRequest,
+                            next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:  # bolt passes `next` by name
+        """bolt middleware: the rest of this request's handling, and every task it starts, acts for its workspace.
+        A workspace of an org-wide install is remembered as the org's, for its background work."""
+        if context.team_id or context.enterprise_id:
+            _acting_for.set((context.team_id or context.enterprise_id or "", context.enterprise_id))
+        if context.is_enterprise_install and context.team_id and context.enterprise_id and self._installations:
+            await self._installations.remember_org(context.team_id, context.enterprise_id)
+        return await next()
+
     def routed(self, template: AsyncWebClient | None = None) -> AsyncWebClient:
         """A client for a sender built once per process: in OAuth mode each call carries the token of the workspace
         the current work is for (`template`: the sender's own retry policy)."""
@@ -137,14 +147,6 @@ class RoutedWebClient(AsyncWebClient):
 
 def _explicit_token(kwargs: dict[str, Any]) -> bool:
     return any(isinstance(part, dict) and part.get("token") for part in kwargs.values())
-
-
-async def set_workspace(context: AsyncBoltContext, req: AsyncBoltRequest,
-                        next: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
-    """bolt middleware: the rest of this request's handling, and every task it starts, acts for its workspace."""
-    if context.team_id or context.enterprise_id:
-        _acting_for.set((context.team_id or context.enterprise_id or "", context.enterprise_id))
-    return await next()
 
 
 def workspace_of(item: ScheduledItem) -> str:

@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 SEALED_FIELDS = ("bot_token", "bot_refresh_token", "user_token", "user_refresh_token")
 INSTALLATION_KIND = "slack-install"
 UNINSTALLED_MARK_SECONDS = 30 * 24 * 3600  # longer than any scheduled item waits: each ends at its next turn
+ORG_OF_WORKSPACE_SECONDS = 90 * 24 * 3600  # refreshed by every request from the workspace
 OAUTH_STATE_SECONDS = 600  # an "Add to Slack" click is good for ten minutes, as slack-sdk's own stores
 
 
@@ -58,6 +59,14 @@ class RedisInstallationStore(AsyncInstallationStore):
     def _key(self, owner: str) -> str:
         # No TTL: the workspace's only copy of its Slack token; deleted on app_uninstalled / tokens_revoked.
         return key(self._namespace, "ws", owner, INSTALLATION_KIND)
+
+    def _org_key(self, team_id: str) -> str:
+        return key(self._namespace, "ws", team_id, "slack-org")
+
+    async def remember_org(self, team_id: str, enterprise_id: str) -> None:
+        """A workspace served by its org's org-wide install: background work, which knows only the workspace, finds
+        the org's installation through this."""
+        await self._redis.set(self._org_key(team_id), enterprise_id, ex=ORG_OF_WORKSPACE_SECONDS)
 
     async def async_save(self, installation: Installation) -> None:
         owner = installation_owner(installation.enterprise_id, installation.team_id,
@@ -92,6 +101,9 @@ class RedisInstallationStore(AsyncInstallationStore):
                 if user_id is not None and found.user_id != user_id:
                     return None
                 return found
+        if enterprise_id is None and team_id and (org := await self._redis.get(self._org_key(team_id))):
+            return await self.async_find_installation(enterprise_id=str(org), team_id=team_id, user_id=user_id,
+                                                      is_enterprise_install=True)
         return None
 
     async def async_find_bot(self, *, enterprise_id: str | None, team_id: str | None,

@@ -49,8 +49,9 @@ class Uninstalls:
         owner = installation_owner(enterprise_id, team_id, org_wide)
         if not owner:
             return
-        await self._redis.set(uninstalled_key(self._namespace, owner), "1", ex=UNINSTALLED_MARK_SECONDS)
+        # Tokens first: from then on no call can be made for it (a scheduled item without one ends quietly)
         await self._installations.async_delete_all(enterprise_id=enterprise_id, team_id=None if org_wide else team_id)
+        await self._redis.set(uninstalled_key(self._namespace, owner), "1", ex=UNINSTALLED_MARK_SECONDS)
         await self._scheduler.schedule(FORGET_KIND, owner, due_at=self._clock() + self._grace)
         log.info("the app was removed from %s: its work stops; its records go in %ss", owner, int(self._grace))
 

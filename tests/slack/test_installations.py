@@ -186,3 +186,12 @@ async def test_after_the_grace_period_a_claimed_account_is_kept_and_an_unclaimed
     else:
         assert left == {mark} and len(revoked) == 1
     await opentrain.aclose()
+
+
+async def test_a_workspace_of_an_org_wide_install_finds_it_without_naming_its_org(store):
+    """Background work knows only the workspace; a request from it recorded its org."""
+    await store.async_save(installed(None, enterprise_id="E1", org_wide=True, token="xoxb-org"))
+    assert await store.async_find_installation(enterprise_id=None, team_id="T9") is None
+    await store.remember_org("T9", "E1")
+    found = await store.async_find_installation(enterprise_id=None, team_id="T9")
+    assert found is not None and found.bot_token == "xoxb-org"
