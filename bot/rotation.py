@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 
 from bot.infra.secretbox import SecretBox, UndecryptableSecret
-from bot.infra.storage import Redis
+from bot.infra.storage import Redis, scan_keys
 
 # KEYS: hash | ARGV: field, expected, replacement
 _REPLACE_FIELD = """
@@ -58,12 +58,12 @@ class RotationReport:
 
 
 def _kind(namespace: str, redis_key: str) -> str | None:
-    """"account" / "claim" / "webhook" for `{ns}:ws:{one segment}:{kind}`, else None."""
-    prefix = f"{namespace}:ws:"
+    """"account" / "claim" / "webhook" for `{ns}:{ws:<one segment>}:{kind}`, else None."""
+    prefix = f"{namespace}:{{ws:"
     if not redis_key.startswith(prefix):
         return None
     rest = redis_key[len(prefix):].split(":")
-    if len(rest) != 2 or rest[1] not in ("account", "claim", "webhook"):
+    if len(rest) != 2 or not rest[0].endswith("}") or rest[1] not in ("account", "claim", "webhook"):
         return None
     return rest[1]
 
@@ -83,7 +83,7 @@ async def rotate_secrets(redis: Redis, namespace: str, box: SecretBox) -> Rotati
             report.current += 1
         return fresh
 
-    async for raw_key in redis.scan_iter(match=f"{namespace}:ws:*", count=500):
+    for raw_key in await scan_keys(redis, f"{namespace}:{{ws:*"):
         redis_key = str(raw_key)
         kind = _kind(namespace, redis_key)
         if kind in HASH_FIELDS:

@@ -207,7 +207,10 @@ async def ledger_lags(redis: Redis, namespace: str, now: float) -> tuple[dict[st
     workspaces = await list_workspaces_with_jobs(redis, namespace)
     if not workspaces:
         return {}, 0
-    read_at = await redis.mget([key(namespace, "ws", workspace_id, "ledger", "read-at") for workspace_id in workspaces])
+    async with redis.pipeline(transaction=False) as pipe:  # one GET each: the keys lie in every workspace's slot
+        for workspace_id in workspaces:
+            pipe.get(key(namespace, "ws", workspace_id, "ledger", "read-at"))
+        read_at = await pipe.execute()
     lags = {workspace_id: max(0.0, now - float(at))
             for workspace_id, at in zip(workspaces, read_at, strict=True) if at is not None}
     return lags, len(workspaces) - len(lags)
