@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import os
 import zlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisClusterException
 
 from bot.infra.embedded_redis import redis_url_for
 
@@ -60,9 +62,20 @@ def connect(url: str, *, cluster: bool | None = None) -> Redis:
     return aioredis.Redis.from_pool(pool)
 
 
+class _Cluster(RedisCluster):
+    """A cluster no node of which answers is a lost Redis like any other: a ConnectionError (a RedisError), which
+    every caller already handles, not redis-py's bare RedisClusterException."""
+
+    async def initialize(self, *args: Any, **kwargs: Any) -> RedisCluster:
+        try:
+            return await super().initialize(*args, **kwargs)
+        except RedisClusterException as exc:
+            raise RedisConnectionError(str(exc)) from exc
+
+
 def connect_cluster(url: str) -> Redis:
     """A Redis Cluster client from any node's URL; it learns the other nodes and the slot map from that one."""
-    client = RedisCluster.from_url(
+    client = _Cluster.from_url(
         url, decode_responses=True, socket_timeout=5, socket_connect_timeout=5, health_check_interval=30,
         max_connections=100)
     return client  # type: ignore[return-value]  # same commands as the plain client (see `Redis`)

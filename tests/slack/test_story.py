@@ -87,6 +87,8 @@ async def test_every_key_the_story_writes_has_a_ttl_or_is_documented_to_live_for
     undocumented = sorted(k for k, ttl in lifetimes.items() if ttl == -1 and not any(p.match(k) for p in forever))
     assert undocumented == [], f"keys without a TTL that docs/architecture.md does not list as living forever: " \
                                f"{undocumented}"
+    untagged = sorted(k for k in lifetimes if not re.match(rf"{re.escape(namespace)}:\{{[^{{}}]+\}}", k))
+    assert untagged == [], "every key carries a hash tag right after the namespace (Redis Cluster slots)"
     for kind in ("jobs:job", ":proposal:", ":outbox:post:", ":slack:conv:", ":conv:", ":account"):
         assert any(kind in k for k in lifetimes), (kind, sorted(lifetimes))  # the story reached every kind of key
 
