@@ -4,9 +4,9 @@ ENCRYPTION_KEY may list several Fernet keys, newest first; the SecretBox decrypt
 the newest. After a new key is prepended, this walks every place a secret is stored and re-seals it under the newest
 key, so the old key can be dropped. The places (all per workspace):
 
-- `{ns}:ws:{ws}:account`  hash: `access_token`, `claim_token` (OpenTrain tokens)
-- `{ns}:ws:{ws}:claim`    JSON string: `sealed_verification_uri` (the claim link embeds an attempt token)
-- `{ns}:ws:{ws}:webhook`  hash: `secret` (the webhook signing secret)
+- `{ns}:{ws:{ws}}:account`  hash: `access_token`, `claim_token` (OpenTrain tokens)
+- `{ns}:{ws:{ws}}:claim`    JSON string: `sealed_verification_uri` (the claim link embeds an attempt token)
+- `{ns}:{ws:{ws}}:webhook`  hash: `secret` (the webhook signing secret)
 
 Keys are found with SCAN (never KEYS). Each value is replaced only if it is still the one read (compare-and-set in
 Lua), keeping the key's TTL, so a bot running meanwhile loses nothing. A value already sealed under the newest key is

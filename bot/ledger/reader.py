@@ -42,7 +42,7 @@ WEBHOOK_SAFETY_SECONDS = 600.0  # with a working doorbell, a read at least this 
 RECEIVED, STATUS_CHANGED = "proposal.received", "proposal.status_changed"
 MESSAGE_RECEIVED = "message.received"
 TRANSIENT = (errors.RateLimited, errors.ServerError, errors.TransportError)
-# Keys under `{ns}:ws:{ws}:ledger:`. `cursor` lives forever: it is where the workspace's /updates feed was read to,
+# Keys under `{ns}:{ws:{ws}}:ledger:`. `cursor` lives forever: it is where the workspace's /updates feed was read to,
 # and losing it would re-read the whole feed. `idle` and `refused` count reads in a row and are deleted by the next
 # read that goes otherwise; a day's TTL drops one a workspace stopped reading.
 COUNTER_TTL_SECONDS = 24 * 3600

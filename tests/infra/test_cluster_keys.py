@@ -8,13 +8,16 @@ import importlib
 import pkgutil
 import re
 
+import pytest
 from redis.crc import key_slot
 
 import bot
 from bot.hiring.record import ConversationRef
 from bot.hiring.states import State
 from bot.hiring.store import STATES, ConversationStore, state_index_key
+from bot.infra.embedded_redis import redis_url_for
 from bot.infra.scheduler import SHARDS, Scheduler
+from bot.infra.settings import SettingsError, load_settings
 from bot.infra.storage import key
 from bot.shell.lifecycle import Board
 from bot.slack.outbox import Lane, Outbox
@@ -81,3 +84,9 @@ async def test_the_keys_of_each_script_share_one_slot(redis, namespace):
     assert len(slots(cursor, Board(redis, namespace, "T1").key)) == 1  # the shell's page commit
 
     assert state_index_key(namespace, State.DRAFTING, 0) != state_index_key(namespace, State.DRAFTING, 1)
+
+
+def test_redis_cluster_without_a_node_to_ask_stops_start_up(tmp_path):
+    settings = load_settings(redis_cluster=True, redis_url=None, data_dir=str(tmp_path))
+    with pytest.raises(SettingsError, match="REDIS_CLUSTER=true needs REDIS_URL"):
+        redis_url_for(settings)  # not an embedded single Redis in its place
