@@ -151,7 +151,7 @@ async def run_ledger(args, sandbox_url: str, slack: TimedSlack, token: str, jobs
     ledger.register(scheduler)
     outbox.register(scheduler)
     # Start at the current end of the feed, as a bot that has been running would be.
-    await redis.set(f"{namespace}:ws:{TEAM}:ledger:cursor", await feed_end(sandbox_url, token))
+    await redis.set(f"{namespace}:{{ws:{TEAM}}}:ledger:cursor", await feed_end(sandbox_url, token))
     await scheduler.schedule(LEDGER_KIND, TEAM)
     stop = asyncio.Event()
     worker = asyncio.create_task(scheduler.run_forever(stop, idle_sleep=0.1))

@@ -110,7 +110,7 @@ async def run_phase(args, sandbox_url: str, slack: TimedSlack, token: str, phase
         thread_ts = f"1700000001.{index:06d}"
         await talks.tie(Talk(TEAM, conversation_id, proposal_id, job_id, f"Candidate {index}",
                              {"channel": channel, "thread_ts": thread_ts}), f"{channel}:{thread_ts}")
-    await redis.set(f"{namespace}:ws:{TEAM}:ledger:cursor", await feed_end(sandbox_url, token))
+    await redis.set(f"{namespace}:{{ws:{TEAM}}}:ledger:cursor", await feed_end(sandbox_url, token))
     await scheduler.schedule(LEDGER_KIND, TEAM)
     stop = asyncio.Event()
     worker = asyncio.create_task(scheduler.run_forever(stop, idle_sleep=0.05))

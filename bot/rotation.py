@@ -4,10 +4,10 @@ ENCRYPTION_KEY may list several Fernet keys, newest first; the SecretBox decrypt
 the newest. After a new key is prepended, this walks every place a secret is stored and re-seals it under the newest
 key, so the old key can be dropped. The places (all per workspace):
 
-- `{ns}:ws:{ws}:account`  hash: `access_token`, `claim_token` (OpenTrain tokens)
-- `{ns}:ws:{ws}:claim`    JSON string: `sealed_verification_uri` (the claim link embeds an attempt token)
-- `{ns}:ws:{ws}:webhook`  hash: `secret` (the webhook signing secret)
-- `{ns}:ws:{ws}:slack-install`  hash: `bot_token`, `bot_refresh_token`, `user_token`, `user_refresh_token` (an
+- `{ns}:{ws:{ws}}:account`  hash: `access_token`, `claim_token` (OpenTrain tokens)
+- `{ns}:{ws:{ws}}:claim`    JSON string: `sealed_verification_uri` (the claim link embeds an attempt token)
+- `{ns}:{ws:{ws}}:webhook`  hash: `secret` (the webhook signing secret)
+- `{ns}:{ws:{ws}}:slack-install`  hash: `bot_token`, `bot_refresh_token`, `user_token`, `user_refresh_token` (an
   OAuth install's Slack tokens; `{ws}` is the org for an org-wide install)
 
 Keys are found with SCAN (never KEYS). Each value is replaced only if it is still the one read (compare-and-set in
@@ -21,7 +21,7 @@ import json
 from dataclasses import dataclass
 
 from bot.infra.secretbox import SecretBox, UndecryptableSecret
-from bot.infra.storage import Redis
+from bot.infra.storage import Redis, scan_keys
 
 # KEYS: hash | ARGV: field, expected, replacement
 _REPLACE_FIELD = """
@@ -61,12 +61,12 @@ class RotationReport:
 
 
 def _kind(namespace: str, redis_key: str) -> str | None:
-    """"account" / "claim" / "webhook" / "slack-install" for `{ns}:ws:{one segment}:{kind}`, else None."""
-    prefix = f"{namespace}:ws:"
+    """"account" / "claim" / "webhook" / "slack-install" for `{ns}:{ws:<one segment>}:{kind}`, else None."""
+    prefix = f"{namespace}:{{ws:"
     if not redis_key.startswith(prefix):
         return None
     rest = redis_key[len(prefix):].split(":")
-    if len(rest) != 2 or rest[1] not in ("account", "claim", "webhook", "slack-install"):
+    if len(rest) != 2 or not rest[0].endswith("}") or rest[1] not in ("account", "claim", "webhook", "slack-install"):
         return None
     return rest[1]
 
@@ -86,7 +86,7 @@ async def rotate_secrets(redis: Redis, namespace: str, box: SecretBox) -> Rotati
             report.current += 1
         return fresh
 
-    async for raw_key in redis.scan_iter(match=f"{namespace}:ws:*", count=500):
+    for raw_key in await scan_keys(redis, f"{namespace}:{{ws:*"):
         redis_key = str(raw_key)
         kind = _kind(namespace, redis_key)
         if kind in HASH_FIELDS:

@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from bot.infra.logs import configure_logging
-from bot.infra.storage import connect
+from bot.infra.storage import connect, drop_namespace
 from tests.support.clock import HandClock
 from tests.support.redis_server import test_redis_url
 
@@ -30,9 +30,7 @@ def namespace() -> str:
 async def redis(redis_url, namespace):
     client = connect(redis_url)
     yield client
-    keys = [k async for k in client.scan_iter(match=f"{namespace}:*", count=500)]
-    if keys:
-        await client.delete(*keys)
+    await drop_namespace(client, namespace)  # per node and per key: it works on a Redis Cluster too
     await client.aclose()
 
 

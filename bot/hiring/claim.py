@@ -1,6 +1,6 @@
 """The claim ceremony: hand an agent-registered account to a human, then poll for the post-claim token.
 
-One claim per workspace, kept in Redis (`{ns}:ws:{ws}:claim`; its verification link is sealed with the accounts'
+One claim per workspace, kept in Redis (`{ns}:{ws:{ws}}:claim`; its verification link is sealed with the accounts'
 SecretBox, as it embeds an attempt token). Polling is scheduled work (kind "claim", item id = workspace id), so it
 survives restarts and runs once across processes. When a claim ends, the conversation that started it hears the
 outcome through `settle` (the engine decides what that means for the conversation), then the front ends through the

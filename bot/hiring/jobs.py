@@ -49,11 +49,13 @@ def _workspaces_key(namespace: str) -> str:
 async def record_job(redis: Redis, namespace: str, record: JobRecord) -> None:
     data = asdict(record)
     data["ref"] = list(record.ref)
-    async with redis.pipeline(transaction=True) as pipe:
-        pipe.set(_job_key(namespace, record.job_id), json.dumps(data), ex=JOB_TTL_SECONDS)
+    # Two hash tags (the job's, the list's), so no transaction: the workspace is listed first, so a crash between the
+    # steps leaves at most a listed workspace without this job (harmless), never a job whose workspace nobody reads.
+    async with redis.pipeline(transaction=False) as pipe:
         pipe.sadd(_workspaces_key(namespace), record.workspace_id)
         pipe.expire(_workspaces_key(namespace), JOB_TTL_SECONDS)
         await pipe.execute()
+    await redis.set(_job_key(namespace, record.job_id), json.dumps(data), ex=JOB_TTL_SECONDS)
 
 
 async def forget_workspace(redis: Redis, namespace: str, workspace_id: str) -> None:

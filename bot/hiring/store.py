@@ -10,10 +10,13 @@ record, so it never bumps the version the owner's own final compare-and-set expe
 released in the same atomic step as the record write that starts or finishes the call, so nobody ever sees a
 pending call without its lease while its owner lives. No lease key: the owner died, and the call may be replayed.
 
-Every save also files the conversation under its state in a per-state index (`{ns}:conversations:{state}`, a sorted
-set of record keys scored by when the record expires), in the same atomic step: `conversations_by_state` counts them
-for the metrics in a few commands, whatever the number of records, and a record that expires untouched leaves the
-count when its TTL passes, as counters kept by each move could not.
+Every save also files the conversation under its state in a per-state index
+(`{ns}:{conv:<shard>}:conversations:{state}`, a sorted set of record keys scored by when the record expires), in the
+same atomic step: `conversations_by_state` counts them for the metrics in a few commands, whatever the number of
+records, and a record that expires untouched leaves the count when its TTL passes, as counters kept by each move
+could not. Records and indexes are spread over `SHARDS`
+hash-tagged shards by a hash of the conversation (`{ns}:{conv:<shard>}:ws:<team>:conv:<id>`): a record, its lease,
+its queue and its shard's indexes share a Redis Cluster slot, and no index key takes every save.
 
 Messages that wait for a live call queue up in `{record}:queue` (ordered by when they were sent), each with a
 short liveness of its own in `{record}:queue:alive`, so a waiter that dies never holds up the ones behind it.
@@ -25,7 +28,7 @@ import time
 
 from bot.hiring.record import Conversation, ConversationRef
 from bot.hiring.states import State
-from bot.infra.storage import Redis, key
+from bot.infra.storage import Redis, key, shard_of
 
 # KEYS: record, lease, the state index of every State in order | ARGV: expected version, new version, data, ttl ms,
 #   lease token to take ('' = none), lease ms, lease token to release ('' = none), the new state's position (1-based)
@@ -50,6 +53,7 @@ end
 return 1
 """
 STATES = tuple(State)
+SHARDS = 16  # changing it renames every conversation record (stop every process first)
 
 # KEYS: lease | ARGV: token, lease ms
 _KEEP_LEASE = """
@@ -96,7 +100,8 @@ class ConversationStore:
         self._turn = redis.register_script(_TURN)
 
     def record_key(self, ref: ConversationRef) -> str:
-        return key(self._namespace, "ws", ref.workspace_id, "conv", ref.conversation_id)
+        shard = _shard(ref)
+        return key(self._namespace, "conv", str(shard), "ws", ref.workspace_id, "conv", ref.conversation_id)
 
     async def load(self, ref: ConversationRef) -> Conversation | None:
         stored = await self._redis.hgetall(self.record_key(ref))
@@ -116,7 +121,7 @@ class ConversationStore:
         record = self.record_key(conversation.ref)
         written = await self._compare_and_set(
             keys=[record, self.lease_key(conversation.ref),
-                  *(state_index_key(self._namespace, state) for state in STATES)],
+                  *(state_index_key(self._namespace, state, _shard(conversation.ref)) for state in STATES)],
             args=[str(expected), str(expected + 1), conversation.to_json(), self._ttl_ms, lease,
                   int(self.lease_seconds * 1000), release, STATES.index(conversation.state) + 1],
         )
@@ -150,18 +155,23 @@ class ConversationStore:
             await pipe.execute()
 
 
-def state_index_key(namespace: str, state: State) -> str:
+def _shard(ref: ConversationRef) -> int:
+    return shard_of(f"{ref.workspace_id}:{ref.conversation_id}", SHARDS)
+
+
+def state_index_key(namespace: str, state: State, shard: int) -> str:
     """The record keys of the conversations last saved in `state`, scored by when each record expires (ms). No TTL:
     each entry leaves with its record (pruned whenever a save files a conversation under that state, and never
     counted once past its score); an expiry of the whole index would undercount every live conversation."""
-    return key(namespace, "conversations", state.value)
+    return key(namespace, "conv", str(shard), "conversations", state.value)
 
 
 async def conversations_by_state(redis: Redis, namespace: str) -> dict[State, int]:
-    """How many live conversation records are in each state: one ZCOUNT per state, read-only."""
+    """How many live conversation records are in each state: one ZCOUNT per state and shard, read-only."""
     now_ms = int(time.time() * 1000)
     async with redis.pipeline(transaction=False) as pipe:
         for state in STATES:
-            pipe.zcount(state_index_key(namespace, state), f"({now_ms}", "+inf")
+            for shard in range(SHARDS):
+                pipe.zcount(state_index_key(namespace, state, shard), f"({now_ms}", "+inf")
         counts = await pipe.execute()
-    return {state: int(count) for state, count in zip(STATES, counts, strict=True)}
+    return {state: sum(int(count) for count in counts[i * SHARDS:(i + 1) * SHARDS]) for i, state in enumerate(STATES)}

@@ -173,8 +173,8 @@ class CandidateTalks:
         self._scheduler.register(TALK_OUT_KIND, self._run_out, lease_seconds=LEASE_SECONDS)
         self._scheduler.register(TALK_IN_KIND, self._run_in, lease_seconds=LEASE_SECONDS)
 
-    # ---- keys: `{ns}:ws:{ws}:talk:{conversation}` (hash) and its `:sent` (ids), `:out` (queue), `:out:{key}`
-    # (one queued message); `{ns}:ws:{ws}:talk-at:{place}` -> conversation. Every one expires (TALK_TTL_SECONDS).
+    # ---- keys: `{ns}:{ws:{ws}}:talk:{conversation}` (hash) and its `:sent` (ids), `:out` (queue), `:out:{key}`
+    # (one queued message); `{ns}:{ws:{ws}}:talk-at:{place}` -> conversation. Every one expires (TALK_TTL_SECONDS).
 
     def _talk(self, workspace_id: str, conversation_id: str, *parts: str) -> str:
         return key(self._namespace, "ws", workspace_id, "talk", conversation_id, *parts)

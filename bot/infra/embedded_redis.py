@@ -34,6 +34,8 @@ import redis
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
+from bot.infra.settings import SettingsError
+
 if TYPE_CHECKING:
     from bot.infra.settings import Settings
 
@@ -210,6 +212,8 @@ def production_hints(settings: Settings) -> list[str]:
 def redis_url_for(settings: Settings) -> str:
     if settings.redis_url:
         return settings.redis_url
+    if settings.redis_cluster:
+        raise SettingsError("hirebot: REDIS_CLUSTER=true needs REDIS_URL (any node of the cluster)")
     if hints := production_hints(settings):
         log.warning("using the embedded Redis under %s although %s %s set: it is for development on one machine "
                     "(no replication, no backups, one host); set REDIS_URL in production",

@@ -6,6 +6,11 @@ time. A worker claims one item at a time, right before running it, and keeps ext
 no claimed item ever waits out its lease behind another. A worker that dies mid-run simply lets the lease lapse and
 another worker picks the item up. While an item is leased, `schedule()` only records a re-run request, so one item
 never runs in two places at once. A pass of `run_once` runs each item at most once.
+
+Shards. Each kind's four keys are split into `SHARDS` slot-tagged shards by a hash of the item id
+(`{ns}:{sched:<kind>:<shard>}:due`, ...): an item always lives in one shard, so every script touches one Redis Cluster
+slot, and no single key carries every process's polling. A pass first peeks at every shard's earliest due time (one
+pipelined round trip) and claims only from shards with due work.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -22,13 +28,14 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from bot.infra.secretbox import UNDECRYPTABLE, UndecryptableSecret
-from bot.infra.storage import Redis, key
+from bot.infra.storage import Redis, key, shard_of
 
 log = logging.getLogger(__name__)
 
 # An item whose stored secret cannot be decrypted (ENCRYPTION_KEY changed without rotation) waits this long, doubling
 # from the failure retry, before trying again; only the first failure in a row is logged.
 UNDECRYPTABLE_MAX_BACKOFF_SECONDS = 3600.0
+SHARDS = 8  # per kind; changing it moves items to other keys (stop every process and drain first)
 
 # KEYS: due, lease, rerun, payload | ARGV: now, lease_until, token, ids to pass over... -> {item, payload} or {}
 _CLAIM = """
@@ -127,10 +134,13 @@ class Scheduler:
         self._extend = redis.register_script(_EXTEND)
         self._postpone = redis.register_script(_POSTPONE)
 
-    def _keys(self, kind: str) -> list[str]:
-        # No TTL: four keys per kind, shared by every item of it; an item leaves them when it is done or cancelled,
+    def _shard_keys(self, kind: str, shard: int) -> list[str]:
+        # No TTL: four keys per kind and shard, shared by its items; an item leaves them when it is done or cancelled,
         # and an expiry would silently drop due work (a claim poll, a ledger read, a Slack step to replay).
-        return [key(self._namespace, "sched", kind, part) for part in ("due", "lease", "rerun", "payload")]
+        return [key(self._namespace, "sched", f"{kind}:{shard}", part) for part in ("due", "lease", "rerun", "payload")]
+
+    def _keys(self, kind: str, item_id: str) -> list[str]:
+        return self._shard_keys(kind, shard_of(item_id, SHARDS))
 
     def register(self, kind: str, handler: Handler, *, lease_seconds: float | None = None) -> None:
         """`lease_seconds`: how soon another process takes over an item of this kind whose runner died."""
@@ -147,10 +157,10 @@ class Scheduler:
         """Make `item_id` due at `due_at` (now by default); an earlier existing due time wins."""
         when = self._clock() if due_at is None else due_at
         encoded = json.dumps(payload) if payload is not None else ""
-        await self._schedule(keys=self._keys(kind), args=[item_id, repr(when), encoded])
+        await self._schedule(keys=self._keys(kind, item_id), args=[item_id, repr(when), encoded])
 
     async def cancel(self, kind: str, item_id: str) -> None:
-        due, lease, rerun, payload = self._keys(kind)
+        due, lease, rerun, payload = self._keys(kind, item_id)
         async with self._redis.pipeline(transaction=True) as pipe:
             # One command per statement: redis-py types pipeline commands as awaitables, not as the pipeline.
             pipe.zrem(due, item_id)
@@ -162,14 +172,17 @@ class Scheduler:
     async def postpone(self, kind: str, item_id: str, due_at: float) -> bool:
         """Move a waiting item's due time to `due_at`, later or not (a heartbeat: "still on it, not yet"). An item
         that is gone or being run is left alone; returns whether it moved."""
-        return bool(await self._postpone(keys=self._keys(kind)[:2], args=[item_id, repr(due_at)]))
+        return bool(await self._postpone(keys=self._keys(kind, item_id)[:2], args=[item_id, repr(due_at)]))
 
     async def due_at(self, kind: str, item_id: str) -> float | None:
-        return await self._redis.zscore(self._keys(kind)[0], item_id)
+        return await self._redis.zscore(self._keys(kind, item_id)[0], item_id)
 
     async def count(self, kind: str) -> int:
         """Items of `kind` not yet done: waiting for their time, or being run."""
-        return int(await self._redis.zcard(self._keys(kind)[0]))
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for shard in range(SHARDS):
+                pipe.zcard(self._shard_keys(kind, shard)[0])
+            return sum(int(size) for size in await pipe.execute())
 
     async def run_once(self, limit: int = 20) -> int:
         """Run the due items of the registered kinds, up to `limit` per kind; returns how many ran.
@@ -200,13 +213,26 @@ class Scheduler:
                     pass
 
     async def _claim_next(self, kind: str, passed_over: list[str]) -> ScheduledItem | None:
-        now, token = self._clock(), uuid.uuid4().hex
-        raw = await self._claim(keys=self._keys(kind),
-                                args=[repr(now), repr(now + self._lease_of(kind)), token, *passed_over])
-        if not raw:
-            return None
-        item_id, payload = raw
-        return ScheduledItem(kind, item_id, json.loads(payload) if payload else {}, token)
+        for shard in await self._due_shards(kind):
+            now, token = self._clock(), uuid.uuid4().hex
+            raw = await self._claim(keys=self._shard_keys(kind, shard),
+                                    args=[repr(now), repr(now + self._lease_of(kind)), token, *passed_over])
+            if raw:
+                item_id, payload = raw
+                return ScheduledItem(kind, item_id, json.loads(payload) if payload else {}, token)
+        return None
+
+    async def _due_shards(self, kind: str) -> list[int]:
+        """The shards holding an item due now (passed-over items included: the claim skips those), starting at a
+        random one so that processes polling together spread over the shards."""
+        now = repr(self._clock())
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for shard in range(SHARDS):
+                pipe.zrangebyscore(self._shard_keys(kind, shard)[0], "-inf", now, start=0, num=1)
+            heads = await pipe.execute()
+        due = [shard for shard, head in enumerate(heads) if head]
+        start = random.randrange(len(due)) if due else 0
+        return due[start:] + due[:start]
 
     async def _run(self, item: ScheduledItem) -> None:
         keeper = asyncio.create_task(self._keep_lease(item))
@@ -224,7 +250,8 @@ class Scheduler:
         finally:
             keeper.cancel()
         next_due_arg = "" if next_due is None else repr(next_due)
-        await self._finish(keys=self._keys(item.kind), args=[item.item_id, item.lease_token, next_due_arg])
+        await self._finish(keys=self._keys(item.kind, item.item_id),
+                           args=[item.item_id, item.lease_token, next_due_arg])
 
     def _undecryptable_backoff(self, item: ScheduledItem) -> float:
         """One WARNING line for the first failure in a row, none after; the wait doubles up to an hour."""
@@ -243,4 +270,5 @@ class Scheduler:
         while True:
             await asyncio.sleep(lease / 3)
             lease_until = repr(self._clock() + lease)
-            await self._extend(keys=self._keys(item.kind)[:2], args=[item.item_id, item.lease_token, lease_until])
+            await self._extend(keys=self._keys(item.kind, item.item_id)[:2],
+                               args=[item.item_id, item.lease_token, lease_until])

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     # Redis; unset: an embedded redis-server under data_dir
     redis_url: str | None = None
     redis_namespace: str = Field(default="hirebot", min_length=1)
+    redis_cluster: bool = False  # REDIS_URL names any node of a Redis Cluster
 
     # Slack
     slack_bot_token: SecretStr | None = None

@@ -42,7 +42,7 @@ WEBHOOK_SAFETY_SECONDS = 600.0  # with a working doorbell, a read at least this 
 RECEIVED, STATUS_CHANGED = "proposal.received", "proposal.status_changed"
 MESSAGE_RECEIVED = "message.received"
 TRANSIENT = (errors.RateLimited, errors.ServerError, errors.TransportError)
-# Keys under `{ns}:ws:{ws}:ledger:`. `cursor` lives forever: it is where the workspace's /updates feed was read to,
+# Keys under `{ns}:{ws:{ws}}:ledger:`. `cursor` lives forever: it is where the workspace's /updates feed was read to,
 # and losing it would re-read the whole feed. `idle` and `refused` count reads in a row and are deleted by the next
 # read that goes otherwise; a day's TTL drops one a workspace stopped reading.
 COUNTER_TTL_SECONDS = 24 * 3600
@@ -207,7 +207,10 @@ async def ledger_lags(redis: Redis, namespace: str, now: float) -> tuple[dict[st
     workspaces = await list_workspaces_with_jobs(redis, namespace)
     if not workspaces:
         return {}, 0
-    read_at = await redis.mget([key(namespace, "ws", workspace_id, "ledger", "read-at") for workspace_id in workspaces])
+    async with redis.pipeline(transaction=False) as pipe:  # one GET each: the keys lie in every workspace's slot
+        for workspace_id in workspaces:
+            pipe.get(key(namespace, "ws", workspace_id, "ledger", "read-at"))
+        read_at = await pipe.execute()
     lags = {workspace_id: max(0.0, now - float(at))
             for workspace_id, at in zip(workspaces, read_at, strict=True) if at is not None}
     return lags, len(workspaces) - len(lags)

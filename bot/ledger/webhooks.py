@@ -8,7 +8,7 @@ for the workspace named in the subscription URL, answering 2xx at once.
 A delivery is a repeat when its `X-OpenTrain-Delivery` id or its signature was seen: the signature too, because
 the delivery id is not signed, so a captured body and signature replayed with fresh ids within the tolerance would
 otherwise ring (and be remembered) once per id. What was seen is one sorted set per workspace
-(`{ns}:ws:{ws}:webhook-seen`), each member (a delivery id's hash, or a signature) scored with the time it may be
+(`{ns}:{ws:{ws}}:webhook-seen`), each member (a delivery id's hash, or a signature) scored with the time it may be
 forgotten: delivery ids after a day (OpenTrain retries for about 2.6 hours), signatures after twice the tolerance
 (by then the signature is refused as stale anyway). One Lua script checks and records both at once, drops what may
 be forgotten, keeps at most `MAX_REMEMBERED` members (the soonest to be forgotten go first) and gives the key a
@@ -100,7 +100,7 @@ class StoredSubscription:
 
 
 class WebhookStore:
-    """`{ns}:ws:{ws}:webhook` = {id, url, secret (encrypted), checked_at}.
+    """`{ns}:{ws:{ws}}:webhook` = {id, url, secret (encrypted), checked_at}.
 
     No TTL: it lives as long as the subscription at OpenTrain does (replaced when OpenTrain reports it gone); an
     expiry would leave a live subscription whose deliveries we can no longer verify. `:paused` and the

@@ -129,8 +129,9 @@ class Board:
     def __init__(self, redis: Redis, namespace: str, workspace_id: str):
         self._redis = redis
         self.workspace_id = workspace_id
-        self.key = key(namespace, "shell", workspace_id, "board")
-        self._shown = key(namespace, "shell", workspace_id, "shown")
+        # Under the workspace's hash tag: the ledger commits a page (its cursor) and the board in one script.
+        self.key = key(namespace, "ws", workspace_id, "shell", "board")
+        self._shown = key(namespace, "ws", workspace_id, "shell", "shown")
 
     async def first_time(self, mark: str) -> bool:
         """True once per mark: the caller prints it."""

@@ -5,8 +5,8 @@ at a time). A run lists the workspace's open jobs whose conversation lives in th
 naming each job with unreviewed proposals, or nothing when there are none. The day it was sent for is recorded
 (SET NX) before posting, so no process posts a second digest that day.
 
-Keys: `{ns}:ws:{ws}:digest:channels` (hash: channel -> who turned it on) lives as long as the workspace uses digests
-(no TTL: turning it off deletes the field, Redis the empty hash); `{ns}:ws:{ws}:digest:sent:{channel}:{day}` expires
+Keys: `{ns}:{ws:{ws}}:digest:channels` (hash: channel -> who turned it on) lives as long as the workspace uses digests
+(no TTL: turning it off deletes the field, Redis the empty hash); `{ns}:{ws:{ws}}:digest:sent:{channel}:{day}` expires
 after two days.
 """
 

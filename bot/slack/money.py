@@ -30,7 +30,7 @@ from bot.slack.outbox import Outbox
 
 log = logging.getLogger(__name__)
 
-# A contract record (`{ns}:ws:{ws}:contract:{id}`: where its card is, the job, the approvals drawn on it) and each
+# A contract record (`{ns}:{ws:{ws}}:contract:{id}`: where its card is, the job, the approvals drawn on it) and each
 # budget notice's record live as long as the card's buttons may be used: 90 days from their last write.
 CONTRACT_TTL_SECONDS = 90 * 24 * 3600
 NOTIFIED_STATES = ("LOW", "DEPLETED")

@@ -37,7 +37,7 @@ from bot.hiring.jobs import JobRecord
 from bot.infra.metrics import SLACK_RATE_LIMITED
 from bot.infra.scheduler import Scheduler
 from bot.infra.settings import Settings
-from bot.infra.storage import Redis, key
+from bot.infra.storage import Redis, key, shard_of
 from bot.ledger.cards import ProposalCard, ProposalUpdate
 from bot.slack.blocks.contracts import ApprovalBadge, with_hire_request
 from bot.slack.blocks.conversation import SlackMessage
@@ -54,42 +54,53 @@ METADATA_EVENT = "hirebot_proposal_post"
 DEFAULT_RETRY_SECONDS = 5.0
 LOOKUP_PAGE_SIZE = 200
 LOOKUP_MAX_PAGES = 10
-# Key lifetimes (docs/architecture.md, "Keys and their lifetimes"). A proposal record (`{ns}:ws:{ws}:proposal:{id}`,
-# the card and where it was posted) and a post record (`{ns}:ws:{ws}:outbox:post:{id}`) serve the card's buttons and
+# Key lifetimes (docs/architecture.md, "Keys and their lifetimes"). A proposal record (`{ns}:{ws:<ws>}:proposal:<id>`,
+# the card and where it was posted) and a post record (`{ns}:{ws:<ws>}:outbox:post:<id>`) serve the card's buttons and
 # later status edits: as long as the job's proposals may change, 90 days from their last write. A lane's `queue` and
-# `inflight` and `{ns}:outbox:pending` hold work not yet done: no TTL (an expiry would drop cards), and Redis deletes
-# each once it is empty. A lane's `next` (pacing) expires after an hour. `{ns}:outbox:seq` orders queue entries: no
-# TTL, one small counter per deployment (restarting it would put new entries ahead of older ones).
+# `inflight` and the workspace's `outbox:pending` hold work not yet done: no TTL (an expiry would drop cards), and
+# Redis deletes each once it is empty. A lane's `next` (pacing) expires after an hour. The workspace's `outbox:seq`
+# orders its queue entries: no TTL, one small counter per workspace (restarting it would put new entries ahead of
+# older ones). Every workspace that ever queued a card is listed in one of `WORKSPACE_SHARDS` sets
+# (`{ns}:{outbox:workspaces-<n>}`, no TTL: one id per workspace) so `wake_pending` and `depth` find every pending set;
+# all of a workspace's outbox keys share its hash tag, so each script and transaction stays in one Cluster slot.
+WORKSPACE_SHARDS = 8
 PROPOSAL_TTL_SECONDS = 90 * 24 * 3600
 RATE_LIMIT_ERRORS = {"ratelimited", "rate_limited"}
 RETRYABLE_ERRORS = RATE_LIMIT_ERRORS | {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
 
-# KEYS: cursor | ARGV: expected cursor ('' = none), new cursor, namespace, actions (JSON), proposal record TTL (s)
+# KEYS: cursor, then the keys each action names by position (its record, its lane's queue, the workspace's seq and
+#   pending set; an update's lane as read before the script, checked here before anything is written)
+# ARGV: expected cursor ('' = none), new cursor, actions (JSON), proposal record TTL (s)
 _COMMIT_PAGE = """
 if (redis.call('GET', KEYS[1]) or '') ~= ARGV[1] then return {'moved'} end
+local actions = cjson.decode(ARGV[3])
+for _, a in ipairs(actions) do
+  if a.op == 'update' then
+    local state, channel = unpack(redis.call('HMGET', KEYS[a.record], 'state', 'channel'))
+    if (state == 'posting' or state == 'posted') and channel ~= a.channel then return {'lane-changed'} end
+  end
+end
 redis.call('SET', KEYS[1], ARGV[2])
-local ns = ARGV[3]
 local touched, out = {}, {'ok'}
-for _, a in ipairs(cjson.decode(ARGV[4])) do
-  local ws = ns .. ':ws:' .. a.workspace
-  local record = ws .. ':proposal:' .. a.proposal
+for _, a in ipairs(actions) do
+  local record = KEYS[a.record]
   local state = redis.call('HGET', record, 'state')
   local channel, item = nil, nil
   if a.op == 'new' and not state then
     redis.call('HSET', record, 'card', a.card, 'channel', a.channel, 'thread_ts', a.thread_ts, 'state', 'queued')
-    redis.call('EXPIRE', record, ARGV[5])
+    redis.call('EXPIRE', record, ARGV[4])
     channel, item = a.channel, 'new:' .. a.proposal
   elseif a.op == 'update' and state then
     redis.call('HSET', record, 'card', a.card)
-    redis.call('EXPIRE', record, ARGV[5])
+    redis.call('EXPIRE', record, ARGV[4])
     if state == 'posting' or state == 'posted' then
-      channel, item = redis.call('HGET', record, 'channel'), 'update:' .. a.proposal
+      channel, item = a.channel, 'update:' .. a.proposal
     end
   end
   if channel then
-    redis.call('ZADD', ws .. ':outbox:' .. channel .. ':queue', 'NX', redis.call('INCR', ns .. ':outbox:seq'), item)
+    redis.call('ZADD', KEYS[a.queue], 'NX', redis.call('INCR', KEYS[a.seq]), item)
     local lane = a.workspace .. ':' .. channel
-    redis.call('SADD', ns .. ':outbox:pending', lane)
+    redis.call('SADD', KEYS[a.pending], lane)
     if not touched[lane] then touched[lane] = true; table.insert(out, lane) end
   end
 end
@@ -184,9 +195,29 @@ class Outbox:
     def _post(self, workspace_id: str, post_id: str) -> str:
         return self._ws(workspace_id, "outbox", "post", post_id)
 
-    @property
-    def _pending(self) -> str:
-        return key(self._namespace, "outbox", "pending")
+    def _pending(self, workspace_id: str) -> str:
+        return self._ws(workspace_id, "outbox", "pending")
+
+    def _seq(self, workspace_id: str) -> str:
+        return self._ws(workspace_id, "outbox", "seq")
+
+    def _workspaces(self, shard: int) -> str:
+        return key(self._namespace, "outbox", f"workspaces-{shard}")
+
+    async def _list_workspace(self, workspace_ids: Iterable[str]) -> None:
+        """Before any of its cards is queued: the safety net (`wake_pending`) must know every pending set."""
+        for workspace_id in set(workspace_ids):
+            await self._redis.sadd(self._workspaces(shard_of(workspace_id, WORKSPACE_SHARDS)), workspace_id)
+
+    async def _pending_lanes(self) -> list[Lane]:
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for shard in range(WORKSPACE_SHARDS):
+                pipe.smembers(self._workspaces(shard))
+            workspaces = sorted({str(w) for members in await pipe.execute() for w in members})
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for workspace_id in workspaces:
+                pipe.smembers(self._pending(workspace_id))
+            return [Lane.parse(str(item)) for members in await pipe.execute() for item in sorted(members)]
 
     # ---- the ledger's side ---------------------------------------------------------------------------------------
 
@@ -215,9 +246,27 @@ class Outbox:
     async def commit(self, cursor_key: str, expected_cursor: str | None, new_cursor: str,
                      actions: list[CardAction]) -> bool:
         """Queue the cards and move the ledger cursor, atomically; False when another reader moved it first."""
-        result = await self._commit_page(keys=[cursor_key], args=[
-            expected_cursor or "", new_cursor, self._namespace, json.dumps([a.wire() for a in actions]),
-            PROPOSAL_TTL_SECONDS])
+        await self._list_workspace(a.workspace_id for a in actions)
+        keys = [cursor_key]
+
+        def position(name: str) -> int:  # 1-based, as Lua's KEYS
+            if name not in keys:
+                keys.append(name)
+            return keys.index(name) + 1
+
+        posted_in = await self._channels_of([a for a in actions if a.destination is None])
+        wires = []
+        for action in actions:
+            workspace_id, proposal_id = action.workspace_id, action.card.proposal_id
+            channel = action.destination.channel if action.destination else posted_in[(workspace_id, proposal_id)]
+            wires.append({**action.wire(), "channel": channel,
+                          "record": position(self._record(workspace_id, proposal_id)),
+                          "queue": position(self._lane(Lane(workspace_id, channel), "queue")),
+                          "seq": position(self._seq(workspace_id)), "pending": position(self._pending(workspace_id))})
+        result = await self._commit_page(keys=keys, args=[
+            expected_cursor or "", new_cursor, json.dumps(wires), PROPOSAL_TTL_SECONDS])
+        if result[0] == "lane-changed":
+            raise RuntimeError("a proposal's card was posted while its page was being committed; read it again")
         if result[0] != "ok":
             return False
         await self.wake(Lane.parse(item) for item in result[1:])
@@ -227,14 +276,23 @@ class Outbox:
         for lane in lanes:
             await self._scheduler.schedule(OUTBOX_KIND, lane.item_id, due_at=await self._next_slot(lane))
 
+    async def _channels_of(self, updates: list[CardAction]) -> dict[tuple[str, str], str]:
+        """Where each updated proposal's card was headed (its lane), read before the commit names its queue."""
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for action in updates:
+                pipe.hget(self._record(action.workspace_id, action.card.proposal_id), "channel")
+            channels = await pipe.execute()
+        return {(a.workspace_id, a.card.proposal_id): str(channel or "") for a, channel in zip(updates, channels,
+                                                                                          strict=True)}
+
     async def wake_pending(self) -> None:
         """Safety net: a lane left with work but no schedule (a crash between queueing and waking) resumes."""
-        await self.wake(Lane.parse(str(item)) for item in await self._redis.smembers(self._pending))
+        await self.wake(await self._pending_lanes())
 
     async def depth(self) -> int:
         """Queue entries plus posts in flight over every lane with work left (the metrics' outbox depth): two
         commands per such lane, so the cost follows the lanes still sending, not the cards ever posted."""
-        lanes = [Lane.parse(str(item)) for item in await self._redis.smembers(self._pending)]
+        lanes = await self._pending_lanes()
         async with self._redis.pipeline(transaction=False) as pipe:
             for lane in lanes:
                 pipe.zcard(self._lane(lane, "queue"))
@@ -258,8 +316,9 @@ class Outbox:
         await self._redis.expire(record, PROPOSAL_TTL_SECONDS)
         if state in ("posting", "posted"):
             lane = Lane(workspace_id, str(channel))
+            await self._list_workspace([workspace_id])
             await self._requeue_update(lane, proposal_id)
-            await self._redis.sadd(self._pending, lane.item_id)
+            await self._redis.sadd(self._pending(workspace_id), lane.item_id)
             await self.wake([lane])
 
     async def stored_card(self, workspace_id: str, proposal_id: str) -> ProposalCard | None:
@@ -277,7 +336,8 @@ class Outbox:
                 await self._resume(lane, min(str(post_id) for post_id in inflight))
             else:
                 await self._send_next(lane)
-        if await self._forget_if_idle(keys=[self._lane(lane, "queue"), self._lane(lane, "inflight"), self._pending],
+        if await self._forget_if_idle(keys=[self._lane(lane, "queue"), self._lane(lane, "inflight"),
+                                            self._pending(lane.workspace_id)],
                                       args=[lane.item_id]):
             return None
         return max(self._clock(), await self._next_slot(lane))
@@ -417,7 +477,7 @@ class Outbox:
             await self._requeue_update(lane, proposal_id)  # an update is safe to repeat
 
     async def _requeue_update(self, lane: Lane, proposal_id: str) -> None:
-        seq = await self._redis.incr(key(self._namespace, "outbox", "seq"))
+        seq = await self._redis.incr(self._seq(lane.workspace_id))
         await self._redis.zadd(self._lane(lane, "queue"), {f"update:{proposal_id}": seq}, nx=True)
 
     async def _render(self, workspace_id: str, members: list[str], *, digest: bool) -> SlackMessage:

@@ -64,7 +64,9 @@ class Uninstalls:
         keep = {uninstalled_key(self._namespace, owner)}
         if kept_account:
             keep.add(key(self._namespace, "ws", owner, "account"))
-        doomed = [k async for k in self._redis.scan_iter(match=key(self._namespace, "ws", owner, "*"), count=500)
+        # The workspace's own keys share its tag; its conversations are spread over the conversation shards.
+        patterns = [key(self._namespace, "ws", owner, "*"), f"{self._namespace}:{{conv:*}}:ws:{owner}:*"]
+        doomed = [k for pattern in patterns async for k in self._redis.scan_iter(match=pattern, count=500)
                   if k not in keep]
         async with self._redis.pipeline(transaction=False) as pipe:  # one key per command: any slot layout
             for doomed_key in doomed:

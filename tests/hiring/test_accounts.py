@@ -17,7 +17,7 @@ async def test_two_processes_register_the_workspace_once(make_harness, redis, na
     assert first.requests("POST", "/api/agent/identity") == 1
     assert len(clients) == 3
     assert (await first.accounts.me("T9")).scopes == (await second.accounts.me("T9")).scopes
-    stored = await redis.hgetall(f"{namespace}:ws:T9:account")
+    stored = await redis.hgetall(f"{namespace}:{{ws:T9}}:account")
     assert stored["claimed"] == "0" and not any("ot_" in value for value in stored.values())
     assert "ot_" not in repr(first.accounts)
 

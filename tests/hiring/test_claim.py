@@ -80,7 +80,7 @@ async def test_closed_window_invalid_grant_and_an_outage(bot, redis, namespace, 
     assert (await bot.engine.claims.current("T1")).state == "waiting"
 
     # The claim token is no longer accepted: invalid_grant, explained; the conversation is failed, not stuck.
-    await redis.hset(f"{namespace}:ws:T1:account", "claim_token", secretbox.encrypt("ot_clm_unknown_value"))
+    await redis.hset(f"{namespace}:{{ws:T1}}:account", "claim_token", secretbox.encrypt("ot_clm_unknown_value"))
     assert await bot.engine.claims.poll("T1") is None
     gone = bot.observer.changes[-1][1]
     assert (gone.state, gone.message) == ("failed", GRANT_GONE)
@@ -105,7 +105,7 @@ async def test_claim_window_closes(make_harness):
 
 async def test_an_account_registered_without_a_claim_token_says_it_cannot_be_handed_over(bot, redis, namespace):
     await publish(bot)
-    await redis.hdel(f"{namespace}:ws:T1:account", "claim_token")  # as a registration that carried none leaves it
+    await redis.hdel(f"{namespace}:{{ws:T1}}:account", "claim_token")  # as a registration that carried none leaves it
     reply = await claim_with(bot, "owner@example.com")
     refused = only(reply, ClaimInstructions)
     assert (refused.state, refused.message) == ("failed", NO_CLAIM_TOKEN)
@@ -190,13 +190,13 @@ async def test_the_verification_link_is_encrypted_at_rest_and_the_code_dropped_w
         bot, redis, namespace, clock):
     waiting = await start_waiting(bot)
     assert "ot_cat_" in waiting.verification_uri
-    raw = await redis.get(f"{namespace}:ws:T1:claim")
+    raw = await redis.get(f"{namespace}:{{ws:T1}}:claim")
     assert "ot_cat_" not in raw and waiting.verification_uri not in raw
     assert (await bot.engine.claims.current("T1")).verification_uri == waiting.verification_uri
-    assert await redis.ttl(f"{namespace}:ws:T1:claim") > 1800  # kept while the code lives, and a while after
+    assert await redis.ttl(f"{namespace}:{{ws:T1}}:claim") > 1800  # kept while the code lives, and a while after
 
     bot.control("clock", {"advanceSeconds": 1801})
     assert await bot.engine.claims.poll("T1") is None  # the attempt lapsed
-    raw = await redis.get(f"{namespace}:ws:T1:claim")
+    raw = await redis.get(f"{namespace}:{{ws:T1}}:claim")
     assert waiting.user_code not in raw and "sealed_verification_uri" not in raw
-    assert 0 < await redis.ttl(f"{namespace}:ws:T1:claim") <= 7 * 24 * 3600
+    assert 0 < await redis.ttl(f"{namespace}:{{ws:T1}}:claim") <= 7 * 24 * 3600

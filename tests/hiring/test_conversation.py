@@ -99,7 +99,7 @@ async def test_happy_path_from_description_to_claimed_account(bot, redis, namesp
     assert (await bot.engine.status(bot.ref)).state == "claimed"
     me = await bot.accounts.me("T1", refresh=True)  # the stored token is now the post-claim one
     assert "proposals:write" in me.scopes
-    raw = await redis.hgetall(f"{namespace}:ws:T1:account")
+    raw = await redis.hgetall(f"{namespace}:{{ws:T1}}:account")
     assert all("ot_pat_" not in value and "ot_clm_" not in value for value in raw.values())
 
 

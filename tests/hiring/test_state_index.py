@@ -6,7 +6,8 @@ import asyncio
 
 from bot.hiring.record import Conversation, ConversationRef
 from bot.hiring.states import State
-from bot.hiring.store import ConversationStore, conversations_by_state
+from bot.hiring.store import SHARDS, ConversationStore, conversations_by_state, state_index_key
+from bot.infra.storage import shard_of
 
 
 def conversation(n: int) -> Conversation:
@@ -42,6 +43,8 @@ async def test_a_record_that_expires_untouched_leaves_the_count(redis, namespace
     await asyncio.sleep(0.4)
     assert await store.load(ConversationRef("T1", "C1:1700.1")) is None
     assert nonzero(await conversations_by_state(redis, namespace)) == {}
-    # The next save into that state prunes the expired entry from the index itself.
-    assert await store.save(conversation(2))
-    assert await redis.zcard(f"{namespace}:conversations:drafting") == 1
+    # The next save into that state (and index shard) prunes the expired entry from the index itself.
+    shard = shard_of("T1:C1:1700.1", SHARDS)
+    neighbour = next(n for n in range(2, 1000) if shard_of(f"T1:C1:1700.{n}", SHARDS) == shard)
+    assert await store.save(conversation(neighbour))
+    assert await redis.zcard(state_index_key(namespace, State.DRAFTING, shard)) == 1

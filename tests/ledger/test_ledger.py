@@ -239,7 +239,7 @@ async def test_a_refused_token_is_retried_soon_then_backs_off_and_recovers(
     fresh = Worker(redis_url, namespace, sandbox_url, slack_api, fresh_token, clock)
     market.propose(job_id)
     await fresh.ledger.read(TEAM)
-    assert not await redis.exists(f"{namespace}:ws:{TEAM}:ledger:refused")
+    assert not await redis.exists(f"{namespace}:{{ws:{TEAM}}}:ledger:refused")
     await fresh.aclose()
     market.close()
 

@@ -202,8 +202,8 @@ async def test_what_the_receiver_remembers_is_bounded_in_size_and_time(redis, na
     assert await redis.zcard(seen) == 2  # everything older was dropped as it expired: this delivery's id and signature
 
     # Every key the receiver writes for a workspace expires, except the subscription itself.
-    keys = [k async for k in redis.scan_iter(match=f"{namespace}:ws:{TEAM}:*")]
-    assert sorted(keys) == sorted([seen, f"{namespace}:ws:{TEAM}:webhook"])
+    keys = [k async for k in redis.scan_iter(match=f"{namespace}:{{ws:{TEAM}}}:*")]
+    assert sorted(keys) == sorted([seen, f"{namespace}:{{ws:{TEAM}}}:webhook"])
 
 
 async def serve_receiver(store: WebhookStore, doorbell) -> tuple[web.AppRunner, str]:

@@ -10,6 +10,8 @@ import httpx
 import pytest
 
 from bot.app import serve_http
+from bot.infra.scheduler import SHARDS
+from bot.infra.storage import key
 from bot.slack import inbox
 from tests.slack.conftest import DEMO, REQUESTER, TEAM, HttpSlack, Person, text_of
 from tests.slack.story import eventually, in_thread, root_of
@@ -68,7 +70,8 @@ async def test_an_acked_answer_left_by_a_stopped_process_is_handled_once_by_anot
     await both.doomed.runtime.deps.work.drain(timeout=10)
     assert sum("(2 of" in text_of(message) for message in api.thread(root.channel, root.ts)) == 1
     namespace = both.survivor.runtime.deps.settings.redis_namespace
-    assert not await both.survivor.runtime.redis.hlen(f"{namespace}:sched:{inbox.INBOX_KIND}:payload")
+    payloads = [key(namespace, "sched", f"{inbox.INBOX_KIND}:{shard}", "payload") for shard in range(SHARDS)]
+    assert not [p for p in payloads if await both.survivor.runtime.redis.hlen(p)]
 
 
 async def test_an_acked_hire_left_by_a_stopped_process_is_started_once_by_another(two_processes):

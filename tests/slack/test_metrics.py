@@ -207,7 +207,7 @@ async def test_the_worker_serves_metrics_on_its_own_port_with_the_outbox_depth_a
                 assert value(before, "hirebot_outbox_depth") == 0
                 cards = [make_card() for _ in range(2)]
                 thread = Destination(CHANNEL, ROOT_TS)
-                assert await outbox.commit(f"{namespace}:test-cursor", None, "2",
+                assert await outbox.commit(f"{namespace}:{{ws:{TEAM}}}:test-cursor", None, "2",
                                            [CardAction(TEAM, card, thread) for card in cards])
                 queued = await scrape(http, url)
                 assert value(queued, "hirebot_outbox_depth") == 2

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from bot.app import serve_http
+from bot.infra.scheduler import SHARDS
 from bot.infra.storage import key
 from bot.slack.installations import uninstalled_key
 from bot.slack.reminders import NUDGE_KIND
@@ -104,8 +105,10 @@ def nudged(api: SlackApiStandIn, channel: str) -> list[RecordedCall]:
 
 
 async def nudge_items(runtime: Any, team: str) -> list[str]:
-    due = key(runtime.settings.redis_namespace, "sched", NUDGE_KIND, "due")
-    return [i for i in await runtime.redis.zrange(due, 0, -1) if i.startswith(team + "|")]
+    """The workspace's scheduled reminders, over every shard of the kind's due set."""
+    scheduler = runtime.core.scheduler
+    dues = [scheduler._shard_keys(NUDGE_KIND, shard)[0] for shard in range(SHARDS)]
+    return [i for due in dues for i in await runtime.redis.zrange(due, 0, -1) if i.startswith(team + "|")]
 
 
 async def test_two_workspaces_install_work_apart_and_one_uninstalls(oauth_settings, slack_api, sandbox_url):

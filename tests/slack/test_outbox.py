@@ -23,7 +23,8 @@ def outbox_for(redis, namespace, api, clock, client=None) -> Outbox:
 
 
 async def queue(outbox: Outbox, namespace: str, actions: list[CardAction], cursor: tuple[str | None, str]) -> bool:
-    return await outbox.commit(key(namespace, "test-cursor"), cursor[0], cursor[1], actions)
+    # The cursor under the workspace's hash tag, as the ledger's: the commit script touches one Cluster slot.
+    return await outbox.commit(key(namespace, "ws", TEAM, "test-cursor"), cursor[0], cursor[1], actions)
 
 
 def proposals_shown(api) -> Counter[str]:

@@ -82,7 +82,7 @@ async def posted_card(redis, namespace, sandbox_url, slack_api, token, market) -
     async with OpenTrainClient(sandbox_url, token) as opentrain:
         card = ProposalCard.read(await opentrain.get_proposal(proposal_id), job_url=job_url)
     outbox = outbox_for(redis, namespace, slack_api)
-    await outbox.commit(key(namespace, "test-cursor"), None, "1",
+    await outbox.commit(key(namespace, "ws", TEAM, "test-cursor"), None, "1",
                         [CardAction(TEAM, card, Destination(CHANNEL, ROOT_TS))])
     await outbox.run_lane(Lane(TEAM, CHANNEL))
     channel, ts = await outbox.location(TEAM, proposal_id)

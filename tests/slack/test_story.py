@@ -70,7 +70,7 @@ async def test_every_key_the_story_writes_has_a_ttl_or_is_documented_to_live_for
         await run_story(Person(REQUESTER, HttpSlack([server.url], http), slack_api), slack_api, sandbox_url)
         # Proposals too: the ledger, the outbox's queue, post and card records, then a status change edits a card.
         jobs = [str(k) async for k in redis.scan_iter(match=key(namespace, "jobs", "job*"))]
-        job_id = jobs[0].rsplit(":", 1)[1]
+        job_id = jobs[0].rsplit(":", 1)[1].rstrip("}")
         proposals = (await http.post(f"{sandbox_url}/_sandbox/jobs/{job_id}/proposals", json={"count": 3})).json()
         posted = await _posted_records(redis, namespace, 3)
         proposal_id = posted[0].rsplit(":", 1)[1]
@@ -79,7 +79,7 @@ async def test_every_key_the_story_writes_has_a_ttl_or_is_documented_to_live_for
         await asyncio.sleep(1.0)  # the status change is read and the card edited
         assert proposals
     forever = keys_that_live_forever(namespace)
-    never_forever = [key(namespace, "jobs", "job_1"), key(namespace, "ws", "T1", "conv", "C1:1.2"),
+    never_forever = [key(namespace, "jobs", "job_1"), key(namespace, "conv", "3", "ws", "T1", "conv", "C1:1.2"),
                      key(namespace, "ws", "T1", "proposal", "p1")]
     assert not [k for k in never_forever if any(p.match(k) for p in forever)]
     assert any(p.match(key(namespace, "ws", "T1", "ledger", "cursor")) for p in forever)
@@ -87,6 +87,8 @@ async def test_every_key_the_story_writes_has_a_ttl_or_is_documented_to_live_for
     undocumented = sorted(k for k, ttl in lifetimes.items() if ttl == -1 and not any(p.match(k) for p in forever))
     assert undocumented == [], f"keys without a TTL that docs/architecture.md does not list as living forever: " \
                                f"{undocumented}"
+    untagged = sorted(k for k in lifetimes if not re.match(rf"{re.escape(namespace)}:\{{[^{{}}]+\}}", k))
+    assert untagged == [], "every key carries a hash tag right after the namespace (Redis Cluster slots)"
     for kind in ("jobs:job", ":proposal:", ":outbox:post:", ":slack:conv:", ":conv:", ":account"):
         assert any(kind in k for k in lifetimes), (kind, sorted(lifetimes))  # the story reached every kind of key
 

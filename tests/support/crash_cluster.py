@@ -174,7 +174,7 @@ class Cluster:
         """Serve processes holding a pending OpenTrain call's lease right now: pid -> the conversations' keys."""
         held: dict[int, set[str]] = {}
         ours = {p.proc.pid for p in self.serves if p.proc}
-        async for lease in self.redis.scan_iter(f"{self.namespace}:ws:*:lease", count=1000):
+        async for lease in self.redis.scan_iter(f"{self.namespace}:{{conv:*:lease", count=1000):
             token = await self.redis.get(lease)
             pid = token.split(":")[0] if token else ""
             if pid.isdigit() and int(pid) in ours:
