@@ -41,6 +41,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bot.infra.storage import connect, key  # noqa: E402
 from tests.support.crash_cluster import LABELS, LEVELS, RETYPE_AFTER, STUCK_SECONDS, Cluster, Conversation, text_of  # noqa: E402
 from tests.support.redis_server import test_redis_url  # noqa: E402
 from tests.support.slack_api import PostedMessage  # noqa: E402
@@ -99,6 +100,7 @@ class Run:
     proposals: set[str]
     card_posts: Counter[str]
     proposal_seconds: float
+    accounts: int
     failures: list[str]
 
     @property
@@ -165,6 +167,16 @@ async def publish(cluster: ScaleCluster, talk: Conversation, proposals: int) -> 
     return {p["id"] for p in answer.json()["proposals"]}
 
 
+async def own_accounts(namespace: str, teams: set[str]) -> int:
+    """How many of the teams hold an OpenTrain account of their own (registered by the bot, sealed in Redis)."""
+    redis = connect(test_redis_url())  # the cluster client under REDIS_CLUSTER=true: the keys span every node
+    try:
+        sealed = [await redis.hget(key(namespace, "ws", team, "account"), "access_token") for team in sorted(teams)]
+    finally:
+        await redis.aclose()
+    return len({token for token in sealed if token})
+
+
 def review_cards(posts: list[dict], talks: list[Conversation]) -> Counter[str]:
     """Channel -> review cards posted there (each conversation has a channel of its own)."""
     counted = Counter({talk.channel: 0 for talk in talks})
@@ -191,7 +203,8 @@ async def one_run(processes: int, args: argparse.Namespace) -> Run:
     env = {"OPENTRAIN_POLL_SECONDS": str(args.poll), "LOG_LEVEL": "WARNING"}
     with tempfile.TemporaryDirectory() as workdir:
         async with ScaleCluster(test_redis_url(), Path(workdir), latency_ms=args.latency, seed=args.seed,
-                                serves=processes, workers=processes, env=env) as cluster:
+                                serves=processes, workers=processes, app_token=False,
+                                env=env) as cluster:
             limit = asyncio.Semaphore(args.concurrency)
 
             async def converse(talk: Conversation) -> None:
@@ -205,6 +218,7 @@ async def one_run(processes: int, args: argparse.Namespace) -> Run:
             await asyncio.gather(*(converse(talk) for talk in talks))
             conversation_seconds = time.monotonic() - began
             acks = list(cluster.ack_seconds)
+            retyped = sum(t.retyped for t in talks)
             await asyncio.sleep(RETYPE_AFTER + 1)  # a late duplicate of a retyped answer's card would show now
             review_posts = review_cards(cluster.posts(), talks)
             print(f"{processes} process pair(s): {sum(t.done for t in talks)} conversations in "
@@ -225,13 +239,14 @@ async def one_run(processes: int, args: argparse.Namespace) -> Run:
             proposal_seconds = time.monotonic() - began
             await asyncio.sleep(args.poll + 2)  # one more poll round: a late duplicate would show now
             posts = cluster.posts()
+            accounts = await own_accounts(cluster.namespace, {talk.team for talk in talks})
             card_posts: Counter[str] = Counter()
             for args_of_post in posts:
                 for proposal in set(PROPOSAL_ID.findall(json.dumps(args_of_post.get("blocks") or []))):
                     card_posts[proposal] += 1
     return Run(processes, len(talks), sum(t.done for t in talks), conversation_seconds, percentile(acks, 0.5),
-               percentile(acks, 0.99), sum(t.retyped for t in talks), review_posts, proposals, card_posts,
-               proposal_seconds, failures)
+               percentile(acks, 0.99), retyped, review_posts, proposals, card_posts,
+               proposal_seconds, accounts, failures)
 
 
 def table(runs: list[Run], args: argparse.Namespace) -> str:
@@ -241,15 +256,15 @@ def table(runs: list[Run], args: argparse.Namespace) -> str:
              f"{os.cpu_count()} cores\n",
              "| serve + worker pairs | acks p50 / p99 (ms) | conversations finished | per minute | vs 1 pair "
              "| retyped answers | review cards lost / duplicated | proposals carded | cards lost / duplicated "
-             "| publish → all carded (s) |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+             "| publish → all carded (s) | own OpenTrain accounts |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for run in runs:
         lines.append(
             f"| {run.processes} | {run.acks_p50 * 1000:.0f} / {run.acks_p99 * 1000:.0f} | {run.finished} of "
             f"{run.conversations} | {run.per_minute:.0f} | {run.per_minute / base:.2f}x | {run.retyped} "
             f"| {run.reviews_lost} / {run.reviews_duplicated} "
             f"| {len(run.proposals) - run.cards_lost} of {len(run.proposals)} "
-            f"| {run.cards_lost} / {run.cards_duplicated} | {run.proposal_seconds:.0f} |")
+            f"| {run.cards_lost} / {run.cards_duplicated} | {run.proposal_seconds:.0f} | {run.accounts} |")
     return "\n".join(lines)
 
 

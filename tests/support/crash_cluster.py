@@ -87,13 +87,14 @@ class Conversation:
 
 class Cluster:
     def __init__(self, redis_url: str, workdir: Path, *, latency_ms: int = 400, seed: int = 7, workers: int = 1,
-                 serves: int = 2, env: dict[str, str] | None = None):
+                 serves: int = 2, app_token: bool = True, env: dict[str, str] | None = None):
         self.redis_url = redis_url
         self.workdir = workdir
         self.namespace = f"crash-{uuid.uuid4().hex[:8]}"
         self.latency_ms = latency_ms
         self.random = random.Random(seed)
         self.serve_count = serves
+        self.app_token = app_token  # False: no OPENTRAIN_API_TOKEN, each workspace registers its own agent account
         self.serves: list[Process] = []
         self.ack_seconds: list[float] = []  # send to HTTP response of every Slack request a serve process took
         self.worker: Process | None = None
@@ -129,6 +130,8 @@ class Cluster:
             "HIRE_STARTS_PER_HOUR": "1000", "OPEN_DRAFTS_PER_USER": "1000",
             **self._env_overrides,
         }
+        if not self.app_token:
+            del self.env["OPENTRAIN_API_TOKEN"]
         self.serves = [Process("serve", free_port(), self.workdir / f"serve{n}.log") for n in range(self.serve_count)]
         self.worker = Process("worker", 0, self.workdir / "worker.log")
         for process in [*self.serves, self.worker, *self.extra_workers]:
