@@ -101,6 +101,8 @@ class Run:
     card_posts: Counter[str]
     proposal_seconds: float
     accounts: int
+    bench_cpu: float  # CPU seconds of this process (driver, sandbox, stand-in) during the conversations
+    bot_cpu: float  # CPU seconds of the serve and worker processes during the conversations
     failures: list[str]
 
     @property
@@ -167,6 +169,16 @@ async def publish(cluster: ScaleCluster, talk: Conversation, proposals: int) -> 
     return {p["id"] for p in answer.json()["proposals"]}
 
 
+def bot_cpu_seconds(cluster: ScaleCluster) -> float:
+    """User + system CPU seconds the serve and worker processes have used so far (Linux: /proc/<pid>/stat)."""
+    ticks = 0
+    for process in [*cluster.serves, *([cluster.worker] if cluster.worker else []), *cluster.extra_workers]:
+        if process.proc is not None and process.proc.poll() is None:
+            fields = Path(f"/proc/{process.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of the whole line)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 async def own_accounts(namespace: str, teams: set[str]) -> int:
     """How many of the teams hold an OpenTrain account of their own (registered by the bot, sealed in Redis)."""
     redis = connect(test_redis_url())  # the cluster client under REDIS_CLUSTER=true: the keys span every node
@@ -214,9 +226,10 @@ async def one_run(processes: int, args: argparse.Namespace) -> Run:
                     except AssertionError as exc:
                         failures.append(f"conversation {talk.index} ({talk.team}): {str(exc)[:200]}")
 
-            began = time.monotonic()
+            began, bench_cpu, bot_cpu = time.monotonic(), time.process_time(), bot_cpu_seconds(cluster)
             await asyncio.gather(*(converse(talk) for talk in talks))
             conversation_seconds = time.monotonic() - began
+            bench_cpu, bot_cpu = time.process_time() - bench_cpu, bot_cpu_seconds(cluster) - bot_cpu
             acks = list(cluster.ack_seconds)
             retyped = sum(t.retyped for t in talks)
             await asyncio.sleep(RETYPE_AFTER + 1)  # a late duplicate of a retyped answer's card would show now
@@ -234,7 +247,10 @@ async def one_run(processes: int, args: argparse.Namespace) -> Run:
                         failures.append(f"publish {talk.index} ({talk.team}): {str(exc)[-400:]}")
 
             began = time.monotonic()
-            await asyncio.gather(*(post(talk) for talk in talks if talk.done))
+            publishing = [talk for talk in talks if talk.done and talk.index % args.publish_every == 0]
+            await asyncio.gather(*(post(talk) for talk in publishing))
+            print(f"  {len(publishing)} published in {time.monotonic() - began:.0f}s; waiting for the cards",
+                  file=sys.stderr)
             await until_carded(cluster, proposals, timeout=args.poll * 3 + 60)
             proposal_seconds = time.monotonic() - began
             await asyncio.sleep(args.poll + 2)  # one more poll round: a late duplicate would show now
@@ -246,7 +262,7 @@ async def one_run(processes: int, args: argparse.Namespace) -> Run:
                     card_posts[proposal] += 1
     return Run(processes, len(talks), sum(t.done for t in talks), conversation_seconds, percentile(acks, 0.5),
                percentile(acks, 0.99), retyped, review_posts, proposals, card_posts,
-               proposal_seconds, accounts, failures)
+               proposal_seconds, accounts, bench_cpu, bot_cpu, failures)
 
 
 def table(runs: list[Run], args: argparse.Namespace) -> str:
@@ -256,15 +272,16 @@ def table(runs: list[Run], args: argparse.Namespace) -> str:
              f"{os.cpu_count()} cores\n",
              "| serve + worker pairs | acks p50 / p99 (ms) | conversations finished | per minute | vs 1 pair "
              "| retyped answers | review cards lost / duplicated | proposals carded | cards lost / duplicated "
-             "| publish → all carded (s) | own OpenTrain accounts |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "| publish → all carded (s) | own OpenTrain accounts | CPU s: bench process / bot processes |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for run in runs:
         lines.append(
             f"| {run.processes} | {run.acks_p50 * 1000:.0f} / {run.acks_p99 * 1000:.0f} | {run.finished} of "
             f"{run.conversations} | {run.per_minute:.0f} | {run.per_minute / base:.2f}x | {run.retyped} "
             f"| {run.reviews_lost} / {run.reviews_duplicated} "
             f"| {len(run.proposals) - run.cards_lost} of {len(run.proposals)} "
-            f"| {run.cards_lost} / {run.cards_duplicated} | {run.proposal_seconds:.0f} | {run.accounts} |")
+            f"| {run.cards_lost} / {run.cards_duplicated} | {run.proposal_seconds:.0f} | {run.accounts} "
+            f"| {run.bench_cpu:.0f} / {run.bot_cpu:.0f} |")
     return "\n".join(lines)
 
 
@@ -274,6 +291,7 @@ async def main() -> None:
     parser.add_argument("--workspaces", type=int, default=1000)
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50, help="conversations in flight at once")
+    parser.add_argument("--publish-every", type=int, default=1, help="every Nth conversation publishes its job")
     parser.add_argument("--proposals", type=int, default=1, help="proposals per published job")
     parser.add_argument("--latency", type=int, default=50, help="ms added to every OpenTrain call")
     parser.add_argument("--poll", type=float, default=10.0, help="OPENTRAIN_POLL_SECONDS of the workers")

@@ -23,6 +23,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import httpx
 import redis.asyncio as aioredis
@@ -111,7 +112,7 @@ class Cluster:
 
     # ---- lifecycle
 
-    async def __aenter__(self) -> Cluster:
+    async def __aenter__(self) -> Self:
         self._sandbox.__enter__()
         self.api = self._stand_in_thread.__enter__()
         self.api.add_user(REQUESTER, "crash@example.com", "Casey Crash")
