@@ -12,14 +12,17 @@ For each process count, a fresh namespace, sandbox and stand-in:
    own channel), at most CONCURRENCY at a time. Each is a `/hire`, both questions answered by typing (typed again
    when nothing shows for 3 s, as people do), up to its review card. Signed requests go round-robin to the serve
    processes; every HTTP response time is an ack sample.
-2. proposals: each conversation types `publish`; once the job is live, PROPOSALS proposals arrive on it in the
-   sandbox and the workers' ledger readers (polling every POLL seconds) post their cards.
+2. proposals: every PUBLISH_EVERY-th conversation confirms its flagged fields and types `publish`; once the job is
+   live, PROPOSALS proposals arrive on it in the sandbox and the workers' ledger readers (polling every POLL seconds)
+   post their cards.
 
 Exactly-once: every conversation's review card posted once (chat.postMessage calls showing "Review your job" in its
 channel), every proposal's card posted once (chat.postMessage calls whose blocks show its id); none missing.
 
-Run: scripts/redis-cluster run -- .venv/bin/python bench/scale.py \\
-         [--processes 1,2,4] [--workspaces 1000] [--conversations 1000] [--concurrency 50] [--proposals 1]
+The CPU seconds of this process and of the bot's processes during the conversations show which side was saturated.
+
+Run: scripts/redis-cluster run -- .venv/bin/python bench/scale.py [--processes 1,2,4] [--workspaces 1000] \\
+         [--conversations 1000] [--concurrency 50] [--publish-every 4] [--proposals 2] [--latency 50] [--poll 10]
 """
 
 from __future__ import annotations
@@ -291,8 +294,8 @@ async def main() -> None:
     parser.add_argument("--workspaces", type=int, default=1000)
     parser.add_argument("--conversations", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=50, help="conversations in flight at once")
-    parser.add_argument("--publish-every", type=int, default=1, help="every Nth conversation publishes its job")
-    parser.add_argument("--proposals", type=int, default=1, help="proposals per published job")
+    parser.add_argument("--publish-every", type=int, default=4, help="every Nth conversation publishes its job")
+    parser.add_argument("--proposals", type=int, default=2, help="proposals per published job")
     parser.add_argument("--latency", type=int, default=50, help="ms added to every OpenTrain call")
     parser.add_argument("--poll", type=float, default=10.0, help="OPENTRAIN_POLL_SECONDS of the workers")
     parser.add_argument("--seed", type=int, default=7)
