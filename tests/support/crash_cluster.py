@@ -1,10 +1,11 @@
 """Real processes killed mid-call: two (or `serves`) `python -m bot serve` and one or more `python -m bot worker`,
 the sandbox (with latency, so OpenTrain calls are in flight) and the Slack stand-in on threads of their own.
 
-Shared by `tests/slack/test_crash_recovery.py` and `bench/recovery.py`. Conversations are driven by signed Slack
-requests the way a requester would: `/hire`, then each question answered by typing; an answer that shows no progress
-for a few seconds is typed again (what people do when the bot seems stuck). `kill_a_call_holder` SIGKILLs the serve
-process whose pid is in a pending call's lease (see `steps.lease_token`) and starts a new one on the same port.
+Shared by `tests/slack/test_crash_recovery.py`, `bench/recovery.py` and `bench/scale.py`. Conversations are driven by
+signed Slack requests the way a requester would: `/hire`, then each question answered by typing; an answer that shows
+no progress for a few seconds is typed again (what people do when the bot seems stuck). `kill_a_call_holder` SIGKILLs
+the serve process whose pid is in a pending call's lease (see `steps.lease_token`) and starts a new one on the same
+port.
 """
 
 from __future__ import annotations
