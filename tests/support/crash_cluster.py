@@ -1,10 +1,11 @@
-"""Real processes killed mid-call: two `python -m bot serve` and a `python -m bot worker` over one Redis namespace,
+"""Real processes killed mid-call: two (or `serves`) `python -m bot serve` and one or more `python -m bot worker`,
 the sandbox (with latency, so OpenTrain calls are in flight) and the Slack stand-in on threads of their own.
 
-Shared by `tests/slack/test_crash_recovery.py` and `bench/recovery.py`. Conversations are driven by signed Slack
-requests the way a requester would: `/hire`, then each question answered by typing; an answer that shows no progress
-for a few seconds is typed again (what people do when the bot seems stuck). `kill_a_call_holder` SIGKILLs the serve
-process whose pid is in a pending call's lease (see `steps.lease_token`) and starts a new one on the same port.
+Shared by `tests/slack/test_crash_recovery.py`, `bench/recovery.py` and `bench/scale.py`. Conversations are driven by
+signed Slack requests the way a requester would: `/hire`, then each question answered by typing; an answer that shows
+no progress for a few seconds is typed again (what people do when the bot seems stuck). `kill_a_call_holder` SIGKILLs
+the serve process whose pid is in a pending call's lease (see `steps.lease_token`) and starts a new one on the same
+port.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Self
 
 import httpx
 import redis.asyncio as aioredis
@@ -78,6 +80,7 @@ class Conversation:
     review: PostedMessage | None = None
     started: bool = False
     steps_seen: int = 0  # of its three: the first question, the second, the review card
+    team: str = TEAM  # the Slack workspace its requests come from
 
     @property
     def done(self) -> bool:
@@ -86,13 +89,16 @@ class Conversation:
 
 class Cluster:
     def __init__(self, redis_url: str, workdir: Path, *, latency_ms: int = 400, seed: int = 7, workers: int = 1,
-                 env: dict[str, str] | None = None):
+                 serves: int = 2, app_token: bool = True, env: dict[str, str] | None = None):
         self.redis_url = redis_url
         self.workdir = workdir
         self.namespace = f"crash-{uuid.uuid4().hex[:8]}"
         self.latency_ms = latency_ms
         self.random = random.Random(seed)
+        self.serve_count = serves
+        self.app_token = app_token  # False: no OPENTRAIN_API_TOKEN, each workspace registers its own agent account
         self.serves: list[Process] = []
+        self.ack_seconds: list[float] = []  # send to HTTP response of every Slack request a serve process took
         self.worker: Process | None = None
         self.extra_workers = [Process("worker", 0, workdir / f"worker{n}.log") for n in range(1, workers)]
         self._env_overrides = env or {}
@@ -107,7 +113,7 @@ class Cluster:
 
     # ---- lifecycle
 
-    async def __aenter__(self) -> Cluster:
+    async def __aenter__(self) -> Self:
         self._sandbox.__enter__()
         self.api = self._stand_in_thread.__enter__()
         self.api.add_user(REQUESTER, "crash@example.com", "Casey Crash")
@@ -126,7 +132,9 @@ class Cluster:
             "HIRE_STARTS_PER_HOUR": "1000", "OPEN_DRAFTS_PER_USER": "1000",
             **self._env_overrides,
         }
-        self.serves = [Process("serve", free_port(), self.workdir / f"serve{n}.log") for n in range(2)]
+        if not self.app_token:
+            del self.env["OPENTRAIN_API_TOKEN"]
+        self.serves = [Process("serve", free_port(), self.workdir / f"serve{n}.log") for n in range(self.serve_count)]
         self.worker = Process("worker", 0, self.workdir / "worker.log")
         for process in [*self.serves, self.worker, *self.extra_workers]:
             self._start(process)
@@ -225,7 +233,7 @@ class Cluster:
     async def _deliver(self, via: int, raw_body: str, content_type: str) -> None:
         """Deliver to serve `via`; while it is down (being restarted), to the other one, as Slack's retry would."""
         for attempt in range(40):
-            target = self.serves[(via + attempt) % 2]
+            target = self.serves[(via + attempt) % len(self.serves)]
             try:
                 headers = signing.signed_headers(SIGNING_SECRET, raw_body, content_type)
                 if attempt:
@@ -233,6 +241,7 @@ class Cluster:
                     headers["X-Slack-Retry-Reason"] = "http_error"
                 response = await self.http.post(f"{target.url}/slack/events", content=raw_body, headers=headers)
                 if response.status_code == 200:
+                    self.ack_seconds.append(response.elapsed.total_seconds())
                     return
             except httpx.HTTPError:
                 pass
@@ -242,7 +251,7 @@ class Cluster:
     async def hire(self, conversation: Conversation, via: int) -> None:
         n = next(self._ids)
         body = signing.slash_command_body(DESCRIPTION, user_id=REQUESTER, channel_id=conversation.channel,
-                                          team_id=TEAM, response_url=self.api.response_url(str(n)),
+                                          team_id=conversation.team, response_url=self.api.response_url(str(n)),
                                           trigger_id=f"trig-{n}-{self.namespace}")
         await self._deliver(via, body, signing.FORM)
 
@@ -252,7 +261,7 @@ class Cluster:
         ts = f"{time.time():.6f}"
         body = signing.message_event_body(event_id=f"Ev{self.namespace}{n}", user_id=REQUESTER,
                                           channel_id=conversation.channel, text=text, ts=ts,
-                                          thread_ts=conversation.root.ts, team_id=TEAM)
+                                          thread_ts=conversation.root.ts, team_id=conversation.team)
         await self._deliver(via, body, signing.JSON)
 
     # ---- what the requester sees
@@ -292,7 +301,7 @@ class Cluster:
 
     async def converse(self, conversation: Conversation) -> None:
         """`/hire`, both questions answered (retyping when stuck), up to the review card."""
-        via = conversation.index % 2
+        via = conversation.index % len(self.serves)
         started = time.monotonic()
         conversation.started = True
         await self.hire(conversation, via)
