@@ -21,7 +21,7 @@ from bot.hiring.views import Words
 from bot.hiring.wording import refusal
 from bot.infra.storage import Redis
 from bot.opentrain import errors
-from bot.opentrain.models import Credits
+from bot.opentrain.models import Credits, MyJob
 
 log = logging.getLogger(__name__)
 
@@ -102,11 +102,7 @@ class JobBoard:
                 record = await lookup_job(self._redis, self._namespace, job.id)
                 if record is not None and record.workspace_id == workspace_id and (
                         manager or record.requester == user_id):
-                    lines.append(JobLine(
-                        job_id=job.id, title=job.title or "(untitled)", status=(job.status or "").upper(),
-                        url=job.job_url, proposals=job.proposal_counts.total or 0,
-                        unreviewed=job.proposal_counts.unreviewed or 0, requester=record.requester,
-                        may_close=manager or record.requester == user_id))
+                    lines.append(_line(job, record, may_close=manager or record.requester == user_id))
                 if seen >= JOBS_LOOKED_AT:
                     break
         except (errors.ServerError, errors.TransportError, errors.RateLimited) as exc:
@@ -124,10 +120,7 @@ class JobBoard:
         async for job in client.my_jobs(status="OPEN", page_size=50):
             record = await lookup_job(self._redis, self._namespace, job.id)
             if record is not None and record.workspace_id == workspace_id and not record.closed:
-                found.append((JobLine(
-                    job_id=job.id, title=job.title or "(untitled)", status="OPEN", url=job.job_url,
-                    proposals=job.proposal_counts.total or 0, unreviewed=job.proposal_counts.unreviewed or 0,
-                    requester=record.requester, may_close=False), record))
+                found.append((_line(job, record, may_close=False), record))
             if len(found) >= JOBS_LOOKED_AT:
                 break
         return found
@@ -150,3 +143,10 @@ class JobBoard:
             return (f"I couldn't close that job. {refusal(exc)}",), None
         await mark_closed(self._redis, self._namespace, job_id)
         return CLOSED, record
+
+
+def _line(job: MyJob, record: JobRecord, *, may_close: bool) -> JobLine:
+    """A job as OpenTrain lists it, with who asked for it here."""
+    return JobLine(job_id=job.id, title=job.title or "(untitled)", status=(job.status or "").upper(), url=job.job_url,
+                   proposals=job.proposal_counts.total or 0, unreviewed=job.proposal_counts.unreviewed or 0,
+                   requester=record.requester, may_close=may_close)
