@@ -10,6 +10,7 @@ person allowed (`authz`: the job's requester or a hiring manager), and the accou
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -157,28 +158,31 @@ class ContractDesk:
                 "from the contract card when the work is ready to start.")
 
     async def fund(self, ask: ContractAsk, surface: dict[str, Any]) -> Words:
-        checked = await self.check(ask, Action.FUND_MILESTONE)
-        if not isinstance(checked, Checked):
-            return checked
-        if checked.milestone is None or checked.milestone.status != NOT_FUNDED:
-            return ("Only an unfunded milestone can be funded; this one is already funded or paid.",)
-        try:
-            requested = await checked.client.fund_milestone(checked.milestone.id)
-        except errors.OpenTrainError as exc:
-            return money_refusal(exc, "request the funding")
-        return await self._requested(ask, requested.approval, surface, "Funding", checked.milestone)
+        return await self._milestone_move(
+            ask, surface, Action.FUND_MILESTONE, NOT_FUNDED,
+            ("Only an unfunded milestone can be funded; this one is already funded or paid.",),
+            lambda client, milestone_id: client.fund_milestone(milestone_id), "request the funding", "Funding")
 
     async def release(self, ask: ContractAsk, surface: dict[str, Any]) -> Words:
-        checked = await self.check(ask, Action.RELEASE_PAYMENT)
+        return await self._milestone_move(
+            ask, surface, Action.RELEASE_PAYMENT, FUNDED, ("Only a funded milestone's payment can be released.",),
+            lambda client, milestone_id: client.release_milestone(milestone_id), "request the payment release",
+            "Payment release")
+
+    async def _milestone_move(self, ask: ContractAsk, surface: dict[str, Any], action: Action, needs: str,
+                              wrong_status: Words, request: Callable[[OpenTrainClient, str], Awaitable[Any]],
+                              doing: str, what: str) -> Words:
+        """Fund or release: a milestone in status `needs` asks OpenTrain for the move, an approval to track."""
+        checked = await self.check(ask, action)
         if not isinstance(checked, Checked):
             return checked
-        if checked.milestone is None or checked.milestone.status != FUNDED:
-            return ("Only a funded milestone's payment can be released.",)
+        if checked.milestone is None or checked.milestone.status != needs:
+            return wrong_status
         try:
-            requested = await checked.client.release_milestone(checked.milestone.id)
+            requested = await request(checked.client, checked.milestone.id)
         except errors.OpenTrainError as exc:
-            return money_refusal(exc, "request the payment release")
-        return await self._requested(ask, requested.approval, surface, "Payment release", checked.milestone)
+            return money_refusal(exc, doing)
+        return await self._requested(ask, requested.approval, surface, what, checked.milestone)
 
     async def end(self, ask: ContractAsk, surface: dict[str, Any]) -> Words:
         checked = await self.check(ask, Action.END_CONTRACT)
